@@ -1,0 +1,17 @@
+"""Constants for the Enode integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "enode"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data keys (CONF_CLIENT_ID / CONF_CLIENT_SECRET come from homeassistant.const).
+CONF_ENVIRONMENT: Final = "environment"
+CONF_API_URL: Final = "api_url"
+CONF_TOKEN_URL: Final = "token_url"
+CONF_USER_ID: Final = "user_id"
+
+# Values of CONF_ENVIRONMENT: the api.const.Environment values ("production", "sandbox", "custom").
