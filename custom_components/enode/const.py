@@ -15,3 +15,9 @@ CONF_TOKEN_URL: Final = "token_url"
 CONF_USER_ID: Final = "user_id"
 
 # Values of CONF_ENVIRONMENT: the api.const.Environment values ("production", "sandbox", "custom").
+
+# Language used for intervention texts when Home Assistant's language has no Enode equivalent.
+DEFAULT_INTERVENTION_LANGUAGE: Final = "en-US"
+
+# Event fired for every final outcome (CONFIRMED / FAILED / CANCELLED) of an Enode action.
+EVENT_ACTION: Final = "enode_action"

@@ -1,0 +1,184 @@
+"""Binary sensors of Enode vehicles and chargers (including "Action required")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+import re
+from typing import Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Asset, AssetType, Vehicle
+from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeData
+from .entity import EnodeEntity, async_add_asset_entities, capability_present, vehicle_charger
+
+PARALLEL_UPDATES = 0
+
+
+def _snake(value: Any) -> str | None:
+    """Return an Enode enum value in snake case ("ThirdParty" -> "third_party")."""
+    if value is None:
+        return None
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(value)).lower()
+
+
+def asset_interventions(data: EnodeData, asset: Asset) -> list[dict[str, Any]]:
+    """Return an asset's interventions in the order Enode returns them.
+
+    ``blocking`` is True when a capability that lists the intervention is not capable (the
+    intervention must be resolved to use it) and False when every capability that lists it is
+    capable (the intervention is optional: it only improves the device, see DESIGN.md section 6).
+    """
+    capabilities: dict[str, list[str]] = {}
+    blocking: dict[str, bool] = {}
+    for name, capability in asset.capabilities.items():
+        for intervention_id in capability.intervention_ids:
+            capabilities.setdefault(intervention_id, []).append(name)
+            blocking[intervention_id] = blocking.get(intervention_id, False) or (
+                not capability.is_capable
+            )
+    result: list[dict[str, Any]] = []
+    for intervention_id in asset.all_intervention_ids():
+        intervention = data.interventions.get(intervention_id)
+        resolution = intervention.resolution if intervention is not None else None
+        result.append(
+            {
+                "id": intervention_id,
+                "title": resolution.title if resolution else None,
+                "access": _snake(resolution.access) if resolution else None,
+                "agent": _snake(resolution.agent) if resolution else None,
+                "action": _snake(resolution.action) if resolution else None,
+                "blocking": blocking.get(intervention_id, False),
+                "capabilities": capabilities.get(intervention_id, []),
+            }
+        )
+    return result
+
+
+def plugged_in_at_charging_location(data: EnodeData, vehicle: Vehicle) -> bool:
+    """Return whether a vehicle is plugged into the user's charger at the charger's Location."""
+    charger = vehicle_charger(data, vehicle)
+    if charger is None or charger.location.id is None:
+        return False
+    return vehicle.location.id == charger.location.id
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """Describes an Enode binary sensor."""
+
+    exists_fn: Callable[[Any], bool] = lambda _: True
+    is_on_fn: Callable[[Any, EnodeData], bool | None]
+    attributes_fn: Callable[[Any, EnodeData], Mapping[str, Any]] | None = None
+
+
+def _charge_state(asset: Any) -> bool:
+    return capability_present(asset.capabilities.charge_state)
+
+
+ACTION_REQUIRED = EnodeBinarySensorEntityDescription(
+    key="action_required",
+    translation_key="action_required",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+    is_on_fn=lambda asset, _: bool(asset.all_intervention_ids()),
+    attributes_fn=lambda asset, data: {"interventions": asset_interventions(data, asset)},
+)
+REACHABLE = EnodeBinarySensorEntityDescription(
+    key="reachable",
+    translation_key="reachable",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    is_on_fn=lambda asset, _: asset.is_reachable,
+)
+PLUGGED_IN = EnodeBinarySensorEntityDescription(
+    key="plugged_in",
+    device_class=BinarySensorDeviceClass.PLUG,
+    exists_fn=_charge_state,
+    is_on_fn=lambda asset, _: asset.charge_state.is_plugged_in,
+)
+CHARGING = EnodeBinarySensorEntityDescription(
+    key="charging",
+    device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+    exists_fn=_charge_state,
+    is_on_fn=lambda asset, _: asset.charge_state.is_charging,
+)
+
+VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription, ...] = (
+    PLUGGED_IN,
+    CHARGING,
+    EnodeBinarySensorEntityDescription(
+        key="fully_charged",
+        translation_key="fully_charged",
+        exists_fn=_charge_state,
+        is_on_fn=lambda v, _: v.charge_state.is_fully_charged,
+    ),
+    REACHABLE,
+    EnodeBinarySensorEntityDescription(
+        key="plugged_in_at_charging_location",
+        translation_key="plugged_in_at_charging_location",
+        is_on_fn=plugged_in_at_charging_location,
+    ),
+    EnodeBinarySensorEntityDescription(
+        key="smart_charging",
+        translation_key="smart_charging",
+        exists_fn=lambda v: capability_present(v.capabilities.smart_charging),
+        is_on_fn=lambda v, _: v.smart_charging_policy.is_enabled,
+    ),
+    ACTION_REQUIRED,
+)
+
+CHARGER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription, ...] = (
+    PLUGGED_IN,
+    CHARGING,
+    REACHABLE,
+    ACTION_REQUIRED,
+)
+
+BINARY_SENSORS: dict[AssetType, tuple[EnodeBinarySensorEntityDescription, ...]] = {
+    AssetType.VEHICLE: VEHICLE_BINARY_SENSORS,
+    AssetType.CHARGER: CHARGER_BINARY_SENSORS,
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnodeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up Enode binary sensors (and add new ones as assets or capabilities appear)."""
+    async_add_asset_entities(entry, async_add_entities, BINARY_SENSORS, EnodeBinarySensorEntity)
+
+
+class EnodeBinarySensorEntity(EnodeEntity, BinarySensorEntity):
+    """A binary sensor of an Enode asset."""
+
+    entity_description: EnodeBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset_id: str,
+        description: EnodeBinarySensorEntityDescription,
+    ) -> None:
+        """Initialize the binary sensor."""
+        super().__init__(coordinator, asset_id, description)
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return the state."""
+        return self.entity_description.is_on_fn(self.asset, self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return extra attributes (the interventions of "Action required")."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.asset, self.coordinator.data)

@@ -1,0 +1,289 @@
+"""Sensors of Enode vehicles and chargers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfEnergy,
+    UnitOfLength,
+    UnitOfPower,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .api import AssetType, Charger, PowerDeliveryState, Vehicle
+from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeData
+from .entity import (
+    EnodeEntity,
+    async_add_asset_entities,
+    capability_present,
+    device_name,
+    vehicle_charger,
+)
+
+PARALLEL_UPDATES = 0
+
+POWER_DELIVERY_STATES = [
+    state.value.lower().replace(":", "_")
+    for state in PowerDeliveryState
+    if state is not PowerDeliveryState.UNKNOWN
+]
+CHARGER_PAIRING_STATES = ["none", "established", "active"]
+
+
+def power_delivery_state(state: PowerDeliveryState | None) -> str | None:
+    """Return the enum sensor state of a power delivery state (None when unknown)."""
+    if state is None or state is PowerDeliveryState.UNKNOWN:
+        return None
+    return state.value.lower().replace(":", "_")
+
+
+def charger_pairing(data: EnodeData, vehicle: Vehicle) -> str:
+    """Return the pairing of a vehicle with the user's charger: none, established or active.
+
+    Enode pairs a vehicle and a charger linked to the same user automatically (established); the
+    pair is active while they are plugged into each other (``pluggedInChargerId``).
+    """
+    if vehicle.charge_state.plugged_in_charger_id:
+        return "active"
+    if data.chargers:
+        return "established"
+    return "none"
+
+
+def vehicle_charge_rate(data: EnodeData, vehicle: Vehicle) -> float | None:
+    """Return the vehicle's charge rate, falling back to its paired charger's (kW)."""
+    if vehicle.charge_state.charge_rate is not None:
+        return vehicle.charge_state.charge_rate
+    if (charger := vehicle_charger(data, vehicle)) is not None:
+        return charger.charge_state.charge_rate
+    return None
+
+
+def location_name(data: EnodeData, location_id: str | None) -> str | None:
+    """Return the name of an Enode Location."""
+    if location_id is None:
+        return None
+    location = data.locations.get(location_id)
+    return location.name if location is not None else None
+
+
+def _name_of(asset: Any) -> str | None:
+    """Return the device name of an asset, or None."""
+    return device_name(asset) if asset is not None else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeSensorEntityDescription(SensorEntityDescription):
+    """Describes an Enode sensor."""
+
+    exists_fn: Callable[[Any], bool] = lambda _: True
+    value_fn: Callable[[Any, EnodeData], StateType | datetime]
+
+
+def _charge_state(asset: Any) -> bool:
+    return capability_present(asset.capabilities.charge_state)
+
+
+VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
+    EnodeSensorEntityDescription(
+        key="battery_level",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        exists_fn=_charge_state,
+        value_fn=lambda v, _: v.charge_state.battery_level,
+    ),
+    EnodeSensorEntityDescription(
+        key="range",
+        translation_key="range",
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfLength.KILOMETERS,
+        suggested_display_precision=0,
+        exists_fn=_charge_state,
+        value_fn=lambda v, _: v.charge_state.range,
+    ),
+    EnodeSensorEntityDescription(
+        key="charge_rate",
+        translation_key="charge_rate",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=1,
+        exists_fn=_charge_state,
+        value_fn=vehicle_charge_rate,
+    ),
+    EnodeSensorEntityDescription(
+        key="charge_time_remaining",
+        translation_key="charge_time_remaining",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        exists_fn=_charge_state,
+        value_fn=lambda v, _: v.charge_state.charge_time_remaining,
+    ),
+    EnodeSensorEntityDescription(
+        key="charge_limit",
+        translation_key="charge_limit",
+        native_unit_of_measurement=PERCENTAGE,
+        exists_fn=_charge_state,
+        value_fn=lambda v, _: v.charge_state.charge_limit,
+    ),
+    EnodeSensorEntityDescription(
+        key="battery_capacity",
+        translation_key="battery_capacity",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=_charge_state,
+        value_fn=lambda v, _: v.charge_state.battery_capacity,
+    ),
+    EnodeSensorEntityDescription(
+        key="odometer",
+        translation_key="odometer",
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfLength.KILOMETERS,
+        suggested_display_precision=0,
+        exists_fn=lambda v: capability_present(v.capabilities.odometer),
+        value_fn=lambda v, _: v.odometer.distance,
+    ),
+    EnodeSensorEntityDescription(
+        key="power_delivery_state",
+        translation_key="power_delivery_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=POWER_DELIVERY_STATES,
+        exists_fn=_charge_state,
+        value_fn=lambda v, _: power_delivery_state(v.charge_state.power_delivery_state),
+    ),
+    EnodeSensorEntityDescription(
+        key="max_current",
+        translation_key="max_current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=lambda v: capability_present(v.capabilities.set_max_current),
+        value_fn=lambda v, _: v.charge_state.max_current,
+    ),
+    EnodeSensorEntityDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda v, _: v.last_seen,
+    ),
+    EnodeSensorEntityDescription(
+        key="location",
+        translation_key="location",
+        exists_fn=lambda v: capability_present(v.capabilities.location),
+        value_fn=lambda v, data: location_name(data, v.location.id),
+    ),
+    EnodeSensorEntityDescription(
+        key="connected_charger",
+        translation_key="connected_charger",
+        value_fn=lambda v, data: _name_of(vehicle_charger(data, v)),
+    ),
+    EnodeSensorEntityDescription(
+        key="charger_pairing",
+        translation_key="charger_pairing",
+        device_class=SensorDeviceClass.ENUM,
+        options=CHARGER_PAIRING_STATES,
+        value_fn=charger_pairing,
+    ),
+)
+
+
+def _charger_vehicle(data: EnodeData, charger: Charger) -> Vehicle | None:
+    vehicle_id = charger.charge_state.plugged_in_vehicle_id
+    return data.vehicles.get(vehicle_id) if vehicle_id else None
+
+
+CHARGER_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
+    EnodeSensorEntityDescription(
+        key="charge_rate",
+        translation_key="charge_rate",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=1,
+        exists_fn=_charge_state,
+        value_fn=lambda c, _: c.charge_state.charge_rate,
+    ),
+    EnodeSensorEntityDescription(
+        key="power_delivery_state",
+        translation_key="power_delivery_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=POWER_DELIVERY_STATES,
+        exists_fn=_charge_state,
+        value_fn=lambda c, _: power_delivery_state(c.charge_state.power_delivery_state),
+    ),
+    EnodeSensorEntityDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda c, _: c.last_seen,
+    ),
+    EnodeSensorEntityDescription(
+        key="connected_vehicle",
+        translation_key="connected_vehicle",
+        value_fn=lambda c, data: _name_of(_charger_vehicle(data, c)),
+    ),
+    EnodeSensorEntityDescription(
+        key="location",
+        translation_key="location",
+        value_fn=lambda c, data: location_name(data, c.location.id),
+    ),
+)
+
+SENSORS: dict[AssetType, tuple[EnodeSensorEntityDescription, ...]] = {
+    AssetType.VEHICLE: VEHICLE_SENSORS,
+    AssetType.CHARGER: CHARGER_SENSORS,
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnodeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up Enode sensors (and add new ones as assets or capabilities appear)."""
+    async_add_asset_entities(entry, async_add_entities, SENSORS, EnodeSensorEntity)
+
+
+class EnodeSensorEntity(EnodeEntity, SensorEntity):
+    """A sensor of an Enode asset."""
+
+    entity_description: EnodeSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset_id: str,
+        description: EnodeSensorEntityDescription,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, asset_id, description)
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the sensor value."""
+        return self.entity_description.value_fn(self.asset, self.coordinator.data)

@@ -1,0 +1,116 @@
+"""Charging switches of Enode vehicles and chargers.
+
+The action lifecycle (DESIGN.md section 7): the command creates an Enode action; while it is
+PENDING the switch shows the requested state; the call waits a bounded time for the outcome and
+raises a translated error when it fails or is cancelled; later outcomes are reconciled by the
+coordinator (polled or pushed) and reported as an ``enode_action`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import AssetType, ChargeAction, ChargingAction, EnodeClient
+from .coordinator import EnodeConfigEntry, EnodeCoordinator
+from .entity import EnodeEntity, async_add_asset_entities, capability_present
+from .helpers import enode_exception_handler, raise_for_action
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeSwitchEntityDescription(SwitchEntityDescription):
+    """Describes an Enode charging switch."""
+
+    asset_type: AssetType
+    exists_fn: Callable[[Any], bool]
+    set_fn: Callable[[EnodeClient, str, ChargingAction], Awaitable[ChargeAction]]
+
+
+def _controllable(asset: Any) -> bool:
+    capabilities = asset.capabilities
+    return capability_present(capabilities.start_charging) or capability_present(
+        capabilities.stop_charging
+    )
+
+
+SWITCHES: dict[AssetType, tuple[EnodeSwitchEntityDescription, ...]] = {
+    AssetType.VEHICLE: (
+        EnodeSwitchEntityDescription(
+            key="charging",
+            translation_key="charging",
+            asset_type=AssetType.VEHICLE,
+            exists_fn=_controllable,
+            set_fn=lambda client, asset_id, action: client.set_vehicle_charging(asset_id, action),
+        ),
+    ),
+    AssetType.CHARGER: (
+        EnodeSwitchEntityDescription(
+            key="charging",
+            translation_key="charging",
+            asset_type=AssetType.CHARGER,
+            exists_fn=_controllable,
+            set_fn=lambda client, asset_id, action: client.set_charger_charging(asset_id, action),
+        ),
+    ),
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnodeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up Enode charging switches (and add them when control becomes capable)."""
+    async_add_asset_entities(entry, async_add_entities, SWITCHES, EnodeChargingSwitch)
+
+
+class EnodeChargingSwitch(EnodeEntity, SwitchEntity):
+    """Start and stop charging."""
+
+    entity_description: EnodeSwitchEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset_id: str,
+        description: EnodeSwitchEntityDescription,
+    ) -> None:
+        """Initialize the switch."""
+        super().__init__(coordinator, asset_id, description)
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return whether it charges (the requested state while an action is pending)."""
+        action = self.coordinator.pending_action(self.asset_id, ChargeAction)
+        if isinstance(action, ChargeAction) and action.kind in (
+            ChargingAction.START,
+            ChargingAction.STOP,
+        ):
+            return action.kind is ChargingAction.START
+        charging: bool | None = self.asset.charge_state.is_charging  # type: ignore[union-attr]
+        return charging
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start charging."""
+        await self._async_set_charging(ChargingAction.START)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop charging."""
+        await self._async_set_charging(ChargingAction.STOP)
+
+    @enode_exception_handler
+    async def _async_set_charging(self, kind: ChargingAction) -> None:
+        """Send the command and follow the action."""
+        self.raise_if_unusable(
+            "start_charging" if kind is ChargingAction.START else "stop_charging"
+        )
+        action = await self.entity_description.set_fn(self.coordinator.client, self.asset_id, kind)
+        action = await self.coordinator.async_run_action(action, self.entity_description.asset_type)
+        raise_for_action(self, action)
