@@ -1,0 +1,881 @@
+"""Async client for the Enode API (version 2024-10-01)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+import logging
+import random
+import time
+from types import TracebackType
+from typing import Any, Self, TypedDict
+from urllib.parse import quote
+
+import aiohttp
+from mashumaro.exceptions import InvalidFieldValue, MissingField
+import orjson
+from yarl import URL
+
+from .const import (
+    API_URLS,
+    API_VERSION,
+    ASSET_PATHS,
+    DEFAULT_PAGE_SIZE,
+    HEADER_API_VERSION,
+    TOKEN_URLS,
+    AssetType,
+    Environment,
+)
+from .exceptions import (
+    EnodeAuthenticationError,
+    EnodeConflictError,
+    EnodeConnectionError,
+    EnodeError,
+    EnodeForbiddenError,
+    EnodeNotFoundError,
+    EnodePreconditionError,
+    EnodeRateLimitError,
+    EnodeResponseError,
+    EnodeServerError,
+    EnodeTimeoutError,
+)
+from .models import (
+    Asset,
+    Battery,
+    ChargeAction,
+    Charger,
+    ChargerAction,
+    ChargingAction,
+    EnodeModel,
+    Hvac,
+    Integration,
+    Intervention,
+    Inverter,
+    LinkSession,
+    Location,
+    MaxCurrentAction,
+    Meter,
+    OperationModeAction,
+    User,
+    Vehicle,
+    VehicleAction,
+    Webhook,
+    WebhookTestResult,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+
+ASSET_MODELS: dict[AssetType, type[Vehicle | Charger | Battery | Inverter | Meter | Hvac]] = {
+    AssetType.VEHICLE: Vehicle,
+    AssetType.CHARGER: Charger,
+    AssetType.BATTERY: Battery,
+    AssetType.INVERTER: Inverter,
+    AssetType.METER: Meter,
+    AssetType.HVAC: Hvac,
+}
+
+# Keyword names accepted by ``update_webhook`` and their wire names.
+_WEBHOOK_FIELDS = {
+    "url": "url",
+    "secret": "secret",
+    "events": "events",
+    "api_version": "apiVersion",
+    "authentication": "authentication",
+}
+
+_PROBLEM_ERRORS: dict[int, type[EnodeError]] = {
+    400: EnodePreconditionError,
+    401: EnodeAuthenticationError,
+    403: EnodeForbiddenError,
+    404: EnodeNotFoundError,
+    409: EnodeConflictError,
+    422: EnodeConflictError,
+}
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Return the delay in seconds of a ``Retry-After`` header (seconds or an HTTP date)."""
+    if value is None or not (value := value.strip()):
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _Problem(TypedDict):
+    problem_type: str | None
+    title: str | None
+    detail: str | None
+
+
+def _problem(body: bytes) -> _Problem:
+    """Return the ``type``, ``title`` and ``detail`` of a problem body (None when absent)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        data = {}
+
+    def _str(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) else None
+
+    return _Problem(problem_type=_str("type"), title=_str("title"), detail=_str("detail"))
+
+
+class _Response:
+    """What the client keeps of a response."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class EnodeClient:
+    """Client for the Enode API.
+
+    ``session`` may be injected (it is then never closed by the client). Idempotent requests (GET,
+    PUT, DELETE) are retried ``max_retries`` times on connection errors, timeouts and 5xx, with a
+    jittered exponential backoff starting at ``retry_base_delay`` seconds. A 429 is waited out and
+    retried when its ``Retry-After`` is at most ``max_rate_limit_wait`` seconds; otherwise
+    ``EnodeRateLimitError`` carries the delay.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        environment: Environment = Environment.PRODUCTION,
+        api_url: str | None = None,
+        token_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        request_timeout: float = 30,
+        max_retries: int = 3,
+        max_rate_limit_wait: float = 0,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 30,
+        token_refresh_margin: float = 60,
+    ) -> None:
+        """Initialize the client."""
+        environment = Environment(environment)
+        if environment is Environment.CUSTOM and (not api_url or not token_url):
+            msg = "The custom environment needs api_url and token_url"
+            raise ValueError(msg)
+        self.environment = environment
+        self.api_url = (api_url or API_URLS[environment]).rstrip("/")
+        self.token_url = token_url or TOKEN_URLS[environment]
+        self.request_timeout = request_timeout
+        self.max_retries = max_retries
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
+        self.token_refresh_margin = token_refresh_margin
+        # The monotonic clock used for the token's expiry (replaceable in tests).
+        self.clock: Callable[[], float] = time.monotonic
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._session = session
+        self._close_session = False
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._token_lock = asyncio.Lock()
+
+    # ----------------------------------------------------------------------------------------
+    # Life cycle
+
+    async def close(self) -> None:
+        """Close the session if the client created it."""
+        if self._session is not None and self._close_session:
+            await self._session.close()
+            self._session = None
+            self._close_session = False
+
+    async def __aenter__(self) -> Self:
+        """Enter the async context."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Leave the async context (close a session the client created)."""
+        await self.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self._close_session = True
+        return self._session
+
+    # ----------------------------------------------------------------------------------------
+    # Transport
+
+    def _backoff(self, attempt: int) -> float:
+        """Return the jittered delay before retry number ``attempt`` (0-based)."""
+        delay = min(self.retry_max_delay, self.retry_base_delay * (2.0**attempt))
+        return delay * random.uniform(0.5, 1.0)
+
+    async def _send(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        auth: aiohttp.BasicAuth | None = None,
+        idempotent: bool | None = None,
+        retries: int | None = None,
+    ) -> _Response:
+        """Send a request with retries; return the final response (any status)."""
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        max_retries = self.max_retries if retries is None else retries
+        attempt = 0
+        rate_limit_waits = 0
+        session = self._get_session()
+        while True:
+            try:
+                async with asyncio.timeout(self.request_timeout):
+                    async with session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        params=params,
+                        json=json,
+                        data=data,
+                        auth=auth,
+                    ) as resp:
+                        response = _Response(resp.status, resp.headers, await resp.read())
+            except TimeoutError as err:
+                if idempotent and attempt < max_retries:
+                    await self._retry_sleep(method, url, attempt, "timeout")
+                    attempt += 1
+                    continue
+                msg = f"Timeout after {self.request_timeout} s on {method} {_path(url)}"
+                raise EnodeTimeoutError(msg) from err
+            except aiohttp.ClientError as err:
+                if idempotent and attempt < max_retries:
+                    await self._retry_sleep(method, url, attempt, type(err).__name__)
+                    attempt += 1
+                    continue
+                msg = f"Error communicating with Enode on {method} {_path(url)}: {err}"
+                raise EnodeConnectionError(msg) from err
+
+            if response.status == 429:
+                delay = parse_retry_after(response.headers.get("Retry-After"))
+                if (
+                    delay is not None
+                    and delay <= self.max_rate_limit_wait
+                    and rate_limit_waits < max(max_retries, 1)
+                ):
+                    _LOGGER.debug(
+                        "Rate limited on %s %s; waiting %.1f s", method, _path(url), delay
+                    )
+                    rate_limit_waits += 1
+                    await asyncio.sleep(delay)
+                    continue
+                return response
+            if response.status >= 500 and idempotent and attempt < max_retries:
+                await self._retry_sleep(method, url, attempt, f"status {response.status}")
+                attempt += 1
+                continue
+            return response
+
+    async def _retry_sleep(self, method: str, url: str | URL, attempt: int, reason: str) -> None:
+        delay = self._backoff(attempt)
+        _LOGGER.debug(
+            "Retrying %s %s in %.2f s (attempt %d, %s)",
+            method,
+            _path(url),
+            delay,
+            attempt + 1,
+            reason,
+        )
+        await asyncio.sleep(delay)
+
+    # ----------------------------------------------------------------------------------------
+    # Authentication
+
+    async def _fetch_token(self) -> None:
+        """Fetch a new access token (client credentials grant)."""
+        response = await self._send(
+            "POST",
+            self.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=aiohttp.BasicAuth(self._client_id, self._client_secret),
+            headers={"Accept": "application/json"},
+            idempotent=True,
+        )
+        if response.status in (400, 401, 403):
+            problem = _problem(response.body)
+            raise EnodeAuthenticationError(
+                f"Enode rejected the client credentials ({response.status})",
+                status=response.status,
+                **problem,
+            )
+        if response.status != 200:
+            raise _error_for(response)
+        try:
+            data = orjson.loads(response.body)
+            token = data["access_token"]
+            expires_in = float(data.get("expires_in", 3600))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            msg = "Malformed token response"
+            raise EnodeResponseError(msg, status=response.status) from err
+        if not isinstance(token, str) or not token:
+            msg = "Malformed token response"
+            raise EnodeResponseError(msg, status=response.status)
+        margin = min(self.token_refresh_margin, expires_in / 10)
+        self._token = token
+        self._token_expires_at = self.clock() + expires_in - margin
+        _LOGGER.debug("Fetched an access token valid for %.0f s", expires_in)
+
+    async def _get_token(self, *, stale: str | None = None, force: bool = False) -> str:
+        """Return a valid token; refresh it when expired, forced, or equal to ``stale``."""
+        async with self._token_lock:
+            token = self._token
+            if token is not None and not force:
+                valid = self.clock() < self._token_expires_at
+                if valid and (stale is None or token != stale):
+                    return token
+                if stale is not None and token != stale:
+                    # Another request refreshed the token meanwhile.
+                    return token
+            await self._fetch_token()
+            assert self._token is not None
+            return self._token
+
+    async def verify_credentials(self) -> None:
+        """Fetch a new token; raise ``EnodeAuthenticationError`` when the credentials are bad."""
+        await self._get_token(force=True)
+
+    # ----------------------------------------------------------------------------------------
+    # Requests
+
+    def _url(self, *segments: str) -> URL:
+        path = "/".join(quote(str(segment), safe="") for segment in segments)
+        return URL(f"{self.api_url}/{path}", encoded=True)
+
+    async def _request(
+        self,
+        method: str,
+        *segments: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send an authenticated request; return the decoded JSON (None for an empty body)."""
+        url = self._url(*segments)
+        token = await self._get_token()
+        response = await self._send(
+            method, url, headers=self._headers(token), params=params, json=json
+        )
+        if response.status == 401:
+            _LOGGER.debug("Token rejected on %s %s; refreshing it once", method, _path(url))
+            token = await self._get_token(stale=token)
+            response = await self._send(
+                method, url, headers=self._headers(token), params=params, json=json
+            )
+        if not 200 <= response.status < 300:
+            raise _error_for(response)
+        if response.status == 204 or not response.body.strip():
+            return None
+        try:
+            return orjson.loads(response.body)
+        except orjson.JSONDecodeError as err:
+            msg = f"Malformed JSON from {method} {_path(url)}"
+            raise EnodeResponseError(msg, status=response.status) from err
+
+    def _headers(self, token: str) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {token}",
+            HEADER_API_VERSION: API_VERSION,
+            "Accept": "application/json",
+        }
+
+    async def _get_model[M: EnodeModel](
+        self,
+        model: type[M],
+        method: str,
+        *segments: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+    ) -> M:
+        data = await self._request(method, *segments, params=params, json=json)
+        return _parse(model, data)
+
+    async def _get_list[M: EnodeModel](
+        self,
+        model: type[M],
+        *segments: str,
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[M]:
+        """GET a bare JSON array of objects."""
+        data = await self._request("GET", *segments, params=params)
+        if not isinstance(data, list):
+            msg = f"Expected a list from /{'/'.join(segments)}"
+            raise EnodeResponseError(msg)
+        return [_parse(model, item) for item in data]
+
+    async def _paginate[M: EnodeModel](
+        self,
+        model: type[M],
+        *segments: str,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> list[M]:
+        """GET every page of a paginated list (``after`` cursor)."""
+        items: list[M] = []
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, str | int] = {"pageSize": page_size}
+            if after is not None:
+                params["after"] = after
+            data = await self._request("GET", *segments, params=params)
+            if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+                msg = f"Expected a paginated list from /{'/'.join(segments)}"
+                raise EnodeResponseError(msg)
+            items.extend(_parse(model, item) for item in data["data"])
+            pagination = data.get("pagination")
+            after = pagination.get("after") if isinstance(pagination, dict) else None
+            if not isinstance(after, str) or not after or after in seen:
+                return items
+            seen.add(after)
+
+    # ----------------------------------------------------------------------------------------
+    # Assets
+
+    async def list_vehicles(self, user_id: str) -> list[Vehicle]:
+        """Return every vehicle of a user."""
+        return await self._paginate(Vehicle, "users", user_id, "vehicles")
+
+    async def list_chargers(self, user_id: str) -> list[Charger]:
+        """Return every charger of a user."""
+        return await self._paginate(Charger, "users", user_id, "chargers")
+
+    async def list_batteries(self, user_id: str) -> list[Battery]:
+        """Return every battery of a user."""
+        return await self._paginate(Battery, "users", user_id, "batteries")
+
+    async def list_inverters(self, user_id: str) -> list[Inverter]:
+        """Return every inverter of a user."""
+        return await self._paginate(Inverter, "users", user_id, "inverters")
+
+    async def list_meters(self, user_id: str) -> list[Meter]:
+        """Return every meter of a user."""
+        return await self._paginate(Meter, "users", user_id, "meters")
+
+    async def list_hvacs(self, user_id: str) -> list[Hvac]:
+        """Return every HVAC unit of a user."""
+        return await self._paginate(Hvac, "users", user_id, "hvacs")
+
+    async def list_assets(self, user_id: str, asset_type: AssetType) -> list[Asset]:
+        """Return every asset of one type of a user."""
+        asset_type = AssetType(asset_type)
+        model = ASSET_MODELS[asset_type]
+        assets: list[Asset] = list(
+            await self._paginate(model, "users", user_id, ASSET_PATHS[asset_type])
+        )
+        return assets
+
+    async def get_asset(self, asset_type: AssetType, asset_id: str) -> Asset:
+        """Return one asset."""
+        asset_type = AssetType(asset_type)
+        return await self._get_model(
+            ASSET_MODELS[asset_type], "GET", ASSET_PATHS[asset_type], asset_id
+        )
+
+    async def get_vehicle(self, vehicle_id: str) -> Vehicle:
+        """Return a vehicle."""
+        return await self._get_model(Vehicle, "GET", "vehicles", vehicle_id)
+
+    async def get_charger(self, charger_id: str) -> Charger:
+        """Return a charger."""
+        return await self._get_model(Charger, "GET", "chargers", charger_id)
+
+    async def get_battery(self, battery_id: str) -> Battery:
+        """Return a battery."""
+        return await self._get_model(Battery, "GET", "batteries", battery_id)
+
+    async def get_inverter(self, inverter_id: str) -> Inverter:
+        """Return an inverter."""
+        return await self._get_model(Inverter, "GET", "inverters", inverter_id)
+
+    async def get_meter(self, meter_id: str) -> Meter:
+        """Return a meter."""
+        return await self._get_model(Meter, "GET", "meters", meter_id)
+
+    async def get_hvac(self, hvac_id: str) -> Hvac:
+        """Return an HVAC unit."""
+        return await self._get_model(Hvac, "GET", "hvacs", hvac_id)
+
+    async def refresh_hint(self, asset_type: AssetType, asset_id: str) -> None:
+        """Ask Enode to refresh an asset's data soon (use sparingly)."""
+        asset_type = AssetType(asset_type)
+        await self._request("POST", ASSET_PATHS[asset_type], asset_id, "refresh-hint")
+
+    async def update_charger(self, charger_id: str, *, location_id: str | None) -> Charger:
+        """Assign a charger to a Location (``None`` clears it)."""
+        return await self._get_model(
+            Charger, "PUT", "chargers", charger_id, json={"locationId": location_id}
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Linking
+
+    async def create_link_session(
+        self,
+        user_id: str,
+        *,
+        scopes: list[str],
+        language: str,
+        redirect_uri: str,
+        vendor: str | None = None,
+        vendor_type: str | None = None,
+        color_scheme: str | None = None,
+    ) -> LinkSession:
+        """Create a Link UI session for a user (the user is created if needed)."""
+        payload: dict[str, Any] = {
+            "scopes": list(scopes),
+            "language": language,
+            "redirectUri": redirect_uri,
+        }
+        if vendor is not None:
+            payload["vendor"] = vendor
+        if vendor_type is not None:
+            payload["vendorType"] = str(vendor_type)
+        if color_scheme is not None:
+            payload["colorScheme"] = color_scheme
+        return await self._get_model(LinkSession, "POST", "users", user_id, "link", json=payload)
+
+    async def relink_asset(
+        self,
+        asset_id: str,
+        *,
+        language: str,
+        redirect_uri: str,
+        color_scheme: str | None = None,
+    ) -> LinkSession:
+        """Create a Link UI session that relinks an asset."""
+        payload: dict[str, Any] = {"language": language, "redirectUri": redirect_uri}
+        if color_scheme is not None:
+            payload["colorScheme"] = color_scheme
+        return await self._get_model(
+            LinkSession, "POST", "assets", asset_id, "relink", json=payload
+        )
+
+    async def list_integrations(
+        self, asset_types: Iterable[AssetType] | None = None
+    ) -> list[Integration]:
+        """Return the vendor integrations (brands) for some asset types (default: all)."""
+        params: dict[str, str | int] = {}
+        if asset_types is not None:
+            params["assetTypes"] = ",".join(str(AssetType(t)) for t in asset_types)
+        return await self._get_list(Integration, "integrations", params=params)
+
+    # ----------------------------------------------------------------------------------------
+    # Control and actions
+
+    async def set_vehicle_charging(self, vehicle_id: str, action: ChargingAction) -> ChargeAction:
+        """Start or stop charging a vehicle."""
+        return await self._get_model(
+            ChargeAction,
+            "POST",
+            "vehicles",
+            vehicle_id,
+            "charging",
+            json={"action": str(ChargingAction(action))},
+        )
+
+    async def set_charger_charging(self, charger_id: str, action: ChargingAction) -> ChargeAction:
+        """Start or stop charging on a charger."""
+        return await self._get_model(
+            ChargeAction,
+            "POST",
+            "chargers",
+            charger_id,
+            "charging",
+            json={"action": str(ChargingAction(action))},
+        )
+
+    async def set_charger_max_current(
+        self, charger_id: str, max_current: float
+    ) -> MaxCurrentAction:
+        """Set a charger's max current (A)."""
+        return await self._get_model(
+            MaxCurrentAction,
+            "POST",
+            "chargers",
+            charger_id,
+            "max-current",
+            json={"maxCurrent": max_current},
+        )
+
+    async def set_battery_operation_mode(self, battery_id: str, mode: str) -> OperationModeAction:
+        """Set a battery's operation mode."""
+        return await self._get_model(
+            OperationModeAction,
+            "POST",
+            "batteries",
+            battery_id,
+            "operation-mode",
+            json={"operationMode": str(mode)},
+        )
+
+    async def _charge_action(self, *segments: str) -> ChargeAction | MaxCurrentAction:
+        method = "POST" if segments[-1] == "cancel" else "GET"
+        data = await self._request(method, *segments)
+        if isinstance(data, dict) and "kind" not in data and "targetState" in data:
+            return _parse(MaxCurrentAction, data)
+        return _parse(ChargeAction, data)
+
+    async def get_vehicle_action(self, action_id: str) -> VehicleAction:
+        """Return a vehicle action."""
+        return await self._charge_action("vehicles", "actions", action_id)
+
+    async def get_charger_action(self, action_id: str) -> ChargerAction:
+        """Return a charger action."""
+        return await self._charge_action("chargers", "actions", action_id)
+
+    async def get_battery_action(self, action_id: str) -> OperationModeAction:
+        """Return a battery action."""
+        return await self._get_model(OperationModeAction, "GET", "batteries", "actions", action_id)
+
+    async def cancel_vehicle_action(self, action_id: str) -> VehicleAction:
+        """Cancel a vehicle action (409 ``EnodeConflictError`` when already resolved)."""
+        return await self._charge_action("vehicles", "actions", action_id, "cancel")
+
+    async def cancel_charger_action(self, action_id: str) -> ChargerAction:
+        """Cancel a charger action (409 ``EnodeConflictError`` when already resolved)."""
+        return await self._charge_action("chargers", "actions", action_id, "cancel")
+
+    async def cancel_battery_action(self, action_id: str) -> OperationModeAction:
+        """Cancel a battery action (409 ``EnodeConflictError`` when already resolved)."""
+        return await self._get_model(
+            OperationModeAction, "POST", "batteries", "actions", action_id, "cancel"
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Interventions
+
+    async def list_interventions(
+        self,
+        *,
+        language: str | None = None,
+        vendor_type: str | None = None,
+        vendor: str | None = None,
+    ) -> list[Intervention]:
+        """Return the intervention catalog."""
+        params: dict[str, str | int] = {}
+        if language is not None:
+            params["language"] = language
+        if vendor_type is not None:
+            params["vendorType"] = str(vendor_type)
+        if vendor is not None:
+            params["vendor"] = vendor
+        return await self._get_list(Intervention, "interventions", params=params)
+
+    async def get_intervention(
+        self, intervention_id: str, *, language: str | None = None
+    ) -> Intervention:
+        """Return one intervention."""
+        params: dict[str, str | int] = {}
+        if language is not None:
+            params["language"] = language
+        return await self._get_model(
+            Intervention, "GET", "interventions", intervention_id, params=params
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Locations
+
+    async def create_location(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        latitude: float,
+        longitude: float,
+        timezone_name: str,
+    ) -> Location:
+        """Create a Location for a user."""
+        payload = {
+            "name": name,
+            "latitude": latitude,
+            "longitude": longitude,
+            "timezoneName": timezone_name,
+        }
+        return await self._get_model(Location, "POST", "users", user_id, "locations", json=payload)
+
+    async def list_locations(self, user_id: str) -> list[Location]:
+        """Return every Location of a user."""
+        return await self._paginate(Location, "users", user_id, "locations")
+
+    async def get_location(self, location_id: str) -> Location:
+        """Return a Location."""
+        return await self._get_model(Location, "GET", "locations", location_id)
+
+    async def update_location(
+        self,
+        location_id: str,
+        *,
+        name: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        timezone_name: str | None = None,
+    ) -> Location:
+        """Update some fields of a Location."""
+        payload: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("name", name),
+                ("latitude", latitude),
+                ("longitude", longitude),
+                ("timezoneName", timezone_name),
+            )
+            if value is not None
+        }
+        return await self._get_model(Location, "PUT", "locations", location_id, json=payload)
+
+    async def delete_location(self, location_id: str) -> Location:
+        """Delete a Location; return it."""
+        return await self._get_model(Location, "DELETE", "locations", location_id)
+
+    # ----------------------------------------------------------------------------------------
+    # Users
+
+    async def get_user(self, user_id: str) -> User:
+        """Return a user and its linked vendors."""
+        return await self._get_model(User, "GET", "users", user_id)
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete a user and all its data."""
+        await self._request("DELETE", "users", user_id)
+
+    async def disconnect_vendor(
+        self, user_id: str, vendor: str, vendor_type: str | None = None
+    ) -> None:
+        """Disconnect a user's vendor account (or only one asset type of it)."""
+        segments = ["users", user_id, "vendors", vendor]
+        if vendor_type is not None:
+            segments.append(str(vendor_type))
+        await self._request("DELETE", *segments)
+
+    # ----------------------------------------------------------------------------------------
+    # Webhooks
+
+    async def create_webhook(
+        self,
+        *,
+        url: str,
+        secret: str,
+        events: list[str] | None = None,
+        api_version: str | None = API_VERSION,
+        authentication: Mapping[str, str] | None = None,
+    ) -> Webhook:
+        """Create a webhook (``authentication``: ``{"headerName": ..., "headerValue": ...}``)."""
+        payload: dict[str, Any] = {"url": url, "secret": secret, "apiVersion": api_version}
+        if events is not None:
+            payload["events"] = list(events)
+        if authentication is not None:
+            payload["authentication"] = dict(authentication)
+        return await self._get_model(Webhook, "POST", "webhooks", json=payload)
+
+    async def list_webhooks(self) -> list[Webhook]:
+        """Return every webhook of the client."""
+        return await self._paginate(Webhook, "webhooks")
+
+    async def get_webhook(self, webhook_id: str) -> Webhook:
+        """Return a webhook."""
+        return await self._get_model(Webhook, "GET", "webhooks", webhook_id)
+
+    async def update_webhook(self, webhook_id: str, **changes: Any) -> Webhook:
+        """Update a webhook: ``url``, ``secret``, ``events``, ``api_version``, ``authentication``.
+
+        Updating a webhook also reactivates it.
+        """
+        unknown = set(changes) - set(_WEBHOOK_FIELDS)
+        if unknown:
+            msg = f"Unknown webhook fields: {', '.join(sorted(unknown))}"
+            raise TypeError(msg)
+        payload = {_WEBHOOK_FIELDS[key]: value for key, value in changes.items()}
+        return await self._get_model(Webhook, "PATCH", "webhooks", webhook_id, json=payload)
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        """Delete a webhook."""
+        await self._request("DELETE", "webhooks", webhook_id)
+
+    async def test_webhook(self, webhook_id: str) -> WebhookTestResult:
+        """Send an ``enode:webhook:test`` event to a webhook and return the outcome."""
+        return await self._get_model(WebhookTestResult, "POST", "webhooks", webhook_id, "test")
+
+    # ----------------------------------------------------------------------------------------
+    # Health
+
+    async def health(self) -> bool:
+        """Return True when Enode reports itself ready (``GET /health/ready``, no auth)."""
+        response = await self._send(
+            "GET",
+            self._url("health", "ready"),
+            headers={HEADER_API_VERSION: API_VERSION},
+            retries=0,
+        )
+        if 200 <= response.status < 300:
+            return True
+        if response.status == 503:
+            return False
+        raise _error_for(response)
+
+
+def _path(url: str | URL) -> str:
+    """Return the path of a URL (for logs and messages: no host, no query)."""
+    return URL(url).path if isinstance(url, str) else url.path
+
+
+def _error_for(response: _Response) -> EnodeError:
+    """Return the exception for an unsuccessful response."""
+    status = response.status
+    problem = _problem(response.body)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return EnodeRateLimitError(retry_after=retry_after, **problem)
+    if status >= 500:
+        return EnodeServerError(status=status, **problem)
+    error_class = _PROBLEM_ERRORS.get(status, EnodeResponseError)
+    return error_class(status=status, **problem)
+
+
+def _parse[M: EnodeModel](model: type[M], data: Any) -> M:
+    """Build a model from a decoded payload; raise ``EnodeResponseError`` when malformed."""
+    if not isinstance(data, dict):
+        msg = f"Expected an object for {model.__name__}, got {type(data).__name__}"
+        raise EnodeResponseError(msg)
+    try:
+        return model.from_dict(data)
+    except (MissingField, InvalidFieldValue) as err:
+        # Name the field, never its value (it may be a VIN or a coordinate).
+        msg = f"Malformed {model.__name__}: field {err.field_name!r} of {err.holder_class_name}"
+        raise EnodeResponseError(msg) from err
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        msg = f"Malformed {model.__name__} ({type(err).__name__})"
+        raise EnodeResponseError(msg) from err
