@@ -1,0 +1,43 @@
+"""Shared fixtures: the Enode simulator on loopback (``simulator``, ``simulator_factory``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from enode_simulator import Simulator
+
+type SimulatorFactory = Callable[..., Awaitable[Simulator]]
+
+
+@pytest.fixture
+async def simulator_factory(socket_enabled: None) -> AsyncGenerator[SimulatorFactory]:
+    """Start simulators on a free loopback port; every one is stopped after the test.
+
+    ``await simulator_factory("demo-linked", action_delay=0)`` takes a scenario name, a path
+    or a dict (e.g. ``{"extends": "demo", "generate": {"vehicles": 60}}``) and the keyword
+    arguments of :class:`Simulator`. The background ticker is off by default
+    (``tick_interval=None``) so tests are deterministic: time-based changes happen on requests,
+    control calls and ``advance_time``.
+    """
+    started: list[Simulator] = []
+
+    async def _start(scenario: str | Path | Mapping[str, Any] = "demo", **kwargs: Any) -> Simulator:
+        kwargs.setdefault("tick_interval", None)
+        sim = Simulator(scenario=scenario, **kwargs)
+        await sim.start(host="127.0.0.1", port=0)
+        started.append(sim)
+        return sim
+
+    yield _start
+    for sim in started:
+        await sim.stop()
+
+
+@pytest.fixture
+async def simulator(simulator_factory: SimulatorFactory) -> Simulator:
+    """The demo scenario (``demo-client`` / ``demo-secret``, devices linked to ``demo-user``)."""
+    return await simulator_factory("demo")
