@@ -28,6 +28,11 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 # --- UI callback view are registered here.
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the Enode integration (actions and views, not config entries)."""
+    from .link import async_setup_link
+    from .services import async_setup_services
+
+    async_setup_link(hass)
+    async_setup_services(hass)
     return True
 
 
@@ -65,6 +70,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # --- repairs (config-flow engineer, issue 4): keep the entry's issues in sync.
+    from .repairs import async_setup_repairs
+
+    entry.async_on_unload(async_setup_repairs(hass, entry))
+    # --- end of repairs
     return True
 
 
@@ -85,3 +95,14 @@ async def async_remove_config_entry_device(
         domain == DOMAIN and data.asset(identifier) is not None
         for domain, identifier in device.identifiers
     )
+
+
+# --- async_remove_entry: config-flow engineer (issue 4): the entry's repair issues go with it.
+async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
+    """Delete the repair issues of a removed entry."""
+    from .repairs import async_delete_issues
+
+    async_delete_issues(hass, entry)
+
+
+# --- end of async_remove_entry

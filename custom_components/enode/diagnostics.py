@@ -1,0 +1,102 @@
+"""Diagnostics for Enode: the config entry and its devices, secrets and personal data redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .api import Asset
+from .const import CONF_USER_ID, DOMAIN
+from .coordinator import EnodeConfigEntry, EnodeData
+
+# Entry data: credentials and the Enode user id.
+TO_REDACT_ENTRY = {CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_USER_ID, "unique_id"}
+# Enode payloads (wire names): user ids, VINs, serial numbers, coordinates, tokens.
+TO_REDACT_PAYLOAD = {
+    "userId",
+    "user_id",
+    "vin",
+    "serialNumber",
+    "sn",
+    "latitude",
+    "longitude",
+    "linkToken",
+    "accessToken",
+    "access_token",
+    "secret",
+}
+
+
+def _asset_dict(data: EnodeData, asset: Asset) -> dict[str, Any]:
+    """Return an asset and the texts of its interventions, redacted."""
+    result: dict[str, Any] = {
+        "asset_type": asset.asset_type,
+        "asset": async_redact_data(asset.to_dict(), TO_REDACT_PAYLOAD),
+        "interventions": [
+            async_redact_data(intervention.to_dict(), TO_REDACT_PAYLOAD)
+            for intervention_id in asset.all_intervention_ids()
+            if (intervention := data.interventions.get(intervention_id)) is not None
+        ],
+    }
+    return result
+
+
+def _entry_dict(entry: EnodeConfigEntry) -> dict[str, Any]:
+    """Return the redacted config entry."""
+    return {
+        "title": entry.title,
+        "version": entry.version,
+        "minor_version": entry.minor_version,
+        "data": async_redact_data(dict(entry.data), TO_REDACT_ENTRY),
+        "options": async_redact_data(dict(entry.options), TO_REDACT_ENTRY),
+    }
+
+
+def _coordinator_dict(entry: EnodeConfigEntry) -> dict[str, Any]:
+    """Return the coordinator's state."""
+    coordinator = entry.runtime_data.coordinator
+    interval = coordinator.update_interval
+    return {
+        "last_update_success": coordinator.last_update_success,
+        "update_interval_seconds": interval.total_seconds() if interval else None,
+        "pending_actions": len(coordinator.pending_actions),
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: EnodeConfigEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of a config entry."""
+    data = entry.runtime_data.coordinator.data
+    return {
+        "entry": _entry_dict(entry),
+        "coordinator": _coordinator_dict(entry),
+        "user": async_redact_data(data.user.to_dict(), TO_REDACT_PAYLOAD | {"id"})
+        if data.user is not None
+        else None,
+        "assets": {
+            asset_id: _asset_dict(data, asset)
+            for asset_id, asset in sorted(data.all_assets().items())
+        },
+        "locations": [
+            async_redact_data(location.to_dict(), TO_REDACT_PAYLOAD)
+            for _, location in sorted(data.locations.items())
+        ],
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: EnodeConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of one device (one Enode asset)."""
+    data = entry.runtime_data.coordinator.data
+    asset_ids = [identifier for domain, identifier in device.identifiers if domain == DOMAIN]
+    assets = [asset for asset_id in asset_ids if (asset := data.asset(asset_id)) is not None]
+    return {
+        "entry": _entry_dict(entry),
+        "device": _asset_dict(data, assets[0]) if assets else None,
+    }

@@ -1,0 +1,312 @@
+"""Enode Link UI sessions and the callback view Link UI redirects the browser to.
+
+A flow (config, options or repair) that wants the user to link devices asks this module for a
+link session: it registers an unguessable, single-use ``state`` that maps to the flow, builds the
+``redirectUri`` (``<this Home Assistant>/api/enode/link?state=<state>``) and creates the session
+through the client. Link UI sends the browser back to that URI; the view looks the state up, hands
+the outcome (``error`` / ``error_message`` when the user cancelled) to the waiting flow and answers
+with a small page saying that the window can be closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from html import escape
+from http import HTTPStatus
+import secrets
+from typing import Any
+
+from aiohttp import web
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import UnknownFlow, UnknownStep
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView, current_request
+from homeassistant.helpers.network import get_url
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from .api import LANGUAGES, AssetType, EnodeClient, scopes_for
+from .const import DOMAIN, LOGGER
+
+LINK_CALLBACK_PATH = "/api/enode/link"
+LINK_CALLBACK_NAME = "api:enode:link"
+# "Creates a short-lived (24 hours), single-use device linking session." (Enode API reference)
+LINK_SESSION_LIFETIME = timedelta(hours=24)
+DEFAULT_LINK_LANGUAGE = "en-US"
+HEADER_FRONTEND_BASE = "HA-Frontend-Base"
+
+# Keys of the user input a flow receives when Link UI has sent the browser back.
+LINK_ERROR = "error"
+LINK_ERROR_MESSAGE = "error_message"
+
+DATA_PENDING_LINKS: HassKey[dict[str, PendingLink]] = HassKey(f"{DOMAIN}_pending_links")
+
+
+class LinkTarget(StrEnum):
+    """What waits for a Link UI callback."""
+
+    CONFIG_FLOW = "config_flow"
+    OPTIONS_FLOW = "options_flow"
+    REPAIR_FLOW = "repair_flow"
+    # A session started by the enode.link / enode.relink actions: refresh the entry afterwards.
+    CONFIG_ENTRY = "config_entry"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingLink:
+    """A link session waiting for the browser to come back."""
+
+    target: LinkTarget
+    # The flow id (flows) or the config entry id (CONFIG_ENTRY).
+    target_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartedLink:
+    """A link session that was created: where to send the user, and until when."""
+
+    link_url: str
+    expires_at: datetime
+    state: str
+
+
+def link_language(language: str | None) -> str:
+    """Map a Home Assistant language ("en", "en-GB", "nb", ...) to a Link UI language."""
+    if not language:
+        return DEFAULT_LINK_LANGUAGE
+    wanted = language.replace("_", "-").lower()
+    codes = [code for code in LANGUAGES if code != "browser"]
+    for code in codes:
+        if code.lower() == wanted:
+            return code
+    primary = wanted.split("-", 1)[0]
+    if primary in ("no", "nn"):
+        primary = "nb"
+    if primary == "en":
+        return DEFAULT_LINK_LANGUAGE
+    for code in codes:
+        if code.split("-", 1)[0].lower() == primary:
+            return code
+    return DEFAULT_LINK_LANGUAGE
+
+
+def _pending(hass: HomeAssistant) -> dict[str, PendingLink]:
+    """Return the pending link sessions (expired ones are dropped)."""
+    pending = hass.data.setdefault(DATA_PENDING_LINKS, {})
+    now = dt_util.utcnow()
+    for state in [state for state, link in pending.items() if link.expires_at <= now]:
+        del pending[state]
+    return pending
+
+
+@callback
+def async_register_state(hass: HomeAssistant, target: LinkTarget, target_id: str) -> str:
+    """Register a new single-use state for a flow (or entry) and return it."""
+    state = secrets.token_urlsafe(32)
+    _pending(hass)[state] = PendingLink(
+        target=target,
+        target_id=target_id,
+        expires_at=dt_util.utcnow() + LINK_SESSION_LIFETIME,
+    )
+    return state
+
+
+@callback
+def async_forget_flow(hass: HomeAssistant, flow_id: str) -> None:
+    """Forget the states of a flow that ended."""
+    pending = hass.data.get(DATA_PENDING_LINKS)
+    if not pending:
+        return
+    for state in [state for state, link in pending.items() if link.target_id == flow_id]:
+        del pending[state]
+
+
+@callback
+def async_pop_state(hass: HomeAssistant, state: str) -> PendingLink | None:
+    """Return and forget the pending link of a state (single use)."""
+    return _pending(hass).pop(state, None)
+
+
+@callback
+def async_get_redirect_uri(hass: HomeAssistant, state: str) -> str:
+    """Return the Link UI redirect URI for a state.
+
+    The browser that opens Link UI is the one the user is using Home Assistant in, so the URI is
+    built from the current request (the frontend's base URL header, or the request's own origin)
+    and falls back to Home Assistant's configured URLs. Raises ``NoURLAvailableError``.
+    """
+    base: str | None = None
+    if (request := current_request.get()) is not None:
+        base = request.headers.get(HEADER_FRONTEND_BASE) or str(request.url.origin())
+    if not base:
+        base = get_url(hass)
+    return f"{base.rstrip('/')}{LINK_CALLBACK_PATH}?state={state}"
+
+
+async def async_start_link(
+    hass: HomeAssistant,
+    client: EnodeClient,
+    *,
+    target: LinkTarget,
+    target_id: str,
+    user_id: str,
+    asset_types: list[AssetType],
+    vendor: str | None = None,
+) -> StartedLink:
+    """Create a link session (``POST /users/{userId}/link``) that comes back to ``target``.
+
+    Raises the client's errors and ``NoURLAvailableError``; the state is forgotten on failure.
+    """
+    state = async_register_state(hass, target, target_id)
+    try:
+        session = await client.create_link_session(
+            user_id,
+            scopes=scopes_for(asset_types),
+            language=link_language(hass.config.language),
+            redirect_uri=async_get_redirect_uri(hass, state),
+            vendor=vendor,
+            # vendorType narrows Link UI to one asset type; multi-type sessions go by scopes.
+            vendor_type=str(asset_types[0]) if len(asset_types) == 1 else None,
+        )
+    except Exception:
+        async_pop_state(hass, state)
+        raise
+    return StartedLink(
+        link_url=session.link_url,
+        expires_at=_pending(hass)[state].expires_at,
+        state=state,
+    )
+
+
+async def async_start_relink(
+    hass: HomeAssistant,
+    client: EnodeClient,
+    *,
+    target: LinkTarget,
+    target_id: str,
+    asset_id: str,
+) -> StartedLink:
+    """Create a relink session (``POST /assets/{assetId}/relink``) that comes back to ``target``.
+
+    Raises the client's errors and ``NoURLAvailableError``; the state is forgotten on failure.
+    """
+    state = async_register_state(hass, target, target_id)
+    try:
+        session = await client.relink_asset(
+            asset_id,
+            language=link_language(hass.config.language),
+            redirect_uri=async_get_redirect_uri(hass, state),
+        )
+    except Exception:
+        async_pop_state(hass, state)
+        raise
+    return StartedLink(
+        link_url=session.link_url,
+        expires_at=_pending(hass)[state].expires_at,
+        state=state,
+    )
+
+
+def link_outcome(query: dict[str, str]) -> dict[str, Any]:
+    """Return the user input a flow receives for Link UI's redirect query."""
+    if error := query.get(LINK_ERROR):
+        return {LINK_ERROR: error, LINK_ERROR_MESSAGE: query.get(LINK_ERROR_MESSAGE, "")}
+    return {}
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;
+color:#1d1f24}}</style></head>
+<body><h1>{title}</h1><p>{message}</p>{script}</body></html>
+"""
+
+
+def _page(title: str, message: str, *, status: HTTPStatus, close: bool = False) -> web.Response:
+    """Return the small HTML page the browser shows after Link UI."""
+    script = "<script>window.close()</script>" if close else ""
+    return web.Response(
+        text=_PAGE.format(title=escape(title), message=escape(message), script=script),
+        content_type="text/html",
+        status=status,
+    )
+
+
+class EnodeLinkCallbackView(HomeAssistantView):
+    """The ``redirectUri`` of every Enode link session: finishes the waiting flow."""
+
+    url = LINK_CALLBACK_PATH
+    name = LINK_CALLBACK_NAME
+    # Link UI redirects the user's browser here without Home Assistant credentials; the
+    # unguessable, single-use state is what authorises the request.
+    requires_auth = False
+
+    async def get(self, request: web.Request) -> web.Response:
+        """Handle the browser coming back from Link UI."""
+        hass = request.app[KEY_HASS]
+        state = request.query.get("state")
+        pending = async_pop_state(hass, state) if state else None
+        if pending is None:
+            return _page(
+                "Link session not found",
+                "This link is invalid, expired or was already used. "
+                "Return to Home Assistant and start linking again.",
+                status=HTTPStatus.BAD_REQUEST,
+            )
+        outcome = link_outcome(dict(request.query))
+        try:
+            await self._async_resume(hass, pending, outcome)
+        except (UnknownFlow, UnknownStep):
+            LOGGER.debug("The flow waiting for Link UI (%s) is gone", pending.target)
+            return _page(
+                "Linking session ended",
+                "Home Assistant is no longer waiting for this link session. "
+                "Return to Home Assistant and start linking again.",
+                status=HTTPStatus.GONE,
+            )
+        if outcome:
+            return _page(
+                "Linking cancelled",
+                "Linking was not completed. You can close this window and return to "
+                "Home Assistant.",
+                status=HTTPStatus.OK,
+                close=True,
+            )
+        return _page(
+            "Linking complete",
+            "Your devices are linked. You can close this window and return to Home Assistant.",
+            status=HTTPStatus.OK,
+            close=True,
+        )
+
+    @staticmethod
+    async def _async_resume(
+        hass: HomeAssistant, pending: PendingLink, outcome: dict[str, Any]
+    ) -> None:
+        """Hand the Link UI outcome to what is waiting for it."""
+        if pending.target is LinkTarget.CONFIG_FLOW:
+            await hass.config_entries.flow.async_configure(pending.target_id, outcome)
+        elif pending.target is LinkTarget.OPTIONS_FLOW:
+            await hass.config_entries.options.async_configure(pending.target_id, outcome)
+        elif pending.target is LinkTarget.REPAIR_FLOW:
+            from homeassistant.components.repairs import repairs_flow_manager
+
+            if (manager := repairs_flow_manager(hass)) is None:
+                raise UnknownFlow
+            await manager.async_configure(pending.target_id, outcome)
+        else:
+            entry = hass.config_entries.async_get_entry(pending.target_id)
+            if entry is None or entry.state is not ConfigEntryState.LOADED:
+                raise UnknownFlow
+            await entry.runtime_data.coordinator.async_request_refresh()
+
+
+@callback
+def async_setup_link(hass: HomeAssistant) -> None:
+    """Register the Link UI callback view."""
+    hass.http.register_view(EnodeLinkCallbackView())

@@ -1,0 +1,323 @@
+"""Repairs for Enode: interventions, invalid vendor credentials and charger onboarding.
+
+Issues are kept in sync with the coordinator's snapshot by a coordinator listener
+(``async_setup_repairs``):
+
+* one issue per (device, intervention), with the intervention's title and Markdown description;
+  ``error`` when it blocks a capability, ``warning`` when it is optional; fixable by relinking when
+  the resolution's action is ``Link``;
+* one fixable issue per linked vendor whose credentials are no longer valid ("relink {vendor}");
+* a vehicle that cannot start/stop charging on its own while no charger is linked: a fixable issue
+  that starts linking the charger; a capable vehicle gets a warning-level suggestion (dismissible,
+  and once dismissed it stays dismissed).
+
+Fix flows open Link UI as an external step through the same callback view as the config flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import re
+from typing import Any
+
+from homeassistant import data_entry_flow
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.network import NoURLAvailableError
+import voluptuous as vol
+
+from .api import Asset, AssetType, EnodeError, Intervention
+from .config_flow import vehicle_controls_charging
+from .const import DOMAIN, LOGGER
+from .coordinator import EnodeConfigEntry, EnodeData, asset_type_of
+from .entity import device_name
+from .link import (
+    LINK_ERROR,
+    LINK_ERROR_MESSAGE,
+    LinkTarget,
+    StartedLink,
+    async_forget_flow,
+    async_start_link,
+    async_start_relink,
+)
+
+ISSUE_INTERVENTION = "intervention"
+ISSUE_INTERVENTION_LINK = "intervention_link"
+ISSUE_VENDOR_CREDENTIALS = "vendor_credentials"
+ISSUE_CHARGER_REQUIRED = "charger_required"
+ISSUE_CHARGER_RECOMMENDED = "charger_recommended"
+
+# Keys of an issue's data.
+DATA_ENTRY_ID = "entry_id"
+DATA_ASSET_ID = "asset_id"
+DATA_ASSET_TYPE = "asset_type"
+DATA_VENDOR = "vendor"
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+
+def markdown(text: str | None) -> str:
+    """Return an intervention description as Markdown (``<br>`` become line breaks)."""
+    if not text:
+        return ""
+    text = _BR.sub("\n", text)
+    text = _TAG.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _vendor_label(vendor: str | None) -> str:
+    """Return a readable vendor name ("TESLA" -> "Tesla")."""
+    return str(vendor or "").replace("_", " ").title()
+
+
+def _is_blocking(asset: Asset, intervention_id: str) -> bool:
+    """Return whether an intervention blocks a capability of the asset (an incapable one)."""
+    return any(
+        intervention_id in capability.intervention_ids and not capability.is_capable
+        for _, capability in asset.capabilities.items()
+    )
+
+
+def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str, Any]]:
+    """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue)."""
+    entry_id = entry.entry_id
+    specs: dict[str, dict[str, Any]] = {}
+    for asset in data.all_assets().values():
+        name = device_name(asset)
+        for intervention_id in asset.all_intervention_ids():
+            intervention: Intervention | None = data.interventions.get(intervention_id)
+            if intervention is None:
+                continue
+            fixable = intervention.needs_relink
+            specs[f"intervention_{asset.id}_{intervention_id}"] = {
+                "is_fixable": fixable,
+                "severity": ir.IssueSeverity.ERROR
+                if _is_blocking(asset, intervention_id)
+                else ir.IssueSeverity.WARNING,
+                "translation_key": ISSUE_INTERVENTION_LINK if fixable else ISSUE_INTERVENTION,
+                "translation_placeholders": {
+                    "device": name,
+                    "title": intervention.resolution.title or intervention_id,
+                    "description": markdown(intervention.resolution.description),
+                },
+                "data": {
+                    DATA_ENTRY_ID: entry_id,
+                    DATA_ASSET_ID: asset.id,
+                    DATA_ASSET_TYPE: str(asset_type_of(asset)),
+                },
+            }
+    if data.user is not None:
+        for linked in data.user.linked_vendors:
+            if linked.is_valid is not False or not linked.vendor:
+                continue
+            vendor_type = str(linked.vendor_type or "")
+            # Relink one of the vendor's assets of that type when there is one.
+            asset_id = next(
+                (
+                    asset.id
+                    for asset in data.all_assets().values()
+                    if asset.vendor == linked.vendor and str(asset_type_of(asset)) == vendor_type
+                ),
+                None,
+            )
+            specs[f"vendor_credentials_{linked.vendor}_{vendor_type}".lower()] = {
+                "is_fixable": True,
+                "severity": ir.IssueSeverity.ERROR,
+                "translation_key": ISSUE_VENDOR_CREDENTIALS,
+                "translation_placeholders": {
+                    "vendor": _vendor_label(linked.vendor),
+                    "asset_type": vendor_type,
+                },
+                "data": {
+                    DATA_ENTRY_ID: entry_id,
+                    DATA_ASSET_ID: asset_id,
+                    DATA_ASSET_TYPE: vendor_type,
+                    DATA_VENDOR: linked.vendor,
+                },
+            }
+    if not data.chargers:
+        for vehicle in data.vehicles.values():
+            capable = vehicle_controls_charging(vehicle)
+            key = ISSUE_CHARGER_RECOMMENDED if capable else ISSUE_CHARGER_REQUIRED
+            specs[f"{key}_{vehicle.id}"] = {
+                "is_fixable": True,
+                "severity": ir.IssueSeverity.WARNING,
+                "translation_key": key,
+                "translation_placeholders": {"vehicle": device_name(vehicle)},
+                "data": {
+                    DATA_ENTRY_ID: entry_id,
+                    DATA_ASSET_ID: None,
+                    DATA_ASSET_TYPE: str(AssetType.CHARGER),
+                },
+            }
+    return specs
+
+
+@callback
+def async_update_issues(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
+    """Create the issues the coordinator's snapshot calls for; delete the ones that are gone."""
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.data is None or not coordinator.last_update_success:
+        return
+    specs = _issue_specs(entry, coordinator.data)
+    for issue_id, spec in specs.items():
+        ir.async_create_issue(hass, DOMAIN, issue_id, is_persistent=False, **spec)
+    async_delete_issues(hass, entry, keep=specs.keys())
+
+
+@callback
+def async_delete_issues(
+    hass: HomeAssistant, entry: EnodeConfigEntry, keep: Any = frozenset()
+) -> None:
+    """Delete the entry's issues (except those in ``keep``)."""
+    registry = ir.async_get(hass)
+    for (domain, issue_id), issue in list(registry.issues.items()):
+        if (
+            domain == DOMAIN
+            and issue_id not in keep
+            and issue.data is not None
+            and issue.data.get(DATA_ENTRY_ID) == entry.entry_id
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callable[[], None]:
+    """Keep the entry's issues in sync with its coordinator; return the unsubscribe."""
+    coordinator = entry.runtime_data.coordinator
+
+    @callback
+    def _async_coordinator_updated() -> None:
+        async_update_issues(hass, entry)
+
+    _async_coordinator_updated()
+    return coordinator.async_add_listener(_async_coordinator_updated)
+
+
+class EnodeLinkRepairFlow(RepairsFlow):
+    """Fix an issue in Link UI: relink an asset, or link a (charger) asset type."""
+
+    def __init__(self, entry_id: str, data: dict[str, Any]) -> None:
+        """Initialize the flow."""
+        self._entry_id = entry_id
+        self._asset_id: str | None = data.get(DATA_ASSET_ID)
+        asset_type = data.get(DATA_ASSET_TYPE)
+        self._asset_type = AssetType(asset_type) if asset_type else AssetType.CHARGER
+        self._vendor: str | None = data.get(DATA_VENDOR)
+        self._link_error: dict[str, str] = {}
+
+    def _entry(self) -> EnodeConfigEntry | None:
+        """Return the loaded config entry of the issue."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return None
+        loaded: EnodeConfigEntry = entry
+        return loaded
+
+    def _placeholders(self) -> dict[str, str]:
+        """Return the issue's placeholders (for the step descriptions)."""
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        placeholders = dict(issue.translation_placeholders or {}) if issue else {}
+        placeholders.update(self._link_error)
+        return placeholders
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Explain what will happen, then open Link UI."""
+        if self._entry() is None:
+            return self.async_abort(reason="not_loaded")
+        if user_input is not None:
+            return await self.async_step_link()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema({}),
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_link(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Open Link UI (external step); the callback view resumes the flow here."""
+        if user_input is not None:
+            async_forget_flow(self.hass, self.flow_id)
+            if user_input.get(LINK_ERROR):
+                self._link_error = {
+                    LINK_ERROR: str(user_input[LINK_ERROR]),
+                    LINK_ERROR_MESSAGE: str(user_input.get(LINK_ERROR_MESSAGE) or "-"),
+                }
+                return self.async_external_step_done(next_step_id="link_failed")
+            return self.async_external_step_done(next_step_id="done")
+        entry = self._entry()
+        if entry is None:
+            return self.async_abort(reason="not_loaded")
+        client = entry.runtime_data.client
+        try:
+            started: StartedLink
+            if self._asset_id is not None:
+                started = await async_start_relink(
+                    self.hass,
+                    client,
+                    target=LinkTarget.REPAIR_FLOW,
+                    target_id=self.flow_id,
+                    asset_id=self._asset_id,
+                )
+            else:
+                started = await async_start_link(
+                    self.hass,
+                    client,
+                    target=LinkTarget.REPAIR_FLOW,
+                    target_id=self.flow_id,
+                    user_id=entry.runtime_data.coordinator.user_id,
+                    asset_types=[self._asset_type],
+                    vendor=self._vendor,
+                )
+        except NoURLAvailableError:
+            return self.async_abort(reason="no_url_available")
+        except EnodeError as err:
+            LOGGER.warning("Could not start an Enode link session: %s", err)
+            return self.async_abort(
+                reason="link_session_failed",
+                description_placeholders={"error": err.detail or err.title or str(err)},
+            )
+        return self.async_external_step(step_id="link", url=started.link_url)
+
+    async def async_step_link_failed(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Link UI was left before linking: explain; submitting tries again."""
+        if user_input is not None:
+            return await self.async_step_link()
+        return self.async_show_form(
+            step_id="link_failed",
+            data_schema=vol.Schema({}),
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_done(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Linking finished: refresh so the fixed state shows, and close the issue."""
+        entry = self._entry()
+        if entry is None:
+            return self.async_abort(reason="not_loaded")
+        await entry.runtime_data.coordinator.async_refresh()
+        return self.async_create_entry(data={})
+
+    @callback
+    def async_remove(self) -> None:
+        """Forget the flow's pending link sessions."""
+        async_forget_flow(self.hass, self.flow_id)
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant,
+    issue_id: str,
+    data: dict[str, str | int | float | None] | None,
+) -> RepairsFlow:
+    """Create the fix flow of a fixable Enode issue."""
+    data = data or {}
+    return EnodeLinkRepairFlow(str(data.get(DATA_ENTRY_ID)), dict(data))
