@@ -73,6 +73,7 @@ class VendorOption:
     display_name: str
     asset_types: tuple[str, ...]
     linking_status: str = "READY"
+    has_account: bool = False
 
     @property
     def selectable(self) -> bool:
@@ -128,7 +129,13 @@ def render_brand_selection(
 ) -> Page:
     """The brand selection page."""
     items: list[str] = []
+    grouped = any(option.has_account for option in vendors)
+    heading_done: set[bool] = set()
     for option in vendors:
+        if grouped and option.has_account not in heading_done:
+            heading_done.add(option.has_account)
+            heading = "Brands with simulator accounts" if option.has_account else "Other brands"
+            items.append(f'<li class="muted"><strong>{heading}</strong></li>')
         label = escape(option.display_name)
         kinds = escape(_asset_list(option.asset_types))
         if not option.selectable:
@@ -198,8 +205,34 @@ def _device_kind(device: DeviceView) -> str:
     return f"{kind} · {device.detail}" if device.detail else kind
 
 
+SCOPE_LABELS: dict[str, str] = {
+    "read:data": "read its data",
+    "read:location": "read its location",
+    "control:charging": "start and stop charging",
+    "control:operation_mode": "change its operation mode",
+    "control:mode": "change its mode and temperature",
+}
+
+
+def _access_list(scopes: Sequence[str]) -> str:
+    by_type: dict[str, list[str]] = {}
+    for scope in scopes:
+        asset_type, _, permission = scope.partition(":")
+        by_type.setdefault(asset_type, []).append(SCOPE_LABELS.get(permission, permission))
+    items = "".join(
+        f"<li>{escape(ASSET_TYPE_LABELS.get(kind, kind))}: {escape(', '.join(labels))}</li>"
+        for kind, labels in by_type.items()
+    )
+    return f'<p class="muted">The app asks for access to:</p><ul class="muted">{items}</ul>'
+
+
 def render_devices(
-    token: str, vendor: VendorOption, devices: Sequence[DeviceView], *, relink: bool = False
+    token: str,
+    vendor: VendorOption,
+    devices: Sequence[DeviceView],
+    *,
+    relink: bool = False,
+    scopes: Sequence[str] = (),
 ) -> Page:
     """The devices found in the account, with Connect."""
     if devices:
@@ -209,6 +242,8 @@ def render_devices(
             for device in devices
         )
         found = f'<p>We found these devices:</p><ul class="choices">{rows}</ul>'
+        if scopes:
+            found += _access_list(scopes)
         verb = "Reconnect" if relink else "Connect"
         connect = (
             f'<form method="post" action="/link/{escape(token)}/connect">'
@@ -295,10 +330,11 @@ class LinkUI:
                 display_name=entry["displayName"],
                 asset_types=tuple(t for t in entry["assetTypes"] if t in session.asset_types),
                 linking_status=entry["linkingStatus"],
+                has_account=entry["vendor"] in with_accounts,
             )
             for entry in self.state.session_vendors(session)
         ]
-        options.sort(key=lambda o: (o.vendor not in with_accounts, o.display_name.lower()))
+        options.sort(key=lambda o: (not o.has_account, o.display_name.lower()))
         return options
 
     def _option(self, vendor: str) -> VendorOption:
@@ -475,6 +511,7 @@ class LinkUI:
             self._option(account.vendor),
             self._devices(session, account),
             relink=session.relink_asset_id is not None,
+            scopes=session.scopes,
         ).response()
 
     async def connect(self, request: web.Request) -> web.StreamResponse:

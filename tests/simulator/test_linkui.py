@@ -239,8 +239,10 @@ async def test_link_vehicle_end_to_end(env: Env) -> None:
     assert "TESLA" in offered
     assert "EASEE" not in offered  # chargers only: not offered for a vehicle session
     assert "ENPHASE" not in offered
-    # Brands with a simulator account are listed first.
+    # Brands with a simulator account are listed first, under their own heading.
     assert brand_form.buttons[0][1] == "TESLA"
+    assert "Brands with simulator accounts" in brands.text
+    assert "Other brands" in brands.text
     assert brands.form("/cancel")
 
     signin = await env.browser.post(brand_form.action, {"vendor": "TESLA"})
@@ -255,6 +257,7 @@ async def test_link_vehicle_end_to_end(env: Env) -> None:
     assert devices.title == "Devices found"
     assert "Family car" in devices.text
     assert "Wall Connector" not in devices.text  # not a requested asset type
+    assert "Vehicle: read its data, read its location, start and stop charging" in devices.text
 
     assert await env.assets("new-user", "vehicles") == []
     redirect = await env.browser.post(devices.form("/connect").action)
@@ -319,7 +322,7 @@ async def test_discovered_webhook_after_linking(env: Env) -> None:
     mine = [e for e in received if e.get("user") == {"id": "hooked"}]
     assert mine[0]["event"] == "user:vehicle:discovered"
     assert mine[0]["vehicle"]["information"]["displayName"] == "Family car"
-    assert [e["event"] for e in mine].count("user:vehicle:discovered") == 1
+    assert [e["event"] for e in mine] == ["user:vehicle:discovered"]
 
 
 # -- errors and cancellation -------------------------------------------------------------------
@@ -530,3 +533,30 @@ def test_brand_selection_without_brands() -> None:
     assert "No brand supports the requested devices." in view.text
     assert view.form("/cancel").action == "/link/tok/cancel"
     assert not [f for f in view.forms if f.action.endswith("/brand")]
+
+
+async def test_demo_scenario_homeowner_links_vehicle_and_charger(simulator: Simulator) -> None:
+    """The path a homeowner takes in scripts/develop: a fresh user links the demo accounts."""
+    async with ClientSession() as http:
+        async with http.post(
+            simulator.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=BasicAuth(simulator.client_id, simulator.client_secret),
+        ) as resp:
+            token = (await resp.json())["access_token"]
+        env = Env(sim=simulator, http=http, browser=Browser(http, simulator.base_url), token=token)
+        link_url = await env.link("ha-user", scopes=VEHICLE_SCOPES + CHARGER_SCOPES)
+        brands = await env.browser.get(link_url)
+        offered = [value for _, value, disabled in brands.form("/brand").buttons if not disabled]
+        # Brands with demo accounts come first.
+        assert set(offered[:4]) >= {"VOLKSWAGEN", "TESLA", "ZAPTEC"}
+        signin = await env.browser.post(brands.form("/brand").action, {"vendor": "TESLA"})
+        assert isinstance(signin, PageView)
+        devices = await sign_in(env, signin, "anna@example.com", "demo")
+        assert isinstance(devices, PageView)
+        assert "Vehicle" in devices.text
+        assert "Home battery" not in devices.text  # battery scopes were not requested
+        assert await env.browser.post(devices.form("/connect").action) == URL(REDIRECT)
+        vehicles = await env.assets("ha-user", "vehicles")
+        assert [v["vendor"] for v in vehicles] == ["TESLA"]
+        assert await env.assets("ha-user", "batteries") == []
