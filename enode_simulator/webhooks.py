@@ -33,6 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 
 API_VERSION = "2024-10-01"
 MAX_BATCH_SIZE = 100
+MAX_ATTEMPT_LOG = 1000
 HEARTBEAT_EVENT = "system:heartbeat"
 TEST_EVENT = "enode:webhook:test"
 
@@ -447,13 +448,18 @@ class WebhookDispatcher:
             results = await asyncio.gather(*(self._drain(hook) for hook in hooks))
             return [attempt for attempts in results for attempt in attempts]
 
+    def _record(self, attempt: DeliveryAttempt) -> None:
+        self.attempts.append(attempt)
+        if len(self.attempts) > MAX_ATTEMPT_LOG:
+            del self.attempts[: len(self.attempts) - MAX_ATTEMPT_LOG]
+
     async def _drain(self, webhook: Webhook) -> list[DeliveryAttempt]:
         attempts: list[DeliveryAttempt] = []
         while webhook.pending and webhook.is_active and webhook.id in self._webhooks:
             batch = webhook.pending[:MAX_BATCH_SIZE]
             attempt, _ = await self._post(webhook, batch)
             attempts.append(attempt)
-            self.attempts.append(attempt)
+            self._record(attempt)
             now = self._clock()
             if attempt.ok:
                 del webhook.pending[: len(batch)]
@@ -533,7 +539,7 @@ class WebhookDispatcher:
             "version": webhook.api_version or self.api_version,
         }
         attempt, response = await self._post(webhook, [event])
-        self.attempts.append(attempt)
+        self._record(attempt)
         if attempt.ok and response is not None:
             self._reactivate(webhook)
             webhook.last_success = self._clock()

@@ -453,6 +453,22 @@ async def test_events_are_filtered_per_webhook(
     assert single[0]["event"] == "user:charger:updated"
 
 
+async def test_attempt_log_is_bounded(
+    make_dispatcher: Callable[..., WebhookDispatcher],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("enode_simulator.webhooks.MAX_ATTEMPT_LOG", 3)
+    dispatcher = make_dispatcher()
+    dispatcher.create({"url": receiver.url, "secret": SECRET})
+    for _ in range(5):
+        dispatcher.emit(vehicle_event())
+        await dispatcher.flush()
+    assert len(receiver.requests) == 5
+    assert len(dispatcher.attempts) == 3
+    assert dispatcher.attempts[-1].delivery_id == receiver.requests[-1][0]["x-enode-delivery"]
+
+
 async def test_batches_hold_at_most_100_events_in_order(
     make_dispatcher: Callable[..., WebhookDispatcher], receiver: Receiver
 ) -> None:
