@@ -45,6 +45,7 @@ from custom_components.enode.api import (
     WebhookTestResult,
     WebhookTestStatus,
     action_from_dict,
+    describe_model_error,
     scopes_for,
 )
 
@@ -518,6 +519,14 @@ def test_scopes_for() -> None:
         "battery:control:operation_mode",
     ]
     assert scopes_for([]) == []
+
+
+def test_describe_model_error() -> None:
+    """Deserialisation errors are described by field, without the value."""
+    with pytest.raises(ValueError) as err:
+        Vehicle.from_dict({"id": "v", "information": {"year": "VIN123"}})
+    assert describe_model_error(err.value) == "field 'information' of Vehicle"
+    assert describe_model_error(KeyError("x")) == "KeyError"
 
 
 def test_exception_attributes_and_message() -> None:

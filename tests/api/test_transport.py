@@ -217,6 +217,10 @@ async def test_unexpected_status_and_bodies(server: TinyServer, client: EnodeCli
             {"data": [{"id": request.query.get("after", "c0")}], "pagination": {"after": "c1"}}
         )
 
+    @server.route("GET", "/users/u/locations")
+    async def _bare_list(request: web.Request) -> web.Response:
+        return web.json_response([{"id": "l1"}])
+
     @server.route("GET", "/users/u/meters")
     async def _no_pagination(request: web.Request) -> web.Response:
         return web.json_response({"data": [{"id": "m1"}]})
@@ -243,6 +247,8 @@ async def test_unexpected_status_and_bodies(server: TinyServer, client: EnodeCli
     chargers = await client.list_chargers("u")
     assert [c.id for c in chargers] == ["c0", "c1"]  # the repeated cursor stops the loop
     assert [m.id for m in await client.list_meters("u")] == ["m1"]
+    with pytest.raises(EnodeResponseError, match="paginated"):
+        await client.list_locations("u")
     with pytest.raises(EnodeResponseError, match="Battery"):
         await client.list_batteries("u")
     with pytest.raises(EnodeResponseError, match="last_seen") as bad_value:

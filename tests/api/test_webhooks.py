@@ -202,6 +202,7 @@ def test_malformed_known_events_do_not_lose_the_others() -> None:
     assert events[5].pending_events is None
     assert isinstance(events[6], CredentialsInvalidatedEvent)
     assert events[6].vendor is None
+    assert "nope" not in (events[2].error or "")
     last = events[7]
     assert isinstance(last, VehicleEvent)
     assert last.user_id is None
@@ -213,6 +214,17 @@ def test_malformed_body_raises(body: bytes) -> None:
     """A body that is not a JSON array is an EnodeResponseError."""
     with pytest.raises(EnodeResponseError):
         parse_events(body)
+
+
+def test_malformed_event_error_hides_values() -> None:
+    """The error of a malformed event names the field, never the value (privacy)."""
+    event = parse_event(
+        _event("user:vehicle:updated", vehicle={"id": "v", "location": {"latitude": "59.91N"}})
+    )
+    assert isinstance(event, UnknownEvent)
+    assert event.error is not None
+    assert "location" in event.error
+    assert "59.91N" not in event.error
 
 
 def test_parse_event_single() -> None:

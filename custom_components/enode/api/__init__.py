@@ -107,6 +107,7 @@ from .models import (
     WebhookTestResult,
     WebhookTestStatus,
     action_from_dict,
+    describe_model_error,
 )
 from .webhooks import (
     AssetEvent,
@@ -242,6 +243,7 @@ __all__ = [
     "WebhookTestStatus",
     "action_from_dict",
     "compute_signature",
+    "describe_model_error",
     "parse_event",
     "parse_events",
     "parse_retry_after",

@@ -14,7 +14,6 @@ from typing import Any, Self, TypedDict
 from urllib.parse import quote
 
 import aiohttp
-from mashumaro.exceptions import InvalidFieldValue, MissingField
 import orjson
 from yarl import URL
 
@@ -63,6 +62,7 @@ from .models import (
     VehicleAction,
     Webhook,
     WebhookTestResult,
+    describe_model_error,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -355,13 +355,14 @@ class EnodeClient:
         """Return a valid token; refresh it when expired, forced, or equal to ``stale``."""
         async with self._token_lock:
             token = self._token
-            if token is not None and not force:
-                valid = self.clock() < self._token_expires_at
-                if valid and (stale is None or token != stale):
-                    return token
-                if stale is not None and token != stale:
-                    # Another request refreshed the token meanwhile.
-                    return token
+            # Reuse the cached token unless forced, expired, or the one just rejected (stale).
+            if (
+                not force
+                and token is not None
+                and token != stale
+                and self.clock() < self._token_expires_at
+            ):
+                return token
             await self._fetch_token()
             assert self._token is not None
             return self._token
@@ -872,10 +873,7 @@ def _parse[M: EnodeModel](model: type[M], data: Any) -> M:
         raise EnodeResponseError(msg)
     try:
         return model.from_dict(data)
-    except (MissingField, InvalidFieldValue) as err:
-        # Name the field, never its value (it may be a VIN or a coordinate).
-        msg = f"Malformed {model.__name__}: field {err.field_name!r} of {err.holder_class_name}"
-        raise EnodeResponseError(msg) from err
-    except (ValueError, TypeError, KeyError, AttributeError) as err:
-        msg = f"Malformed {model.__name__} ({type(err).__name__})"
-        raise EnodeResponseError(msg) from err
+    except (ValueError, TypeError, LookupError) as err:
+        # ``from None``: mashumaro's message holds the invalid value (maybe a VIN or coordinates).
+        msg = f"Malformed {model.__name__}: {describe_model_error(err)}"
+        raise EnodeResponseError(msg) from None

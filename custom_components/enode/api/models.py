@@ -102,6 +102,7 @@ __all__ = [
     "WebhookTestResult",
     "WebhookTestStatus",
     "action_from_dict",
+    "describe_model_error",
 ]
 
 
@@ -131,6 +132,18 @@ def _req(alias: str | None = None) -> Any:
     """Return a required field with its wire name."""
     metadata = {"alias": alias} if alias else {}
     return field(metadata=metadata)
+
+
+def describe_model_error(err: BaseException) -> str:
+    """Describe a deserialisation error by field and class, never by value.
+
+    mashumaro's messages include the invalid value, which may be a VIN or coordinates.
+    """
+    field_name = getattr(err, "field_name", None)
+    holder = getattr(err, "holder_class_name", None)
+    if isinstance(field_name, str):
+        return f"field {field_name!r} of {holder}"
+    return type(err).__name__
 
 
 class EnodeModel(DataClassORJSONMixin):

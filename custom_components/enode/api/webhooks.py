@@ -21,6 +21,7 @@ from .models import (
     Vehicle,
     VendorAction,
     action_from_dict,
+    describe_model_error,
 )
 
 __all__ = [
@@ -245,7 +246,8 @@ def parse_event(data: dict[str, Any]) -> WebhookEvent:
     try:
         return _parse_known(name, data, common)
     except (EnodeError, ValueError, TypeError, LookupError) as err:
-        return UnknownEvent(**common, raw=data, error=f"{type(err).__name__}: {err}")
+        error = str(err) if isinstance(err, EnodeError) else describe_model_error(err)
+        return UnknownEvent(**common, raw=data, error=error)
 
 
 def _parse_known(name: str, data: dict[str, Any], common: dict[str, Any]) -> WebhookEvent:
