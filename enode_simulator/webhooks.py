@@ -360,8 +360,15 @@ class WebhookDispatcher:
         self.get(webhook_id)
         del self._webhooks[webhook_id]
 
+    def drop_pending(self) -> None:
+        """Drop queued events and retry state but keep the registrations."""
+        for webhook in self._webhooks.values():
+            webhook.pending.clear()
+            webhook.next_attempt_at = None
+            webhook.consecutive_failures = 0
+
     def clear(self) -> None:
-        """Forget every webhook (used when a scenario is reloaded)."""
+        """Forget every webhook and the attempt log."""
         self._webhooks.clear()
         self.attempts.clear()
 

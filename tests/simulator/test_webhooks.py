@@ -751,6 +751,14 @@ async def test_delete_and_clear_drop_pending(
     dispatcher.emit(vehicle_event())
     await dispatcher.flush()
     assert dispatcher.attempts
+    receiver.statuses = [500]
+    dispatcher.emit(vehicle_event())
+    await dispatcher.flush()
+    dispatcher.emit(vehicle_event())
+    dispatcher.drop_pending()
+    assert dispatcher.pending_count == 0
+    assert dispatcher.webhooks[0].next_attempt_at is None
+    assert dispatcher.webhooks[0].consecutive_failures == 0
     dispatcher.clear()
     assert dispatcher.webhooks == []
     assert dispatcher.attempts == []
