@@ -1,8 +1,8 @@
-"""Fixtures for the client library tests: an in-process simulator and a client pointed at it."""
+"""Fixtures for the client library tests: the shared simulator fixtures and a client for them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,26 +14,15 @@ type SimFactory = Callable[..., Awaitable[Simulator]]
 
 
 @pytest.fixture
-async def sim_factory(socket_enabled: None) -> AsyncGenerator[SimFactory]:
-    """Start simulators on loopback (scenario name or dict); stop them after the test."""
-    started: list[Simulator] = []
-
-    async def _start(scenario: str | Mapping[str, Any] = "demo", **kwargs: Any) -> Simulator:
-        kwargs.setdefault("tick_interval", None)
-        sim = Simulator(scenario=scenario, **kwargs)
-        await sim.start(host="127.0.0.1", port=0)
-        started.append(sim)
-        return sim
-
-    yield _start
-    for sim in started:
-        await sim.stop()
+def sim_factory(simulator_factory: SimFactory) -> SimFactory:
+    """Start simulators on loopback (``tests/conftest.py``; background ticker off)."""
+    return simulator_factory
 
 
 @pytest.fixture
-async def sim(sim_factory: SimFactory) -> Simulator:
-    """The demo scenario."""
-    return await sim_factory("demo")
+def sim(simulator: Simulator) -> Simulator:
+    """The demo scenario (``tests/conftest.py``)."""
+    return simulator
 
 
 def make_client(sim: Simulator, **kwargs: Any) -> EnodeClient:
