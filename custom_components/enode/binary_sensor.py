@@ -63,7 +63,7 @@ def asset_interventions(data: EnodeData, asset: Asset) -> list[dict[str, Any]]:
     return result
 
 
-def plugged_in_at_charging_location(data: EnodeData, vehicle: Vehicle) -> bool:
+def plugged_in_at_charging_location(vehicle: Vehicle, data: EnodeData) -> bool:
     """Return whether a vehicle is plugged into the user's charger at the charger's Location."""
     charger = vehicle_charger(data, vehicle)
     if charger is None or charger.location.id is None:
@@ -100,6 +100,7 @@ REACHABLE = EnodeBinarySensorEntityDescription(
 )
 PLUGGED_IN = EnodeBinarySensorEntityDescription(
     key="plugged_in",
+    translation_key="plugged_in",
     device_class=BinarySensorDeviceClass.PLUG,
     exists_fn=_charge_state,
     is_on_fn=lambda asset, _: asset.charge_state.is_plugged_in,

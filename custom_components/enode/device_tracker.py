@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from homeassistant.components.device_tracker import SourceType, TrackerEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import EntityDescription
@@ -14,17 +17,20 @@ from .entity import EnodeEntity, async_add_asset_entities, capability_present
 PARALLEL_UPDATES = 0
 
 
-class EnodeTrackerEntityDescription(EntityDescription, frozen_or_thawed=True):
+def has_gps(vehicle: Vehicle) -> bool:
+    """Return whether a vehicle has a location capability and reports coordinates."""
+    return (
+        capability_present(vehicle.capabilities.location)
+        and vehicle.location.latitude is not None
+        and vehicle.location.longitude is not None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeTrackerEntityDescription(EntityDescription):
     """Describes the vehicle position tracker."""
 
-    @staticmethod
-    def exists_fn(vehicle: Vehicle) -> bool:
-        """Create the tracker for vehicles with a location capability that report GPS."""
-        return (
-            capability_present(vehicle.capabilities.location)
-            and vehicle.location.latitude is not None
-            and vehicle.location.longitude is not None
-        )
+    exists_fn: Callable[[Vehicle], bool] = has_gps
 
 
 POSITION = EnodeTrackerEntityDescription(key="position", translation_key="position")

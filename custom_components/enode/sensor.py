@@ -53,7 +53,7 @@ def power_delivery_state(state: PowerDeliveryState | None) -> str | None:
     return state.value.lower().replace(":", "_")
 
 
-def charger_pairing(data: EnodeData, vehicle: Vehicle) -> str:
+def charger_pairing(vehicle: Vehicle, data: EnodeData) -> str:
     """Return the pairing of a vehicle with the user's charger: none, established or active.
 
     Enode pairs a vehicle and a charger linked to the same user automatically (established); the
@@ -66,7 +66,7 @@ def charger_pairing(data: EnodeData, vehicle: Vehicle) -> str:
     return "none"
 
 
-def vehicle_charge_rate(data: EnodeData, vehicle: Vehicle) -> float | None:
+def vehicle_charge_rate(vehicle: Vehicle, data: EnodeData) -> float | None:
     """Return the vehicle's charge rate, falling back to its paired charger's (kW)."""
     if vehicle.charge_state.charge_rate is not None:
         return vehicle.charge_state.charge_rate

@@ -1,0 +1,306 @@
+"""Fixtures for the Enode integration tests (shared; append new fixtures, don't rewrite).
+
+The integration runs against the Enode simulator over loopback HTTP (the ``simulator`` and
+``simulator_factory`` fixtures of ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.enode.api import Environment
+from custom_components.enode.const import (
+    CONF_API_URL,
+    CONF_ENVIRONMENT,
+    CONF_TOKEN_URL,
+    CONF_USER_ID,
+    DOMAIN,
+)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Enable the custom integration in every test."""
+    return
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+    ):
+        yield
+
+
+def entry_data(sim: Any, user_id: str | None = None) -> dict[str, Any]:
+    """Return config entry data pointing at a running simulator."""
+    return {
+        CONF_ENVIRONMENT: Environment.CUSTOM.value,
+        CONF_API_URL: sim.base_url,
+        CONF_TOKEN_URL: sim.token_url,
+        CONF_CLIENT_ID: sim.client_id,
+        CONF_CLIENT_SECRET: sim.client_secret,
+        CONF_USER_ID: user_id or sim.user_id,
+    }
+
+
+def make_entry(sim: Any, user_id: str | None = None) -> MockConfigEntry:
+    """Return a config entry for a simulator's user."""
+    uid = user_id or sim.user_id
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Enode",
+        unique_id=f"custom_{sim.client_id}_{uid}",
+        data=entry_data(sim, uid),
+    )
+
+
+@pytest.fixture
+def mock_config_entry(simulator: Any) -> MockConfigEntry:
+    """Return a config entry for the demo simulator's user."""
+    return make_entry(simulator)
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add and set up a config entry."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the integration against the demo simulator."""
+    return await setup_entry(hass, mock_config_entry)
+
+
+# --- Link UI helpers (config-flow engineer, issue 4) ---------------------------------------
+
+LINK_UI_USERNAME = "anna@example.com"
+LINK_UI_PASSWORD = "demo"
+
+
+async def complete_link_ui(
+    link_url: str,
+    *,
+    vendor: str | None = None,
+    cancel: bool = False,
+    username: str = LINK_UI_USERNAME,
+    password: str = LINK_UI_PASSWORD,
+) -> str:
+    """Drive the simulator's Link UI like a browser without JavaScript; return the redirect.
+
+    Follows the HTML forms: brand selection (``vendor`` or the first selectable brand), sign-in,
+    Connect. With ``cancel`` it presses Cancel on the first page. Returns the ``Location`` Link
+    UI finally redirects the browser to (the integration's ``redirectUri``).
+    """
+    import re
+
+    import aiohttp
+    from yarl import URL
+
+    base = URL(link_url).origin()
+    async with aiohttp.ClientSession() as session:
+        url = URL(link_url)
+        method, data = "GET", None
+        for _ in range(12):
+            async with session.request(method, url, data=data, allow_redirects=False) as resp:
+                body = await resp.text()
+                location = resp.headers.get("Location")
+                status = resp.status
+            if status in (301, 302, 303, 307):
+                assert location is not None
+                target = url.join(URL(location))
+                if target.origin() != base:
+                    return str(target)
+                url, method, data = target, "GET", None
+                continue
+            assert status == 200, f"Link UI answered {status}: {body}"
+            if cancel:
+                action = re.search(r'action="([^"]*/cancel)"', body)
+                assert action is not None
+                url, method, data = base.join(URL(action.group(1))), "POST", {"cancel": "1"}
+                continue
+            if 'action="' in body and "/brand" in body:
+                action = re.search(r'action="([^"]*/brand)"', body)
+                choices = re.findall(r'name="vendor" value="([^"]+)"', body)
+                assert action is not None and choices, body
+                choice = vendor if vendor is not None else choices[0]
+                assert choice in choices, f"{choice} not selectable in {choices}"
+                url, method, data = base.join(URL(action.group(1))), "POST", {"vendor": choice}
+                continue
+            if "/signin" in body:
+                action = re.search(r'action="([^"]*/signin)"', body)
+                hidden = re.search(r'name="vendor" value="([^"]+)"', body)
+                assert action is not None and hidden is not None
+                url, method = base.join(URL(action.group(1))), "POST"
+                data = {"vendor": hidden.group(1), "username": username, "password": password}
+                continue
+            action = re.search(r'action="([^"]*/connect)"', body)
+            assert action is not None, f"No Connect on the Link UI page: {body}"
+            url, method, data = base.join(URL(action.group(1))), "POST", None
+    raise AssertionError("Link UI did not redirect back")
+
+
+async def follow_link_callback(client: Any, redirect: str) -> tuple[int, str]:
+    """Open the integration's Link UI callback (``redirect``) with a Home Assistant test client."""
+    from yarl import URL
+
+    resp = await client.get(URL(redirect).path_qs)
+    return resp.status, await resp.text()
+
+
+# --- end of Link UI helpers
+
+
+async def async_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Refresh the entry's coordinator now and let the state machine settle."""
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+# --- Purpose-built households for the entity tests -------------------------------------------
+
+TEST_USER = "test-user"
+HOME_ID = "4eaeb363-296d-4ccc-a973-7805e6f4aaaa"
+VEHICLE_ID = "vehicle-0001"
+GPS_VEHICLE_ID = "vehicle-0002"
+CHARGER_ID = "charger-0001"
+
+# A vehicle that cannot start/stop charging on its own and has no GPS: those capabilities are
+# permanently missing (no interventions) until a charger is linked (EV charger pairing).
+VEHICLE_NO_CONTROL: dict[str, Any] = {
+    "id": VEHICLE_ID,
+    "type": "vehicle",
+    "vendor": "VOLKSWAGEN",
+    "information": {
+        "brand": "Volkswagen",
+        "model": "ID.3",
+        "year": 2021,
+        "displayName": "Family car",
+        "vin": "WVWZZZE1ZMP000123",
+    },
+    "batteryLevel": 40,
+    "batteryCapacity": 58,
+    "chargeLimit": 80,
+    "rangeKm": 420,
+    "chargeRateKw": 7.4,
+    "reportsChargeRate": False,
+    "maxCurrent": None,
+    "gps": None,
+    "odometer": 12000,
+    "capabilities": {
+        "startCharging": False,
+        "stopCharging": False,
+        "location": False,
+        "setMaxCurrent": False,
+        "smartCharging": False,
+    },
+}
+# A fully capable vehicle with GPS, parked at home.
+GPS_VEHICLE: dict[str, Any] = {
+    "id": GPS_VEHICLE_ID,
+    "type": "vehicle",
+    "vendor": "TESLA",
+    "information": {
+        "brand": "Tesla",
+        "model": "Model Y",
+        "year": 2024,
+        "displayName": "Tessie",
+        "vin": "5YJYGDEE0MF000456",
+    },
+    "batteryLevel": 50,
+    "batteryCapacity": 75,
+    "chargeLimit": 90,
+    "chargeRateKw": 11,
+    "maxCurrent": 16,
+    "gps": {"latitude": 59.9139, "longitude": 10.7522},
+    "odometer": 5000,
+}
+CHARGER: dict[str, Any] = {
+    "id": CHARGER_ID,
+    "type": "charger",
+    "vendor": "ZAPTEC",
+    "information": {"brand": "Zaptec", "model": "Go", "year": 2022, "serialNumber": "ZAP0001"},
+    "chargeRateKw": 11,
+    "maxCurrent": 16,
+    "locationId": HOME_ID,
+}
+
+
+def household(
+    *,
+    linked: list[dict[str, Any]],
+    unlinked: list[dict[str, Any]] | None = None,
+    plugged: list[dict[str, Any]] | None = None,
+    action_delay: float = 0,
+) -> dict[str, Any]:
+    """Return a simulator scenario: one account per device; ``linked`` ones linked to the user."""
+    accounts = []
+    linked_keys = []
+    for device in [*linked, *(unlinked or [])]:
+        username = f"owner-{device['id']}"
+        accounts.append(
+            {
+                "vendor": device["vendor"],
+                "username": username,
+                "password": "pw",
+                "devices": [device],
+            }
+        )
+        if device in linked:
+            linked_keys.append(f"{device['vendor']}:{username}")
+    return {
+        "client": {"id": "test-client", "secret": "test-secret"},
+        "defaultUser": TEST_USER,
+        "settings": {"actionDelay": action_delay},
+        "vendorAccounts": accounts,
+        "users": [{"id": TEST_USER, "linkedAccounts": linked_keys}],
+        "locations": [
+            {
+                "id": HOME_ID,
+                "userId": TEST_USER,
+                "name": "Home",
+                "latitude": 59.9139,
+                "longitude": 10.7522,
+                "timezoneName": "Europe/Oslo",
+            }
+        ],
+        "plugged": plugged or [],
+    }
+
+
+@pytest.fixture
+def fast_client() -> Generator[None]:
+    """Make the integration's client retry without waiting and time out quickly."""
+    from functools import partial
+
+    from custom_components.enode import api
+
+    with patch(
+        "custom_components.enode.EnodeClient",
+        partial(api.EnodeClient, retry_base_delay=0.001, request_timeout=1.0),
+    ):
+        yield
+
+
+@pytest.fixture
+def fast_actions() -> Generator[None]:
+    """Poll pending actions quickly while a command waits for its outcome."""
+    with (
+        patch("custom_components.enode.coordinator.ACTION_POLL_INTERVAL", 0.02),
+        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 3.0),
+    ):
+        yield

@@ -1,0 +1,642 @@
+"""Config flow tests: credentials, Link UI (external step) against the simulator, onboarding."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import instance_id
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
+
+from custom_components.enode.api import Environment
+from custom_components.enode.config_flow import entry_title
+from custom_components.enode.const import (
+    CONF_API_URL,
+    CONF_ENVIRONMENT,
+    CONF_TOKEN_URL,
+    CONF_USER_ID,
+    DOMAIN,
+)
+from enode_simulator import Simulator
+
+from .conftest import complete_link_ui, entry_data, follow_link_callback, make_entry
+
+HA_URL = "http://ha.example.test:8123"
+VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
+TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
+ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
+
+
+@pytest.fixture(autouse=True)
+async def ha_url(hass: HomeAssistant) -> None:
+    """Give Home Assistant a URL to build the Link UI redirect URI from (and its HTTP server)."""
+    await async_process_ha_core_config(hass, {"internal_url": HA_URL})
+    assert await async_setup_component(hass, "http", {})
+
+
+@pytest.fixture(autouse=True)
+def no_setup_entry() -> Any:
+    """Do not set up entries created by the flow (the flow is under test, not the setup)."""
+    with (
+        patch("custom_components.enode.async_setup_entry", return_value=True) as mock,
+        patch("custom_components.enode.async_unload_entry", return_value=True),
+    ):
+        yield mock
+
+
+def credentials(sim: Simulator, **changes: Any) -> dict[str, Any]:
+    """Return the user step input for the simulator (custom environment)."""
+    data = {
+        CONF_ENVIRONMENT: Environment.CUSTOM.value,
+        CONF_CLIENT_ID: sim.client_id,
+        CONF_CLIENT_SECRET: sim.client_secret,
+        CONF_API_URL: sim.base_url,
+        CONF_TOKEN_URL: sim.token_url,
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+async def start_flow(hass: HomeAssistant, *, advanced: bool = True) -> dict[str, Any]:
+    """Start a user flow (advanced mode shows the custom environment)."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return result
+
+
+async def to_link(
+    hass: HomeAssistant,
+    sim: Simulator,
+    asset_types: list[str],
+    vendor: str = "link_ui",
+    **user: Any,
+) -> dict[str, Any]:
+    """Run the flow from the start to the Link UI external step."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(sim, **user)
+    )
+    assert result["type"] is FlowResultType.FORM, result
+    assert result["step_id"] == "asset_types"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": asset_types}
+    )
+    assert result["step_id"] == "vendor"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": vendor})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP, result
+    assert result["step_id"] == "link"
+    return result
+
+
+async def link_and_return(
+    hass: HomeAssistant, client: Any, result: dict[str, Any], **link_ui: Any
+) -> dict[str, Any]:
+    """Complete Link UI, open the callback and continue the flow."""
+    redirect = await complete_link_ui(result["url"], **link_ui)
+    assert redirect.startswith(f"{HA_URL}/api/enode/link?state=")
+    status, text = await follow_link_callback(client, redirect)
+    assert status == 200
+    assert "close this window" in text
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+async def test_single_type_with_vendor(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Vehicle with the brand chosen up front; capable, so the charger is only recommended."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
+    link_url = URL(result["url"])
+    assert str(link_url.origin()) == simulator.base_url
+
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "charger_recommended"
+    assert result["description_placeholders"] == {"vehicle": "Batmobile"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "charger_skip"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Batmobile"
+    user_id = result["data"][CONF_USER_ID]
+    assert user_id == f"home-assistant-{await instance_id.async_get(hass)}"
+    assert result["data"] == entry_data(simulator, user_id)
+    assert result["result"].unique_id == f"custom_{simulator.client_id}_{user_id}"
+    # The session was created for the vehicle scopes and the chosen vendor.
+    sim_user = simulator.snapshot()["users"]
+    assert user_id in str(sim_user)
+
+
+async def test_multi_type_then_charger_onboarding(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Vehicle + battery in one session, then the recommended charger is linked too."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["battery", "vehicle"], vendor="TESLA")
+    result = await link_and_return(hass, client, result)
+    assert result["step_id"] == "charger_recommended"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "charger_link"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "vendor"
+    assert result["description_placeholders"]["asset_types"] == "charger"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Batmobile, Zaptec Go, Tesla Powerwall 2"
+
+
+async def test_incapable_vehicle_charger_required(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """A vehicle that cannot control charging gets the charger presented as required."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"])
+    result = await link_and_return(hass, client, result, vendor="VOLKSWAGEN")
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "charger_required"
+    assert result["description_placeholders"] == {"vehicle": "Anna's ID.4"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "charger_skip"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Anna's ID.4"
+
+
+async def test_vendor_outage_and_link_ui_brand_choice(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """A vendor in an outage is shown but cannot be chosen; Link UI can choose the brand."""
+    simulator.set_linking_status("ZAPTEC", "OUTAGE")
+    simulator.set_linking_status("EASEE", "ELEVATED_ERROR_RATE")
+    client = await hass_client_no_auth()
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["charger"]}
+    )
+    assert result["step_id"] == "vendor"
+    assert result["description_placeholders"]["outages"] == "Zaptec"
+    options = result["data_schema"].schema["vendor"].config["options"]
+    labels = {option["value"]: option["label"] for option in options}
+    assert labels["ZAPTEC"] == "Zaptec (outage: cannot be linked now)"
+    assert labels["EASEE"] == "Easee (elevated error rate)"
+    assert "TESLA" not in labels  # no charger at Tesla in the simulator's catalog
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"vendor": "vendor_outage"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"vendor": "link_ui"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    result = await link_and_return(hass, client, result, vendor="EASEE")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Easee One"
+
+
+async def test_vendor_not_supporting_all_types(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Only vendors that support every chosen type are offered; others are rejected."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle", "battery"]}
+    )
+    options = result["data_schema"].schema["vendor"].config["options"]
+    assert [option["value"] for option in options] == ["link_ui", "TESLA"]
+
+
+async def test_integrations_unavailable(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """When /integrations fails, only Link UI's brand selection is offered."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    simulator.inject_fault(status=500, count=10, path_prefix="/integrations")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    assert result["errors"] == {"base": "integrations_unavailable"}
+    options = result["data_schema"].schema["vendor"].config["options"]
+    assert [option["value"] for option in options] == ["link_ui"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"vendor": "link_ui"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+
+
+async def test_no_asset_types(hass: HomeAssistant, simulator: Simulator) -> None:
+    """At least one asset type must be chosen."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"asset_types": []})
+    assert result["step_id"] == "asset_types"
+    assert result["errors"] == {"asset_types": "no_asset_types"}
+
+
+async def test_cancelled_then_retry(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Cancelling in Link UI explains it; retrying opens a new session and succeeds."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    assert "error=cancelled_by_user" in redirect
+    status, text = await follow_link_callback(client, redirect)
+    assert status == 200
+    assert "Linking cancelled" in text
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "link_failed"
+    assert result["description_placeholders"]["error"] == "cancelled_by_user"
+    assert result["description_placeholders"]["error_message"] == "The user cancelled linking."
+
+    # The callback's state is single-use.
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 400
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "link"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    result = await link_and_return(hass, client, result)
+    assert result["step_id"] == "charger_recommended"
+
+
+async def test_cancelled_then_abort(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """After a cancelled Link UI the user can stop."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"])
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    await follow_link_callback(client, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "link_abort"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "link_cancelled"
+
+
+async def test_nothing_linked(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Coming back from Link UI without new devices offers to choose again or stop."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"])
+    pending = hass.data["enode_pending_links"]
+    state = next(iter(pending))
+    status, _ = await follow_link_callback(client, f"{HA_URL}/api/enode/link?state={state}")
+    assert status == 200
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "no_devices"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "asset_types"}
+    )
+    assert result["step_id"] == "asset_types"
+
+
+async def test_existing_user_keeps_devices(hass: HomeAssistant, simulator: Simulator) -> None:
+    """An existing Enode user (advanced mode) can keep the devices it already has."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator, **{CONF_USER_ID: simulator.user_id})
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "existing"
+    assert "Batmobile" in result["description_placeholders"]["devices"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "keep_existing"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_USER_ID] == simulator.user_id
+    assert result["title"] == "Anna's ID.4, Batmobile, Tesla Powerwall 2 +3"
+
+
+async def test_existing_user_links_more(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """An existing user can link more devices; the charger is already there (no onboarding)."""
+    client = await hass_client_no_auth()
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator, **{CONF_USER_ID: simulator.user_id})
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "asset_types"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["hvac"]}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "TADO"})
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "Living room" in result["title"] or result["title"].endswith("+4")
+
+
+async def test_duplicate_account(hass: HomeAssistant, simulator: Simulator) -> None:
+    """The same environment + client + user cannot be added twice."""
+    user_id = f"home-assistant-{await instance_id.async_get(hass)}"
+    make_entry(simulator, user_id).add_to_hass(hass)
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_invalid_auth_then_recover(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A wrong secret shows invalid_auth; the right one continues."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator, **{CONF_CLIENT_SECRET: "wrong"})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    assert result["step_id"] == "asset_types"
+
+
+async def test_cannot_connect(hass: HomeAssistant, simulator: Simulator) -> None:
+    """An unreachable API shows cannot_connect."""
+    result = await start_flow(hass)
+    dead = "http://127.0.0.1:9"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        credentials(simulator, **{CONF_API_URL: dead, CONF_TOKEN_URL: f"{dead}/oauth2/token"}),
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_server_error_is_cannot_connect(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A failing token endpoint (5xx) shows cannot_connect."""
+    simulator.inject_fault(status=503, count=20, path_prefix="/oauth2/token")
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_unknown_error(hass: HomeAssistant, simulator: Simulator) -> None:
+    """An unexpected error shows unknown (the simulator cannot produce one: patched)."""
+    result = await start_flow(hass)
+    with patch(
+        "custom_components.enode.config_flow.EnodeClient.verify_credentials",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], credentials(simulator)
+        )
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_custom_urls_required(hass: HomeAssistant, simulator: Simulator) -> None:
+    """The custom environment needs both URLs."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        credentials(simulator, **{CONF_API_URL: "not a url", CONF_TOKEN_URL: None}),
+    )
+    assert result["errors"] == {CONF_API_URL: "invalid_url", CONF_TOKEN_URL: "invalid_url"}
+
+
+async def test_basic_mode_schema(hass: HomeAssistant) -> None:
+    """Without advanced mode: production or sandbox only, no URLs, no user id."""
+    result = await start_flow(hass, advanced=False)
+    schema = result["data_schema"].schema
+    assert set(map(str, schema)) == {CONF_ENVIRONMENT, CONF_CLIENT_ID, CONF_CLIENT_SECRET}
+    assert schema[CONF_ENVIRONMENT].config["options"] == ["production", "sandbox"]
+
+
+async def test_link_session_failure(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Enode refusing the link session aborts with its reason."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    simulator.inject_fault(status=403, count=1, path_prefix="/users/", method="POST")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"vendor": "link_ui"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "link_session_failed"
+    assert hass.data.get("enode_pending_links") == {}
+
+
+async def test_no_url_available(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Without any Home Assistant URL, Link UI cannot come back: abort."""
+    await async_process_ha_core_config(hass, {"internal_url": None, "external_url": None})
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    with patch("custom_components.enode.link.get_url", side_effect=_no_url):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"vendor": "link_ui"}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_url_available"
+
+
+def _no_url(*args: Any, **kwargs: Any) -> str:
+    from homeassistant.helpers.network import NoURLAvailableError
+
+    raise NoURLAvailableError
+
+
+async def test_reading_devices_fails(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """If the linked devices cannot be read after Link UI, the flow aborts."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
+    redirect = await complete_link_ui(result["url"])
+    await follow_link_callback(client, redirect)
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_flow_through_http_uses_frontend_base(
+    hass: HomeAssistant, simulator: Simulator, hass_client: Any
+) -> None:
+    """Through the frontend's API, the redirect URI is built from the frontend's base URL."""
+    client = await hass_client()
+    headers = {"HA-Frontend-Base": "https://my-home.example.test"}
+    resp = await client.post(
+        "/api/config/config_entries/flow",
+        json={"handler": DOMAIN, "show_advanced_options": True},
+        headers=headers,
+    )
+    flow = await resp.json()
+    flow_id = flow["flow_id"]
+    path = f"/api/config/config_entries/flow/{flow_id}"
+    resp = await client.post(path, json=credentials(simulator), headers=headers)
+    assert (await resp.json())["step_id"] == "asset_types"
+    resp = await client.post(path, json={"asset_types": ["vehicle"]}, headers=headers)
+    resp = await client.post(path, json={"vendor": "TESLA"}, headers=headers)
+    result = await resp.json()
+    assert result["type"] == "external"
+    redirect = await complete_link_ui(result["url"])
+    assert redirect.startswith("https://my-home.example.test/api/enode/link?state=")
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    resp = await client.post(path, headers=headers)
+    assert (await resp.json())["step_id"] == "charger_recommended"
+
+
+async def test_removed_flow_forgets_state(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Aborting a flow that waits for Link UI forgets its state."""
+    result = await to_link(hass, simulator, ["vehicle"])
+    assert len(hass.data["enode_pending_links"]) == 1
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    assert hass.data["enode_pending_links"] == {}
+
+
+def test_entry_title_without_devices() -> None:
+    """An entry without devices is called Enode."""
+    assert entry_title([]) == "Enode"
+
+
+# ------------------------------------------------------------------ reauth
+
+
+async def test_reauth_success(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A new secret for the same client id updates the entry."""
+    entry = make_entry(simulator)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Enode",
+        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
+        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: "still-wrong"},
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: simulator.client_secret},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_CLIENT_SECRET] == simulator.client_secret
+
+
+async def test_reauth_other_client_aborts(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Another client id is not a reauthentication."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CLIENT_ID: "other-client", CONF_CLIENT_SECRET: "x"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "account_mismatch"
+
+
+# ------------------------------------------------------------- reconfigure
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, simulator: Simulator, simulator_factory: Any
+) -> None:
+    """Move to another API URL; the user id stays."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    other = await simulator_factory("demo")
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(other, **{CONF_CLIENT_SECRET: "wrong"})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], credentials(other))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_API_URL] == other.base_url
+    assert entry.data[CONF_USER_ID] == simulator.user_id
+
+
+async def test_reconfigure_to_production_drops_urls(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Leaving the custom environment removes the custom URLs (verification patched: no net)."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    with patch("custom_components.enode.config_flow.EnodeClient.verify_credentials"):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_ENVIRONMENT: "production",
+                CONF_CLIENT_ID: "prod-client",
+                CONF_CLIENT_SECRET: "prod-secret",
+            },
+        )
+    assert result["reason"] == "reconfigure_successful"
+    assert CONF_API_URL not in entry.data
+    assert entry.data[CONF_ENVIRONMENT] == "production"
+    assert entry.unique_id == f"production_prod-client_{simulator.user_id}"
+
+
+async def test_reconfigure_to_existing_account(
+    hass: HomeAssistant, simulator: Simulator, simulator_factory: Any
+) -> None:
+    """Reconfiguring into another entry's account aborts."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=f"production_prod-client_{simulator.user_id}",
+        data={},
+    ).add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_ENVIRONMENT: "production", CONF_CLIENT_ID: "prod-client", CONF_CLIENT_SECRET: "s"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"

@@ -1,0 +1,131 @@
+"""EV charger pairing and capability rules across platforms (vehicles and chargers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from custom_components.enode.const import DOMAIN
+
+from .conftest import (
+    CHARGER,
+    CHARGER_ID,
+    TEST_USER,
+    VEHICLE_ID,
+    VEHICLE_NO_CONTROL,
+    async_refresh,
+    household,
+    make_entry,
+    setup_entry,
+)
+
+
+def _entity_id(entity_registry: er.EntityRegistry, domain: str, unique_id: str) -> str | None:
+    return entity_registry.async_get_entity_id(domain, DOMAIN, unique_id)
+
+
+async def test_pairing_none_established_active_and_back(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Linking a charger unlocks the vehicle's control and location; plugging in activates it."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL], unlinked=[CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+
+    # No charger linked: pairing "none"; charging control and location permanently missing.
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "none"
+    assert hass.states.get("sensor.family_car_connected_charger").state == STATE_UNKNOWN
+    assert _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_charging") is None
+    assert _entity_id(entity_registry, "sensor", f"{VEHICLE_ID}_location") is None
+    assert _entity_id(entity_registry, "device_tracker", f"{VEHICLE_ID}_position") is None
+    assert hass.states.get("binary_sensor.family_car_plugged_in_at_charging_location").state == (
+        STATE_OFF
+    )
+
+    # The user links the charger: the pair is established and the vehicle's startCharging,
+    # stopCharging and location become capable; the entities appear without a reload.
+    sim.add_asset(TEST_USER, "charger", CHARGER)
+    await async_refresh(hass, entry)
+    assert device_registry.async_get_device(identifiers={(DOMAIN, CHARGER_ID)}) is not None
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    switch_id = _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_charging")
+    assert switch_id == "switch.family_car_charging"
+    assert hass.states.get(switch_id).state == STATE_OFF
+    assert hass.states.get("sensor.family_car_location").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.family_car_connected_charger").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.zaptec_go_connected_vehicle").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.zaptec_go_location").state == "Home"
+    # A vehicle without GPS never gets a tracker.
+    assert _entity_id(entity_registry, "device_tracker", f"{VEHICLE_ID}_position") is None
+
+    # Plugged into each other: active. The vehicle (no GPS) is at the charger's Location.
+    sim.plug_in(VEHICLE_ID, CHARGER_ID)
+    await async_refresh(hass, entry)
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "active"
+    assert hass.states.get("sensor.family_car_connected_charger").state == "Zaptec Go"
+    assert hass.states.get("sensor.zaptec_go_connected_vehicle").state == "Family car"
+    assert hass.states.get("sensor.family_car_location").state == "Home"
+    assert hass.states.get("binary_sensor.family_car_plugged_in_at_charging_location").state == (
+        STATE_ON
+    )
+    assert hass.states.get("binary_sensor.family_car_plugged_in").state == STATE_ON
+
+    # Unplugged: back to established.
+    sim.unplug(VEHICLE_ID)
+    await async_refresh(hass, entry)
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    assert hass.states.get("sensor.family_car_connected_charger").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.family_car_location").state == STATE_UNKNOWN
+    assert hass.states.get("binary_sensor.family_car_plugged_in_at_charging_location").state == (
+        STATE_OFF
+    )
+    assert hass.states.get("binary_sensor.family_car_plugged_in").state == STATE_OFF
+
+
+async def test_plugged_in_elsewhere(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Plugged into a charger that is not the user's: no active pair, not at charging location."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, CHARGER]))
+    await setup_entry(hass, make_entry(sim))
+    sim.plug_in(VEHICLE_ID, None)
+    await async_refresh(hass, hass.config_entries.async_entries(DOMAIN)[0])
+    assert hass.states.get("binary_sensor.family_car_plugged_in").state == STATE_ON
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    assert hass.states.get("binary_sensor.family_car_plugged_in_at_charging_location").state == (
+        STATE_OFF
+    )
+
+
+async def test_device_info(
+    hass: HomeAssistant, simulator_factory: Any, device_registry: dr.DeviceRegistry
+) -> None:
+    """Brand as manufacturer, model with year, display name; charger serial; never the VIN."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, CHARGER]))
+    await setup_entry(hass, make_entry(sim))
+    vehicle = device_registry.async_get_device(identifiers={(DOMAIN, VEHICLE_ID)})
+    assert vehicle is not None
+    assert (vehicle.manufacturer, vehicle.model, vehicle.name) == (
+        "Volkswagen",
+        "ID.3 (2021)",
+        "Family car",
+    )
+    assert vehicle.serial_number is None
+    charger = device_registry.async_get_device(identifiers={(DOMAIN, CHARGER_ID)})
+    assert charger is not None
+    assert (charger.manufacturer, charger.model, charger.name, charger.serial_number) == (
+        "Zaptec",
+        "Go (2022)",
+        "Zaptec Go",
+        "ZAP0001",
+    )
+    vin = VEHICLE_NO_CONTROL["information"]["vin"]
+    for device in dr.async_entries_for_config_entry(
+        device_registry, hass.config_entries.async_entries(DOMAIN)[0].entry_id
+    ):
+        assert vin not in repr(device)
+    for state in hass.states.async_all():
+        assert vin not in repr(state)
