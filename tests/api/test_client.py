@@ -220,7 +220,8 @@ async def test_refresh_hint_and_not_found(client: EnodeClient, sim: Simulator) -
         (AssetType.INVERTER, INVERTER),
         (AssetType.METER, METER),
     ):
-        assert await client.refresh_hint(asset_type, asset_id) is None
+        await client.refresh_hint(asset_type, asset_id)
+    assert sim.count_requests("POST", f"/meters/{METER}/refresh-hint") == 1
     with pytest.raises(EnodeNotFoundError) as err:
         await client.refresh_hint(AssetType.VEHICLE, "missing")
     assert err.value.status == 404

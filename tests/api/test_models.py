@@ -178,7 +178,7 @@ def test_unknown_enum_values_become_unknown() -> None:
     assert action.failure_reason.type is FailureReasonType.UNKNOWN
     assert HvacMode("DEFROST") is HvacMode.UNKNOWN
     assert ResolutionAccess("Telepathic") is ResolutionAccess.UNKNOWN
-    assert LinkingStatus(42) is LinkingStatus.UNKNOWN
+    assert LinkingStatus(42) is LinkingStatus.UNKNOWN  # type: ignore[arg-type]
 
 
 def test_extra_keys_ignored_and_missing_keys_default() -> None:

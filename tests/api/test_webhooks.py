@@ -202,6 +202,7 @@ def test_malformed_known_events_do_not_lose_the_others() -> None:
     assert events[5].pending_events is None
     assert isinstance(events[6], CredentialsInvalidatedEvent)
     assert events[6].vendor is None
+    assert isinstance(events[2], UnknownEvent)
     assert "nope" not in (events[2].error or "")
     last = events[7]
     assert isinstance(last, VehicleEvent)
