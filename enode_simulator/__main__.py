@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from .scenario import available_scenarios
+from .scenario import available_scenarios, load_scenario
 from .simulator import Simulator
 
 
@@ -76,14 +76,15 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
-        asyncio.run(serve(args))
+        load_scenario(args.scenario)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(serve(args))
     return 0
 
 

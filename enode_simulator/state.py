@@ -1002,7 +1002,6 @@ class SimState:
             **fields,
         )
         self.actions[action.id] = action
-        self.emit_action(action, [])
         return action
 
     def _finish(
@@ -1046,9 +1045,10 @@ class SimState:
             self._count_unplugged_failure(asset)
             self.sync()
             raise bad_request(f"The {asset_type} is not plugged in.")
-        if kind == "START" and asset.charging:
+        pending_kinds = {a.kind for a in self._pending_for(asset) if a.category == "charge"}
+        if kind == "START" and asset.charging and "STOP" not in pending_kinds:
             raise bad_request(f"The {asset_type} is already charging.")
-        if kind == "STOP" and not asset.charging:
+        if kind == "STOP" and not asset.charging and "START" not in pending_kinds:
             raise bad_request(f"The {asset_type} is not charging.")
         if kind == "START" and asset.type == "vehicle" and asset.level >= asset.charge_limit:
             raise bad_request("The vehicle is fully charged.")
