@@ -1,0 +1,1 @@
+"""Benchmarks for the Enode client library and simulator (run with scripts/bench)."""
