@@ -1,0 +1,304 @@
+"""The Enode coordinator: requests per refresh, polling cadence, outages, dynamic devices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+import logging
+from typing import Any
+
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+
+from custom_components.enode.const import DOMAIN
+from custom_components.enode.coordinator import (
+    UPDATE_INTERVAL_ACTIVE,
+    UPDATE_INTERVAL_IDLE,
+    EnodeData,
+    intervention_language,
+)
+
+from .conftest import (
+    CHARGER,
+    CHARGER_ID,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    TEST_USER,
+    VEHICLE_ID,
+    VEHICLE_NO_CONTROL,
+    async_refresh,
+    household,
+    make_entry,
+    setup_entry,
+)
+
+pytestmark = pytest.mark.usefixtures("fast_client")
+
+
+def _list_requests(sim: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for method, path in sim.requests:
+        if method == "GET" and path.startswith("/users/"):
+            counts[path] = counts.get(path, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize(("vehicles", "vehicle_pages"), [(20, 1), (60, 2)])
+async def test_requests_per_refresh_do_not_grow_with_devices(
+    hass: HomeAssistant, simulator_factory: Any, vehicles: int, vehicle_pages: int
+) -> None:
+    """One list request per asset type (and page of 50) per refresh, whatever the device count."""
+    sim = await simulator_factory({"generate": {"vehicles": vehicles, "chargers": 20}})
+    entry = await setup_entry(hass, make_entry(sim))
+    assert len(entry.runtime_data.coordinator.data.vehicles) == vehicles
+    assert len(entry.runtime_data.coordinator.data.chargers) == 20
+    assert len(hass.states.async_entity_ids("switch")) == vehicles + 20
+
+    sim.clear_requests()
+    await async_refresh(hass, entry)
+    user = sim.user_id
+    assert _list_requests(sim) == {
+        f"/users/{user}": 1,
+        f"/users/{user}/vehicles": vehicle_pages,
+        f"/users/{user}/chargers": 1,
+    }
+    # No per-device requests, no interventions (cached), no other asset types.
+    assert len(sim.requests) == 2 + vehicle_pages
+
+
+async def test_only_linked_asset_types_are_fetched(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A user with only a vehicle linked: no charger (or battery ...) list request."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL], unlinked=[CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.clear_requests()
+    await async_refresh(hass, entry)
+    assert sorted(path for _, path in sim.requests) == [
+        f"/users/{TEST_USER}",
+        f"/users/{TEST_USER}/vehicles",
+    ]
+
+
+async def test_interventions_fetched_once_and_localized(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """Intervention texts are fetched once per id and language, in Home Assistant's language."""
+    await hass.config.async_update(language="de")
+    sim = await simulator_factory("demo")
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.language == "de-DE"
+    intervention_requests = [p for m, p in sim.requests if p.startswith("/interventions/")]
+    assert intervention_requests == ["/interventions/3b2891a9-5dcf-4691-b850-b5ea36b57c2e"]
+    queries = [r for r in sim.request_log if r.get("path", "").startswith("/interventions/")]
+    assert queries
+    assert "de-DE" in repr(queries[0])
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    assert [p for m, p in sim.requests if p.startswith("/interventions/")] == intervention_requests
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "en-US"),
+        ("en-GB", "en-GB"),
+        ("nb", "nb-NO"),
+        ("no", "nb-NO"),
+        ("nl_BE", "nl-BE"),
+        ("pt-BR", "pt-PT"),
+        ("it", "en-US"),
+        (None, "en-US"),
+    ],
+)
+def test_intervention_language(language: str | None, expected: str) -> None:
+    """Home Assistant languages map to Enode languages, falling back to en-US."""
+    assert intervention_language(language) == expected
+
+
+async def test_unknown_intervention_is_cached(
+    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An intervention Enode does not know (404) is logged once and not fetched again."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.inject_fault(status=404, count=1, path_prefix="/interventions/")
+    sim.add_intervention(GPS_VEHICLE_ID, "odometer", "c2e5a9f1-7d3b-4c6e-a8f0-3b1d5e9c7a42")
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    assert sim.count_requests("GET", "/interventions/") == 1
+    assert caplog.text.count("Enode does not know intervention") == 1
+    attributes = hass.states.get("binary_sensor.tessie_action_required").attributes
+    assert attributes["interventions"][0]["title"] is None
+    assert hass.states.get("binary_sensor.tessie_action_required").state == "on"
+
+
+async def test_adaptive_polling(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Slow while idle, faster while charging."""
+    sim = await simulator_factory(
+        household(linked=[GPS_VEHICLE, CHARGER], plugged=[{"vehicle": GPS_VEHICLE_ID}])
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
+    sim.set_charging_state(GPS_VEHICLE_ID, True)
+    await async_refresh(hass, entry)
+    assert coordinator.update_interval == UPDATE_INTERVAL_ACTIVE
+    sim.set_charging_state(GPS_VEHICLE_ID, False)
+    await async_refresh(hass, entry)
+    assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 503, "count": 100},
+        {"status": 500, "count": 100, "path_prefix": "/users/"},
+        {"latency": 3, "count": 100},
+        {"malformed": True, "count": 100},
+    ],
+    ids=["503", "500", "timeout", "malformed"],
+)
+async def test_unavailable_and_recovery_logged_once(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    caplog: pytest.LogCaptureFixture,
+    fault: dict[str, Any],
+) -> None:
+    """Outages make entities unavailable; logged once when they start and once when they end."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    entry.runtime_data.client.request_timeout = 0.3
+    entity_id = "sensor.tessie_battery"
+    assert hass.states.get(entity_id).state == "50.0"
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+
+    sim.inject_fault(**fault)
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.tessie_charging").state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching enode") == 1
+
+    sim.clear_faults()
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    assert hass.states.get(entity_id).state == "50.0"
+    assert caplog.text.count("data recovered") == 1
+    assert caplog.text.count("Error fetching enode") == 1
+
+
+async def test_rate_limit_stretches_interval(
+    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 stretches the polling interval to Retry-After; entities keep their state."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    sim.inject_fault(status=429, count=2, retry_after=900)
+    await async_refresh(hass, entry)
+    assert coordinator.update_interval == timedelta(seconds=900)
+    assert hass.states.get("sensor.tessie_battery").state == "50.0"
+    await async_refresh(hass, entry)
+    assert caplog.text.count("Enode rate limit reached") == 1
+
+    # A short Retry-After never makes polling faster than the normal cadence.
+    sim.inject_fault(status=429, count=1, retry_after=5)
+    await async_refresh(hass, entry)
+    assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
+
+    await async_refresh(hass, entry)
+    assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
+    assert "Enode rate limit lifted" in caplog.text
+
+
+async def test_devices_added_and_removed(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A device linked at Enode appears without a reload; a removed one disappears."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    assert device_registry.async_get_device(identifiers={(DOMAIN, VEHICLE_ID)}) is None
+
+    sim.add_asset(TEST_USER, "vehicle", VEHICLE_NO_CONTROL)
+    await async_refresh(hass, entry)
+    device = device_registry.async_get_device(identifiers={(DOMAIN, VEHICLE_ID)})
+    assert device is not None
+    assert hass.states.get("sensor.family_car_battery").state == "40.0"
+
+    sim.remove_asset(VEHICLE_ID)
+    await async_refresh(hass, entry)
+    assert device_registry.async_get_device(identifiers={(DOMAIN, VEHICLE_ID)}) is None
+    assert entity_registry.async_get_entity_id("sensor", DOMAIN, f"{VEHICLE_ID}_battery") is None
+    assert hass.states.get("sensor.family_car_battery") is None
+    assert hass.states.get("sensor.tessie_battery").state == "50.0"
+
+    # Linked again: it comes back.
+    sim.add_asset(TEST_USER, "vehicle", VEHICLE_NO_CONTROL)
+    await async_refresh(hass, entry)
+    assert hass.states.get("sensor.family_car_battery").state == "40.0"
+
+
+async def test_stale_devices_removed_at_setup(
+    hass: HomeAssistant, simulator_factory: Any, device_registry: dr.DeviceRegistry
+) -> None:
+    """Devices of assets unlinked while Home Assistant was stopped are removed at set-up."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = make_entry(sim)
+    entry.add_to_hass(hass)
+    device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "gone-vehicle")}
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert device_registry.async_get_device(identifiers={(DOMAIN, "gone-vehicle")}) is None
+    assert device_registry.async_get_device(identifiers={(DOMAIN, GPS_VEHICLE_ID)}) is not None
+
+
+async def test_pushed_assets(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Assets pushed from outside (webhooks) are merged; removed ones disappear."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    client = entry.runtime_data.client
+
+    vehicle = await client.get_vehicle(GPS_VEHICLE_ID)
+    charge_state = replace(vehicle.charge_state, battery_level=77)
+    await coordinator.async_set_asset(replace(vehicle, charge_state=charge_state))
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.tessie_battery").state == "77"
+
+    # A newly discovered vehicle (with an intervention: its text is fetched).
+    sim.add_asset(TEST_USER, "vehicle", VEHICLE_NO_CONTROL)
+    sim.add_intervention(VEHICLE_ID, "odometer", "c2e5a9f1-7d3b-4c6e-a8f0-3b1d5e9c7a42")
+    new_vehicle = await client.get_vehicle(VEHICLE_ID)
+    await coordinator.async_set_asset(new_vehicle)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.family_car_action_required").state == "on"
+    assert (
+        hass.states.get("binary_sensor.family_car_action_required").attributes["interventions"][0][
+            "title"
+        ]
+        is not None
+    )
+
+    coordinator.async_remove_asset(CHARGER_ID)
+    coordinator.async_remove_asset("unknown-asset")
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.zaptec_go_location") is None
+    assert CHARGER_ID not in coordinator.data.chargers
+
+
+def test_snapshot_lookup() -> None:
+    """The snapshot finds assets of any type by id."""
+    data = EnodeData()
+    assert data.asset("nothing") is None
+    assert data.all_assets() == {}

@@ -1,0 +1,308 @@
+"""Charging switches: the action lifecycle (DESIGN.md section 7)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.enode.api import (
+    EnodeAuthenticationError,
+    EnodeConnectionError,
+    EnodeError,
+    EnodeForbiddenError,
+    EnodeNotFoundError,
+    EnodeRateLimitError,
+)
+from custom_components.enode.const import DOMAIN, EVENT_ACTION
+
+from .conftest import (
+    CHARGER,
+    CHARGER_ID,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    async_refresh,
+    household,
+    make_entry,
+    setup_entry,
+)
+
+pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
+
+SWITCH = "switch.tessie_charging"
+CHARGER_SWITCH = "switch.zaptec_go_charging"
+PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
+
+
+async def _switch(hass: HomeAssistant, service: str, entity_id: str = SWITCH) -> None:
+    await hass.services.async_call(
+        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def _setup(
+    hass: HomeAssistant, simulator_factory: Any, *, action_delay: float = 0, **kwargs: Any
+) -> tuple[Any, Any]:
+    scenario = household(
+        linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=action_delay, **kwargs
+    )
+    sim = await simulator_factory(scenario)
+    entry = await setup_entry(hass, make_entry(sim))
+    return sim, entry
+
+
+@pytest.mark.freeze_time("2025-06-01T12:00:00+00:00")
+async def test_switches(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The demo vehicles' and charger's charging switches."""
+    sim = await simulator_factory("demo")
+    with patch("custom_components.enode.PLATFORMS", [Platform.SWITCH]):
+        entry = await setup_entry(hass, make_entry(sim))
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "asset_id"), [(SWITCH, GPS_VEHICLE_ID), (CHARGER_SWITCH, CHARGER_ID)]
+)
+async def test_turn_on_off_confirmed(
+    hass: HomeAssistant, simulator_factory: Any, entity_id: str, asset_id: str
+) -> None:
+    """START and STOP are CONFIRMED: the state follows; an event reports each outcome."""
+    sim, _ = await _setup(hass, simulator_factory)
+    events = async_capture_events(hass, EVENT_ACTION)
+    assert hass.states.get(entity_id).state == STATE_OFF
+
+    await _switch(hass, SERVICE_TURN_ON, entity_id)
+    assert hass.states.get(entity_id).state == STATE_ON
+    assert sim.asset(asset_id)["chargeState"]["isCharging"] is True
+    assert hass.states.get("binary_sensor.tessie_charging").state == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, entity_id)
+    assert hass.states.get(entity_id).state == STATE_OFF
+    assert sim.asset(asset_id)["chargeState"]["isCharging"] is False
+
+    await hass.async_block_till_done()
+    assert [(e.data["kind"], e.data["state"], e.data["asset_id"]) for e in events] == [
+        ("start", "confirmed", asset_id),
+        ("stop", "confirmed", asset_id),
+    ]
+    assert events[0].data["failure_reason"] is None
+    assert events[0].data["device_id"] is not None
+
+
+async def test_failed_unreachable(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """An unreachable vehicle: the action FAILS within the wait and the call raises the detail."""
+    sim, _ = await _setup(hass, simulator_factory)
+    events = async_capture_events(hass, EVENT_ACTION)
+    sim.set_reachable(GPS_VEHICLE_ID, False)
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON)
+    assert err.value.translation_key == "action_failed"
+    assert err.value.translation_placeholders == {
+        "device": "Tessie",
+        "detail": "The device remained unreachable.",
+    }
+    assert str(err.value) == "The command for Tessie failed: The device remained unreachable."
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    await hass.async_block_till_done()
+    assert len(events) == 1
+    assert events[0].data["state"] == "failed"
+    assert events[0].data["failure_reason"] == "no_response"
+    assert events[0].data["failure_detail"] == "The device remained unreachable."
+
+
+async def test_cancelled_unplugged_while_waiting(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """Unplugged while the call waits: CANCELLED, the call raises the failure detail."""
+    sim, _ = await _setup(hass, simulator_factory, action_delay=600)
+    events = async_capture_events(hass, EVENT_ACTION)
+
+    async def unplug_soon() -> None:
+        while not hass.states.get(SWITCH).state == STATE_ON:  # optimistic while PENDING
+            await asyncio.sleep(0.01)
+        sim.unplug(GPS_VEHICLE_ID)
+
+    task = asyncio.create_task(unplug_soon())
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON)
+    await task
+    assert err.value.translation_key == "action_cancelled"
+    assert err.value.translation_placeholders["detail"] == (
+        "The asset was unplugged before the action could be completed"
+    )
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    await hass.async_block_till_done()
+    assert [e.data["state"] for e in events] == ["cancelled"]
+    assert events[0].data["failure_reason"] == "failed_precondition"
+
+
+async def test_pending_then_reconciled_later(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Still PENDING after the bounded wait: optimistic state, then the outcome is polled."""
+    sim, entry = await _setup(hass, simulator_factory, action_delay=600)
+    coordinator = entry.runtime_data.coordinator
+    events = async_capture_events(hass, EVENT_ACTION)
+    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.1):
+        await _switch(hass, SERVICE_TURN_ON)
+    # Optimistic: the requested state while the action is PENDING; polling is in burst mode.
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert sim.asset(GPS_VEHICLE_ID)["chargeState"]["isCharging"] is False
+    assert len(coordinator.pending_actions) == 1
+    assert coordinator.update_interval.total_seconds() == 10
+    assert events == []
+
+    sim.advance_time(601)
+    await async_refresh(hass, entry)
+    assert coordinator.pending_actions == {}
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert sim.asset(GPS_VEHICLE_ID)["chargeState"]["isCharging"] is True
+    await hass.async_block_till_done()
+    assert [(e.data["kind"], e.data["state"]) for e in events] == [("start", "confirmed")]
+
+
+async def test_pending_then_cancelled_later(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A later CANCELLED outcome drops the optimistic state and is reported as an event."""
+    sim, entry = await _setup(hass, simulator_factory, action_delay=600)
+    events = async_capture_events(hass, EVENT_ACTION)
+    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.1):
+        await _switch(hass, SERVICE_TURN_ON)
+    assert hass.states.get(SWITCH).state == STATE_ON
+    sim.unplug(GPS_VEHICLE_ID)
+    await async_refresh(hass, entry)
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    await hass.async_block_till_done()
+    assert [(e.data["state"], e.data["failure_reason"]) for e in events] == [
+        ("cancelled", "failed_precondition")
+    ]
+
+
+async def test_precondition_failed_400(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """400 (here: not plugged in) becomes a clear translated error."""
+    sim, _ = await _setup(hass, simulator_factory)
+    sim.unplug(GPS_VEHICLE_ID)
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON)
+    assert err.value.translation_key == "precondition_failed"
+    assert err.value.translation_placeholders == {
+        "device": "Tessie",
+        "error": "The vehicle is not plugged in.",
+    }
+
+
+async def test_controlled_by_schedule_422(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """422 (a schedule or smart charging plan is in control) becomes a clear translated error."""
+    sim, _ = await _setup(hass, simulator_factory)
+    sim.set_schedule_controlled(GPS_VEHICLE_ID, True)
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON)
+    assert err.value.translation_key == "controlled_by_schedule"
+    assert "Smart Charging Plan" in err.value.translation_placeholders["error"]
+    assert hass.states.get(SWITCH).state == STATE_OFF
+
+
+async def test_blocked_capability(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A blocked capability keeps its switch; using it names the intervention."""
+    blocked_charger = CHARGER | {
+        "vendor": "EASEE",
+        "information": {"brand": "Easee", "model": "One", "serialNumber": "EH1"},
+        "capabilities": {
+            "startCharging": {
+                "isCapable": False,
+                "interventionIds": ["d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"],
+            },
+            "stopCharging": False,
+        },
+    }
+    sim = await simulator_factory(household(linked=[blocked_charger]))
+    await setup_entry(hass, make_entry(sim))
+    assert hass.states.get("switch.easee_one_charging") is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await _switch(hass, SERVICE_TURN_ON, "switch.easee_one_charging")
+    assert err.value.translation_key == "capability_blocked"
+    assert err.value.translation_placeholders["capability"] == "start_charging"
+    title = err.value.translation_placeholders["intervention"]
+    assert title
+    assert title != "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"  # the text, not the id
+    # stopCharging is permanently missing.
+    with pytest.raises(ServiceValidationError) as err:
+        await _switch(hass, SERVICE_TURN_OFF, "switch.easee_one_charging")
+    assert err.value.translation_key == "capability_missing"
+    assert sim.count_requests("POST", "/chargers") == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "translation_key"),
+    [
+        (EnodeConnectionError("boom"), "communication_error"),
+        (EnodeRateLimitError(retry_after=30), "rate_limited_action"),
+        (EnodeNotFoundError(status=404, detail="gone"), "not_found"),
+        (EnodeForbiddenError(status=403, detail="no"), "forbidden"),
+        (EnodeError("odd"), "unknown_error"),
+        (EnodeAuthenticationError("rejected"), "authentication_error"),
+    ],
+)
+async def test_client_errors_translated(
+    hass: HomeAssistant, simulator_factory: Any, error: EnodeError, translation_key: str
+) -> None:
+    """Every client error becomes a translated HomeAssistantError (client patched: the
+    simulator cannot produce some of these for a command)."""
+    _, entry = await _setup(hass, simulator_factory)
+    with (
+        patch.object(entry.runtime_data.client, "set_vehicle_charging", side_effect=error),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _switch(hass, SERVICE_TURN_ON)
+    assert err.value.translation_key == translation_key
+    assert err.value.translation_domain == DOMAIN
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    if isinstance(error, EnodeAuthenticationError):
+        await hass.async_block_till_done()
+        assert [
+            flow["context"]["source"] for flow in entry.async_get_active_flows(hass, {"reauth"})
+        ] == ["reauth"]
+
+
+async def test_server_error_from_simulator(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A 5xx answer to the command (not retried: POST) is reported as an unknown error."""
+    sim, _ = await _setup(hass, simulator_factory)
+    sim.inject_fault(status=503, count=1, path_prefix="/vehicles/", method="POST")
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON)
+    assert err.value.translation_key == "unknown_error"
+
+
+async def test_pushed_action_outcome(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """An action outcome pushed from outside (webhook) is merged and reported once."""
+    sim, entry = await _setup(hass, simulator_factory, action_delay=600)
+    coordinator = entry.runtime_data.coordinator
+    events = async_capture_events(hass, EVENT_ACTION)
+    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+        await _switch(hass, SERVICE_TURN_ON)
+    (pending,) = coordinator.pending_actions.values()
+    sim.advance_time(601)
+    final = await entry.runtime_data.client.get_vehicle_action(pending.id)
+    await coordinator.async_handle_action(final)
+    await coordinator.async_handle_action(final)  # a duplicate delivery is ignored
+    await hass.async_block_till_done()
+    assert [e.data["state"] for e in events] == ["confirmed"]
+    assert hass.states.get(SWITCH).state == STATE_ON
