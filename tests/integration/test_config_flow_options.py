@@ -1,0 +1,327 @@
+"""Options flow tests: link more devices, relink a device, set the charging location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.enode.api import EnodeClient, Environment
+from custom_components.enode.const import DOMAIN
+from enode_simulator import Simulator
+
+from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+
+HA_URL = "http://ha.example.test:8123"
+VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
+TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
+ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
+EASEE_ID = "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d03"
+PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
+
+
+@pytest.fixture(autouse=True)
+async def ha_url(hass: HomeAssistant) -> None:
+    """Home Assistant's URL, home and HTTP server."""
+    await async_process_ha_core_config(
+        hass,
+        {
+            "internal_url": HA_URL,
+            "latitude": 59.9139,
+            "longitude": 10.7522,
+            "time_zone": "Europe/Oslo",
+            "name": "Home sweet home",
+        },
+    )
+    assert await async_setup_component(hass, "http", {})
+
+
+def sim_client(sim: Simulator) -> EnodeClient:
+    """Return a client of the simulator (to arrange its state like another app would)."""
+    return EnodeClient(
+        sim.client_id,
+        sim.client_secret,
+        environment=Environment.CUSTOM,
+        api_url=sim.base_url,
+        token_url=sim.token_url,
+    )
+
+
+async def start_options(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Open the options menu."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "init"
+    return result
+
+
+async def link_and_return(hass: HomeAssistant, client: Any, result: dict[str, Any], **kw: Any):
+    """Complete Link UI, open the callback and continue the options flow."""
+    redirect = await complete_link_ui(result["url"], **kw)
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    return await hass.config_entries.options.async_configure(result["flow_id"])
+
+
+async def test_link_more_devices(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Link another charger from the options; its device appears."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "asset_types"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"asset_types": ["charger"]}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "EASEE"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert EASEE_ID in entry.runtime_data.coordinator.data.chargers
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, EASEE_ID)})
+    assert device is not None
+    assert device.name == "Easee One"
+
+
+async def test_link_more_vehicle_onboarding_in_options(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> None:
+    """A vehicle linked from the options of a user without charger gets the onboarding."""
+    sim = await simulator_factory("demo")
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(sim, "fresh-user"))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "asset_types"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "VOLKSWAGEN"}
+    )
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "charger_required"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charger_link"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "ZAPTEC"}
+    )
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = entry.runtime_data.coordinator.data
+    assert len(data.vehicles) == 1
+    assert len(data.chargers) == 1
+    # Paired with the charger, the vehicle can now control charging.
+    vehicle = next(iter(data.vehicles.values()))
+    assert vehicle.information.display_name == "Anna's ID.4"
+    assert vehicle.capabilities.start_charging.is_capable
+
+
+async def test_relink_device(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Relinking the Tesla clears its Link intervention (phone key)."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
+    assert PHONE_KEY in tesla.all_intervention_ids()
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "relink"}
+    )
+    assert result["step_id"] == "relink"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"device": TESLA_ID}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
+    assert PHONE_KEY not in tesla.all_intervention_ids()
+
+
+async def test_relink_cancelled_then_retried(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """A cancelled relink can be retried from the link_failed menu."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "relink"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"device": TESLA_ID}
+    )
+    result = await link_and_return(hass, client, result, cancel=True)
+    assert result["step_id"] == "link_failed"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "link"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_relink_without_devices(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Nothing to relink without devices."""
+    sim = await simulator_factory("demo")
+    entry = await setup_entry(hass, make_entry(sim, "nobody"))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "relink"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_devices"
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charging_location"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_chargers"
+
+
+async def test_options_not_loaded(hass: HomeAssistant, simulator: Simulator) -> None:
+    """The options need a loaded entry."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
+
+
+def _binary_sensor(hass: HomeAssistant, asset_id: str, key: str) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id("binary_sensor", DOMAIN, f"{asset_id}_{key}")
+    assert entity_id is not None
+    return entity_id
+
+
+async def test_set_charging_location_home(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Home's coordinates become a Location on the charger: the GPS-less ID.4 is at home."""
+    async with sim_client(simulator) as client:
+        await client.update_charger(ZAPTEC_ID, location_id=None)
+    entry = await setup_entry(hass, make_entry(simulator))
+    entity_id = _binary_sensor(hass, VW_ID, "plugged_in_at_charging_location")
+    assert hass.states.get(entity_id).state == STATE_OFF
+
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charging_location"}
+    )
+    assert result["step_id"] == "charging_location"
+    options = result["data_schema"].schema["location"].config["options"]
+    assert options[0] == {"value": "zone.home", "label": "Home sweet home (home)"}
+    assert {"value": "location:4eaeb363-296d-4ccc-a973-7805e6f40001", "label": "Home (Enode)"} in (
+        options
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": ZAPTEC_ID, "location": "zone.home"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    data = entry.runtime_data.coordinator.data
+    location_id = data.chargers[ZAPTEC_ID].location.id
+    assert location_id is not None
+    async with sim_client(simulator) as client:
+        location = await client.get_location(location_id)
+    assert location.name == "Home sweet home"
+    assert location.timezone_name == "Europe/Oslo"
+    assert (location.latitude, location.longitude) == (59.9139, 10.7522)
+    assert data.vehicles[VW_ID].location.id == location_id
+    assert hass.states.get(entity_id).state == STATE_ON
+
+
+async def test_set_charging_location_zone_and_existing(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """A zone creates a Location named after it; an existing Location is reused as is."""
+    assert await async_setup_component(
+        hass,
+        "zone",
+        {"zone": [{"name": "Cabin", "latitude": 61.1, "longitude": 8.5, "radius": 100}]},
+    )
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charging_location"}
+    )
+    labels = [
+        option["label"] for option in result["data_schema"].schema["location"].config["options"]
+    ]
+    assert "Cabin (zone)" in labels
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": ZAPTEC_ID, "location": "zone.cabin"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    cabin_id = entry.runtime_data.coordinator.data.chargers[ZAPTEC_ID].location.id
+    async with sim_client(simulator) as client:
+        cabin = await client.get_location(cabin_id)
+        assert cabin.name == "Cabin"
+        before = len(await client.list_locations(simulator.user_id))
+
+    # Back to the existing "Home" Location: nothing new is created.
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charging_location"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"charger": ZAPTEC_ID, "location": "location:4eaeb363-296d-4ccc-a973-7805e6f40001"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = entry.runtime_data.coordinator.data
+    assert data.chargers[ZAPTEC_ID].location.id == "4eaeb363-296d-4ccc-a973-7805e6f40001"
+    async with sim_client(simulator) as client:
+        assert len(await client.list_locations(simulator.user_id)) == before
+
+
+async def test_set_charging_location_errors(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A zone that disappeared, a deleted Location and an Enode failure show errors."""
+    assert await async_setup_component(
+        hass,
+        "zone",
+        {"zone": [{"name": "Cabin", "latitude": 61.1, "longitude": 8.5, "radius": 100}]},
+    )
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "charging_location"}
+    )
+    hass.states.async_remove("zone.cabin")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": ZAPTEC_ID, "location": "zone.cabin"}
+    )
+    assert result["errors"] == {"base": "zone_not_found"}
+
+    async with sim_client(simulator) as client:
+        await client.delete_location("4eaeb363-296d-4ccc-a973-7805e6f40001")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"charger": ZAPTEC_ID, "location": "location:4eaeb363-296d-4ccc-a973-7805e6f40001"},
+    )
+    assert result["errors"] == {"base": "location_not_found"}
+
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": ZAPTEC_ID, "location": "zone.home"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    # The form is still usable without the list of Enode Locations.
+    options = result["data_schema"].schema["location"].config["options"]
+    assert [option["value"] for option in options] == ["zone.home"]
