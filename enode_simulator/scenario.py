@@ -306,9 +306,9 @@ def _default_extra(asset_type: str, template: Mapping[str, Any], now: float) -> 
         | dict(template.get("thermostatState", {})),
         "capabilities": {
             "capableModes": ["HEAT", "OFF"],
-            "coolSetpointRange": None,
+            "coolSetpointRange": {"min": None, "max": None},
             "heatSetpointRange": {"min": 5, "max": 30},
-            "setpointDifferenceRange": None,
+            "setpointDifferenceRange": {"min": None, "max": None},
         },
     }
 

@@ -242,6 +242,9 @@ class Simulator:
         if self._action_delay is not None:
             self.state.settings.action_delay = self._action_delay
         self.faults.clear()
+        webhooks = getattr(self, "webhooks", None)
+        if webhooks is not None and hasattr(webhooks, "drop_pending"):
+            webhooks.drop_pending()
 
     def set_action_delay(self, seconds: float) -> None:
         """Simulated seconds from PENDING to CONFIRMED/FAILED for new actions."""

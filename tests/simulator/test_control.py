@@ -335,3 +335,14 @@ async def test_cli_serves_until_stopped(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_events_reach_webhooks_and_reload_drops_them(simulator: Simulator, api: Api) -> None:
+    status, _ = await api.post(
+        "/webhooks", {"url": "http://127.0.0.1:9/hook", "secret": "s3cret-value", "events": ["*"]}
+    )
+    assert status == 200
+    simulator.unplug(VW)
+    assert simulator.webhooks.pending_count > 0
+    simulator.load_scenario("demo")
+    assert simulator.webhooks.pending_count == 0
