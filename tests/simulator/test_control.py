@@ -346,3 +346,33 @@ async def test_events_reach_webhooks_and_reload_drops_them(simulator: Simulator,
     assert simulator.webhooks.pending_count > 0
     simulator.load_scenario("demo")
     assert simulator.webhooks.pending_count == 0
+
+
+async def test_html_control_page(simulator: Simulator, http: aiohttp.ClientSession) -> None:
+    async with http.get(simulator.base_url + "/_simulator/") as resp:
+        assert resp.status == 200
+        page = await resp.text()
+    assert "Anna&#x27;s ID.4" in page
+    assert "/_simulator/ui/unplug" in page
+    async with http.post(
+        simulator.base_url + "/_simulator/ui/unplug", data={"asset_id": VW}
+    ) as resp:
+        assert resp.status == 200  # followed the 303 back to the page
+        page = await resp.text()
+    assert simulator.asset(VW)["chargeState"]["isPluggedIn"] is False
+    assert "Plug into Zaptec" in page
+    async with http.post(
+        simulator.base_url + "/_simulator/ui/set_battery_level",
+        data={"vehicle_id": VW, "level": "20"},
+    ) as resp:
+        assert resp.status == 200
+    assert simulator.asset(VW)["chargeState"]["batteryLevel"] == 20
+    async with http.post(
+        simulator.base_url + "/_simulator/ui/set_reachable",
+        data={"asset_id": VW, "reachable": "false"},
+    ) as resp:
+        assert resp.status == 200
+    assert simulator.asset(VW)["isReachable"] is False
+    simulator.load_scenario("demo-empty")
+    async with http.get(simulator.base_url + "/_simulator/") as resp:
+        assert "No devices linked" in await resp.text()
