@@ -227,13 +227,19 @@ class EnodeLinkRepairFlow(RepairsFlow):
     async def async_step_init(
         self, user_input: dict[str, str] | None = None
     ) -> data_entry_flow.FlowResult:
+        """Start the fix flow (the repairs manager passes the issue data here)."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
         """Explain what will happen, then open Link UI."""
         if self._entry() is None:
             return self.async_abort(reason="not_loaded")
         if user_input is not None:
             return await self.async_step_link()
         return self.async_show_form(
-            step_id="init",
+            step_id="confirm",
             data_schema=vol.Schema({}),
             description_placeholders=self._placeholders(),
         )

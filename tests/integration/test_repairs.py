@@ -1,0 +1,268 @@
+"""Repairs: intervention, vendor credential and charger onboarding issues, and their fix flows."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.enode.const import DOMAIN
+from custom_components.enode.repairs import markdown
+from enode_simulator import Simulator
+
+from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+
+HA_URL = "http://ha.example.test:8123"
+VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
+TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
+ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
+PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
+CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
+PHONE_KEY_ISSUE = f"intervention_{TESLA_ID}_{PHONE_KEY}"
+
+
+@pytest.fixture(autouse=True)
+async def ha_setup(hass: HomeAssistant) -> None:
+    """Home Assistant's URL, HTTP server and repairs."""
+    await async_process_ha_core_config(hass, {"internal_url": HA_URL})
+    assert await async_setup_component(hass, "http", {})
+    assert await async_setup_component(hass, "repairs", {})
+
+
+def our_issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
+    """Return Enode's active issues by id."""
+    return {
+        issue_id: issue
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN and issue.active
+    }
+
+
+async def refresh(entry: MockConfigEntry) -> None:
+    """Refresh the entry's coordinator now."""
+    await entry.runtime_data.coordinator.async_refresh()
+
+
+async def fix(hass: HomeAssistant, client: Any, issue_id: str, **link_ui: Any) -> dict[str, Any]:
+    """Run a fix flow through Link UI and return its final result."""
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP, result
+    redirect = await complete_link_ui(result["url"], **link_ui)
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    return await manager.async_configure(result["flow_id"])
+
+
+def test_markdown() -> None:
+    """Intervention descriptions: <br> become line breaks, other tags go."""
+    assert markdown("One.<br>Two.<br/><br />Three <b>bold</b>.") == "One.\nTwo.\n\nThree bold."
+    assert markdown("a<br><br><br><br>b") == "a\n\nb"
+    assert markdown(None) == ""
+
+
+async def test_link_intervention_fixed_by_relink(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """The Tesla's phone key blocks max current (error, fixable); relinking clears it."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    issues = our_issues(hass)
+    assert set(issues) == {PHONE_KEY_ISSUE}
+    issue = issues[PHONE_KEY_ISSUE]
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.is_fixable
+    assert issue.translation_key == "intervention_link"
+    placeholders = issue.translation_placeholders or {}
+    assert placeholders["device"] == "Batmobile"
+    assert placeholders["title"] == "Vehicle is missing a phone key"
+    assert "<br>" not in placeholders["description"]
+    assert "re-link your vehicle with this app. \n\nTo do so" in placeholders["description"]
+
+    result = await fix(hass, client, PHONE_KEY_ISSUE)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (
+        PHONE_KEY
+        not in simulator.asset(TESLA_ID)["capabilities"]["setMaxCurrent"]["interventionIds"]
+    )
+    await refresh(entry)
+    assert our_issues(hass) == {}
+
+
+async def test_optional_intervention_warning_and_removed(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """A charger intervention on a vehicle that can charge on its own is an optional warning.
+
+    The charger itself (and the ID.4, which relies on the charger) are blocked: errors.
+    """
+    entry = await setup_entry(hass, make_entry(simulator))
+    simulator.add_intervention(ZAPTEC_ID, "startCharging", CHARGER_REMOTE_ACCESS)
+    await refresh(entry)
+    issues = our_issues(hass)
+    tesla = issues[f"intervention_{TESLA_ID}_{CHARGER_REMOTE_ACCESS}"]
+    assert tesla.translation_key == "intervention"
+    assert not tesla.is_fixable
+    assert tesla.severity is ir.IssueSeverity.WARNING
+    charger = issues[f"intervention_{ZAPTEC_ID}_{CHARGER_REMOTE_ACCESS}"]
+    assert charger.severity is ir.IssueSeverity.ERROR
+    vw = issues[f"intervention_{VW_ID}_{CHARGER_REMOTE_ACCESS}"]
+    assert vw.severity is ir.IssueSeverity.ERROR
+
+    simulator.remove_intervention(ZAPTEC_ID, CHARGER_REMOTE_ACCESS)
+    await refresh(entry)
+    assert not [issue_id for issue_id in our_issues(hass) if CHARGER_REMOTE_ACCESS in issue_id]
+
+
+async def test_invalid_vendor_credentials(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Invalid Tesla credentials: a fixable "relink Tesla" issue per type; relinking fixes it."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    simulator.invalidate_credentials(simulator.user_id, "TESLA")
+    await refresh(entry)
+    issues = our_issues(hass)
+    assert {"vendor_credentials_tesla_vehicle", "vendor_credentials_tesla_battery"} <= set(issues)
+    issue = issues["vendor_credentials_tesla_vehicle"]
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.is_fixable
+    assert issue.translation_placeholders == {"vendor": "Tesla", "asset_type": "vehicle"}
+
+    result = await fix(hass, client, "vendor_credentials_tesla_vehicle")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    issues = our_issues(hass)
+    assert "vendor_credentials_tesla_vehicle" not in issues
+    assert "vendor_credentials_tesla_battery" not in issues
+
+
+async def test_charger_issues_and_charger_link_fix(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Without a charger: required for the ID.4, a suggestion for the Tesla; linking fixes both."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    simulator.remove_asset(ZAPTEC_ID)
+    await refresh(entry)
+    issues = our_issues(hass)
+    required = issues[f"charger_required_{VW_ID}"]
+    assert required.is_fixable
+    assert required.translation_placeholders == {"vehicle": "Anna's ID.4"}
+    suggestion = issues[f"charger_recommended_{TESLA_ID}"]
+    assert suggestion.severity is ir.IssueSeverity.WARNING
+    assert suggestion.is_fixable
+
+    # The suggestion can be dismissed and stays dismissed on later refreshes.
+    ir.async_ignore_issue(hass, DOMAIN, f"charger_recommended_{TESLA_ID}", True)
+    await refresh(entry)
+    assert (
+        ir.async_get(hass)
+        .async_get_issue(DOMAIN, f"charger_recommended_{TESLA_ID}")
+        .dismissed_version
+        is not None
+    )
+
+    result = await fix(hass, client, f"charger_required_{VW_ID}", vendor="ZAPTEC")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.runtime_data.coordinator.data.chargers
+    issues = our_issues(hass)
+    assert not [issue_id for issue_id in issues if issue_id.startswith("charger_")]
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"charger_recommended_{TESLA_ID}") is None
+
+
+async def test_fix_flow_cancelled_then_retried(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Leaving Link UI shows why; submitting tries again."""
+    client = await hass_client_no_auth()
+    await setup_entry(hass, make_entry(simulator))
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    await follow_link_callback(client, redirect)
+    result = await manager.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "link_failed"
+    assert result["description_placeholders"]["error"] == "cancelled_by_user"
+    assert result["description_placeholders"]["device"] == "Batmobile"
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await complete_link_ui(result["url"])
+    await follow_link_callback(client, redirect)
+    result = await manager.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_fix_flow_link_session_fails(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Enode refusing the relink session, or no Home Assistant URL, aborts the fix."""
+    await setup_entry(hass, make_entry(simulator))
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    simulator.inject_fault(status=400, count=1, path_prefix="/assets/")
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "link_session_failed"
+
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    with patch("custom_components.enode.link.get_url", side_effect=NoURLAvailableError):
+        result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_url_available"
+    # Aborted fix flows keep the issue.
+    assert PHONE_KEY_ISSUE in our_issues(hass)
+
+
+async def test_fix_flow_entry_not_loaded(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A fix flow for an unloaded entry aborts, at the start or after Link UI."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    flow_id = result["flow_id"]
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await manager.async_configure(flow_id, {})
+    result = await manager.async_configure(flow_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
+
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
+
+
+async def test_issues_removed_with_entry(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Removing the entry removes its issues."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    assert our_issues(hass)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert our_issues(hass) == {}
+
+
+async def test_no_issues_while_failing(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A failed refresh changes no issue."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    before = set(our_issues(hass))
+    simulator.inject_fault(status=500, count=50)
+    await refresh(entry)
+    assert not entry.runtime_data.coordinator.last_update_success
+    assert set(our_issues(hass)) == before
