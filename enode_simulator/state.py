@@ -290,10 +290,11 @@ class LinkSession:
 
     @property
     def asset_types(self) -> list[str]:
-        """Asset types the session links (from its scopes), in Enode's order."""
+        """Asset types the session links (from its scopes), in Enode's order.
+
+        ``vendor_type`` only narrows the brand selection (see ``SimState.session_vendors``).
+        """
         types = {scope.split(":", 1)[0] for scope in self.scopes}
-        if self.vendor_type:
-            types &= {self.vendor_type}
         return [asset_type for asset_type in ASSET_TYPES if asset_type in types]
 
     def is_expired(self, now: float) -> bool:
@@ -1258,7 +1259,12 @@ class SimState:
         return self.link_sessions.get(token)
 
     def session_vendors(self, session: LinkSession) -> list[JSON]:
-        """Integrations offered by a session's brand selection (vendors of its asset types)."""
+        """Integrations offered by a session's brand selection.
+
+        Vendors of the session's ``vendorType`` when given, else of any of its asset types.
+        """
+        if session.vendor_type:
+            return self.integrations([session.vendor_type])
         return self.integrations(session.asset_types)
 
     def find_vendor_account(

@@ -227,7 +227,10 @@ async def test_link_session(simulator: Simulator, api: Api) -> None:
     session = simulator.state.get_link_session(body["linkToken"])
     assert session is not None
     assert session.user_id == "new-user"
-    assert session.asset_types == ["vehicle"]
+    assert session.asset_types == ["vehicle", "charger"]
+    vendors = {v["vendor"] for v in simulator.state.session_vendors(session)}
+    assert "TESLA" in vendors
+    assert "ZAPTEC" not in vendors
     assert session.is_usable(simulator.state.now())
     simulator.advance_time(24 * 3600)
     assert session.is_expired(simulator.state.now())
