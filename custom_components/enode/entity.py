@@ -150,8 +150,6 @@ def async_add_asset_entities(
     @callback
     def _async_add_new() -> None:
         data: EnodeData = coordinator.data
-        if data is None:
-            return
         current: set[str] = set()
         new_entities: list[Entity] = []
         for asset_type, type_descriptions in descriptions.items():

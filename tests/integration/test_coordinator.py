@@ -6,13 +6,16 @@ from dataclasses import replace
 from datetime import timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.enode.const import DOMAIN
+from custom_components.enode.api import ActionState, AssetType, ChargeAction, ChargingAction
+from custom_components.enode.const import DOMAIN, EVENT_ACTION
 from custom_components.enode.coordinator import (
     UPDATE_INTERVAL_ACTIVE,
     UPDATE_INTERVAL_IDLE,
@@ -302,3 +305,89 @@ def test_snapshot_lookup() -> None:
     data = EnodeData()
     assert data.asset("nothing") is None
     assert data.all_assets() == {}
+
+
+def test_unknown_linked_vendor_type_ignored() -> None:
+    """A linked vendor of a type this integration does not know is ignored."""
+    from custom_components.enode.api import LinkedVendor, User
+    from custom_components.enode.coordinator import EnodeCoordinator
+
+    user = User(
+        id="u",
+        linked_vendors=[
+            LinkedVendor(vendor="TESLA", vendor_type="vehicle", is_valid=True),
+            LinkedVendor(vendor="ACME", vendor_type="toaster", is_valid=True),
+        ],
+    )
+    assert EnodeCoordinator._linked_asset_types(None, user) == {AssetType.VEHICLE}  # type: ignore[arg-type]
+
+
+async def test_pushed_asset_when_texts_unavailable(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A pushed asset is merged even when its intervention texts cannot be fetched now."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.add_intervention(GPS_VEHICLE_ID, "odometer", "c2e5a9f1-7d3b-4c6e-a8f0-3b1d5e9c7a42")
+    vehicle = await entry.runtime_data.client.get_vehicle(GPS_VEHICLE_ID)
+    sim.inject_fault(status=503, count=100, path_prefix="/interventions/")
+    await entry.runtime_data.coordinator.async_set_asset(vehicle)
+    await hass.async_block_till_done()
+    state = hass.states.get("binary_sensor.tessie_action_required")
+    assert state.state == "on"
+
+
+async def test_action_polling_errors(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Errors while polling an action: ignored while a call waits, an update failure in a
+    refresh; an action Enode no longer knows is dropped."""
+    sim = await simulator_factory(
+        household(
+            linked=[GPS_VEHICLE],
+            plugged=[{"vehicle": GPS_VEHICLE_ID}],
+            action_delay=600,
+        )
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    sim.inject_fault(status=503, count=1000, path_prefix="/vehicles/actions/")
+    with (
+        patch("custom_components.enode.coordinator.ACTION_POLL_INTERVAL", 0.01),
+        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.1),
+    ):
+        await hass.services.async_call(
+            "switch", "turn_on", {"entity_id": "switch.tessie_charging"}, blocking=True
+        )
+    assert len(coordinator.pending_actions) == 1
+    assert hass.states.get("switch.tessie_charging").state == "on"
+    await async_refresh(hass, entry)
+    assert hass.states.get("switch.tessie_charging").state == STATE_UNAVAILABLE
+
+    sim.clear_faults()
+    sim.inject_fault(status=404, count=1, path_prefix="/vehicles/actions/")
+    await async_refresh(hass, entry)
+    assert coordinator.pending_actions == {}
+    assert hass.states.get("switch.tessie_charging").state == "off"
+
+
+async def test_final_action_results(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """An action that is already final is reported at once; old outcomes are forgotten."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    events = async_capture_events(hass, EVENT_ACTION)
+    confirmed = ChargeAction(
+        id="a-0",
+        target_id=GPS_VEHICLE_ID,
+        target_type="vehicle",
+        state=ActionState.CONFIRMED,
+        kind=ChargingAction.START,
+    )
+    assert await coordinator.async_run_action(confirmed, AssetType.VEHICLE) is confirmed
+    for index in range(1, 205):
+        await coordinator.async_handle_action(replace(confirmed, id=f"a-{index}"))
+    await hass.async_block_till_done()
+    assert len(events) == 205
+    # A pending action nobody tracks is ignored until it is final.
+    await coordinator.async_handle_action(replace(confirmed, id="x", state=ActionState.PENDING))
+    assert coordinator.pending_actions == {}
+    await coordinator._async_poll_action("not-tracked")

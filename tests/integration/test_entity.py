@@ -8,7 +8,10 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from custom_components.enode.api import PowerDeliveryState
 from custom_components.enode.const import DOMAIN
+from custom_components.enode.entity import capability_present
+from custom_components.enode.sensor import power_delivery_state
 
 from .conftest import (
     CHARGER,
@@ -129,3 +132,17 @@ async def test_device_info(
         assert vin not in repr(device)
     for state in hass.states.async_all():
         assert vin not in repr(state)
+
+
+async def test_helpers_edge_cases(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """Unknown states and assets that vanish under an entity."""
+    assert capability_present(None) is False
+    assert power_delivery_state(PowerDeliveryState.UNKNOWN) is None
+    assert power_delivery_state(None) is None
+
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    entity = hass.data["entity_components"]["switch"].get_entity("switch.family_car_charging")
+    assert entity.device_info_name == "Family car"
+    entry.runtime_data.coordinator.async_remove_asset(VEHICLE_ID)
+    assert entity.device_info_name == VEHICLE_ID

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from unittest.mock import patch
 
@@ -15,9 +14,10 @@ from homeassistant.const import (
     STATE_ON,
     Platform,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -138,15 +138,16 @@ async def test_cancelled_unplugged_while_waiting(
     sim, _ = await _setup(hass, simulator_factory, action_delay=600)
     events = async_capture_events(hass, EVENT_ACTION)
 
-    async def unplug_soon() -> None:
-        while not hass.states.get(SWITCH).state == STATE_ON:  # optimistic while PENDING
-            await asyncio.sleep(0.01)
-        sim.unplug(GPS_VEHICLE_ID)
+    @callback
+    def unplug_when_pending(event: Event[EventStateChangedData]) -> None:
+        new_state = event.data["new_state"]
+        if new_state is not None and new_state.state == STATE_ON:  # optimistic while PENDING
+            sim.unplug(GPS_VEHICLE_ID)
 
-    task = asyncio.create_task(unplug_soon())
+    unsubscribe = async_track_state_change_event(hass, SWITCH, unplug_when_pending)
     with pytest.raises(HomeAssistantError) as err:
         await _switch(hass, SERVICE_TURN_ON)
-    await task
+    unsubscribe()
     assert err.value.translation_key == "action_cancelled"
     assert err.value.translation_placeholders["detail"] == (
         "The asset was unplugged before the action could be completed"
