@@ -316,7 +316,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def _base_interval(self) -> timedelta:
         """Return the polling interval for the current snapshot."""
         if self.data is None:
-            return UPDATE_INTERVAL_IDLE
+            return UPDATE_INTERVAL_IDLE  # type: ignore[unreachable]
         return self._interval_for(self.data)
 
     def _interval_for(self, data: EnodeData) -> timedelta:
@@ -342,7 +342,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         current = self.data or EnodeData()
         assets = dict(current.assets(asset_type))
         assets[asset.id] = asset
-        data = replace(current, **{ASSET_FIELDS[asset_type]: assets})
+        data = replace(current, **{ASSET_FIELDS[asset_type]: assets})  # type: ignore[arg-type]
         try:
             data = await self._async_complete(data)
         except EnodeError as err:
@@ -357,7 +357,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         field_name = ASSET_FIELDS[asset_type_of(asset)]
         assets = dict(getattr(self.data, field_name))
         assets.pop(asset_id)
-        self.async_set_updated_data(replace(self.data, **{field_name: assets}))
+        self.async_set_updated_data(replace(self.data, **{field_name: assets}))  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- devices
 
@@ -484,7 +484,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def _fire_action_event(self, action: EnodeAction) -> None:
         """Fire ``enode_action`` for a final outcome."""
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, action.target_id)})
+        device = registry.async_get_device(identifiers={(DOMAIN, action.target_id or "")})
         failure = action.failure_reason
         target_max_current = getattr(getattr(action, "target_state", None), "max_current", None)
         self.hass.bus.async_fire(

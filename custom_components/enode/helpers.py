@@ -72,7 +72,7 @@ def enode_exception_handler[EntityT: EnodeEntity, **P](
         finally:
             self.coordinator.async_update_listeners()
 
-    return handler
+    return handler  # type: ignore[return-value]
 
 
 def raise_for_action(entity: EnodeEntity, action: EnodeAction) -> None:

@@ -93,5 +93,7 @@ class EnodeNumberEntity(EnodeEntity, NumberEntity):
         """Set the value."""
         self.raise_if_unusable(self.entity_description.capability)
         action = await self.entity_description.set_fn(self.coordinator.client, self.asset_id, value)
-        action = await self.coordinator.async_run_action(action, self.entity_description.asset_type)
-        raise_for_action(self, action)
+        outcome = await self.coordinator.async_run_action(
+            action, self.entity_description.asset_type
+        )
+        raise_for_action(self, outcome)

@@ -112,5 +112,7 @@ class EnodeChargingSwitch(EnodeEntity, SwitchEntity):
             "start_charging" if kind is ChargingAction.START else "stop_charging"
         )
         action = await self.entity_description.set_fn(self.coordinator.client, self.asset_id, kind)
-        action = await self.coordinator.async_run_action(action, self.entity_description.asset_type)
-        raise_for_action(self, action)
+        outcome = await self.coordinator.async_run_action(
+            action, self.entity_description.asset_type
+        )
+        raise_for_action(self, outcome)
