@@ -137,11 +137,14 @@ def _device_asset(hass: HomeAssistant, device_id: str) -> tuple[EnodeConfigEntry
     )
     if device is None or not asset_ids:
         raise _validation_error("device_not_enode", device_id=device_id)
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            continue
-        loaded = _loaded_entry(hass, entry_id)
+    entries = [
+        entry
+        for entry_id in device.config_entries
+        if (entry := hass.config_entries.async_get_entry(entry_id)) is not None
+        and entry.domain == DOMAIN
+    ]
+    for entry in entries:
+        loaded = _loaded_entry(hass, entry.entry_id)
         asset = loaded.runtime_data.coordinator.data.asset(asset_ids[0])
         if asset is not None:
             return loaded, asset
@@ -311,10 +314,10 @@ async def async_assign_charging_location(
 
 def _same_place(location: Location, place: Place) -> bool:
     """Return whether an existing Location is the place (same name, about the same spot)."""
-    if location.latitude is None or location.longitude is None:
-        return False
     return (
         location.name == place.name
+        and location.latitude is not None
+        and location.longitude is not None
         and abs(location.latitude - place.latitude) < SAME_PLACE_DEGREES
         and abs(location.longitude - place.longitude) < SAME_PLACE_DEGREES
     )

@@ -1,0 +1,324 @@
+"""Actions: enode.link, enode.relink, enode.set_charging_location, enode.refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.matchers import path_type
+
+from custom_components.enode.const import DOMAIN
+from enode_simulator import Simulator
+
+from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+
+HA_URL = "http://ha.example.test:8123"
+TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
+ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
+HOME_LOCATION = "4eaeb363-296d-4ccc-a973-7805e6f40001"
+LINK_MATCHER = path_type({"link_url": (str,), "expires_at": (str,)})
+
+
+@pytest.fixture(autouse=True)
+async def ha_setup(hass: HomeAssistant) -> None:
+    """Home Assistant's URL, home and HTTP server."""
+    await async_process_ha_core_config(
+        hass,
+        {
+            "internal_url": HA_URL,
+            "latitude": 52.37,
+            "longitude": 4.89,
+            "time_zone": "Europe/Amsterdam",
+            "name": "Canal house",
+        },
+    )
+    assert await async_setup_component(hass, "http", {})
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, simulator: Simulator) -> MockConfigEntry:
+    """The demo user's entry, set up."""
+    return await setup_entry(hass, make_entry(simulator))
+
+
+def device_id(hass: HomeAssistant, asset_id: str) -> str:
+    """Return the device id of an asset."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, asset_id)})
+    assert device is not None
+    return device.id
+
+
+async def call(hass: HomeAssistant, service: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """Call an Enode action."""
+    return await hass.services.async_call(DOMAIN, service, data, blocking=True, **kwargs)
+
+
+async def test_link(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    hass_client_no_auth: Any,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """enode.link returns a Link UI URL; after linking the new devices appear."""
+    sim = await simulator_factory("demo")
+    entry = await setup_entry(hass, make_entry(sim, "action-user"))
+    assert not entry.runtime_data.coordinator.data.all_assets()
+    response = await call(
+        hass,
+        "link",
+        {"config_entry_id": entry.entry_id, "asset_types": ["vehicle"], "vendor": "TESLA"},
+        return_response=True,
+    )
+    assert response == snapshot(matcher=LINK_MATCHER)
+    assert response["link_url"].startswith(f"{sim.base_url}/link/")
+    expires_at = datetime.fromisoformat(response["expires_at"])
+    assert abs(expires_at - (dt_util.utcnow() + timedelta(hours=24))) < timedelta(minutes=1)
+
+    redirect = await complete_link_ui(response["link_url"])
+    client = await hass_client_no_auth()
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    await hass.async_block_till_done()
+    vehicles = entry.runtime_data.coordinator.data.vehicles
+    assert [vehicle.information.display_name for vehicle in vehicles.values()] == ["Batmobile"]
+
+
+async def test_link_errors(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
+) -> None:
+    """Unknown or unloaded entries, Enode failures and a missing URL are reported."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "link",
+            {"config_entry_id": "nope", "asset_types": ["vehicle"]},
+            return_response=True,
+        )
+    assert err.value.translation_key == "entry_not_found"
+
+    unloaded = make_entry(simulator, "other-user")
+    unloaded.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "link",
+            {"config_entry_id": unloaded.entry_id, "asset_types": ["vehicle"]},
+            return_response=True,
+        )
+    assert err.value.translation_key == "entry_not_loaded"
+
+    simulator.inject_fault(status=403, count=1, path_prefix="/users/", method="POST")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "link",
+            {"config_entry_id": entry.entry_id, "asset_types": ["charger"]},
+            return_response=True,
+        )
+    assert err.value.translation_key == "action_request_failed"
+
+    with (
+        patch("custom_components.enode.link.get_url", side_effect=NoURLAvailableError),
+        pytest.raises(ServiceValidationError) as err,
+    ):
+        await call(
+            hass,
+            "link",
+            {"config_entry_id": entry.entry_id, "asset_types": ["charger"]},
+            return_response=True,
+        )
+    assert err.value.translation_key == "no_url_available"
+
+
+async def test_relink(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """enode.relink returns a relink URL; completing it clears the Link intervention."""
+    response = await call(
+        hass, "relink", {"device_id": device_id(hass, TESLA_ID)}, return_response=True
+    )
+    assert response == snapshot(matcher=LINK_MATCHER)
+    redirect = await complete_link_ui(response["link_url"])
+    client = await hass_client_no_auth()
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    await hass.async_block_till_done()
+    tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
+    assert tesla.capabilities.set_max_current.intervention_ids == []
+
+
+async def test_relink_errors(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
+) -> None:
+    """Devices that are not Enode's or no longer linked, and Enode failures."""
+    registry = dr.async_get(hass)
+    other = MockConfigEntry(domain="demo")
+    other.add_to_hass(hass)
+    foreign = registry.async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("demo", "x")}
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "relink", {"device_id": foreign.id}, return_response=True)
+    assert err.value.translation_key == "device_not_enode"
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "relink", {"device_id": "missing"}, return_response=True)
+    assert err.value.translation_key == "device_not_enode"
+
+    gone = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "gone")}, name="Old car"
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "relink", {"device_id": gone.id}, return_response=True)
+    assert err.value.translation_key == "device_not_linked"
+    assert err.value.translation_placeholders == {"device": "Old car"}
+
+    simulator.inject_fault(status=400, count=1, path_prefix="/assets/")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "relink", {"device_id": device_id(hass, TESLA_ID)}, return_response=True)
+    assert err.value.translation_key == "action_request_failed"
+
+    with (
+        patch("custom_components.enode.link.get_url", side_effect=NoURLAvailableError),
+        pytest.raises(ServiceValidationError) as err,
+    ):
+        await call(hass, "relink", {"device_id": device_id(hass, TESLA_ID)}, return_response=True)
+    assert err.value.translation_key == "no_url_available"
+
+
+async def test_set_charging_location(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Home by default, then coordinates, a zone and an existing Location."""
+    charger = device_id(hass, ZAPTEC_ID)
+    chargers = lambda: entry.runtime_data.coordinator.data.chargers  # noqa: E731
+
+    response = await call(
+        hass, "set_charging_location", {"device_id": charger}, return_response=True
+    )
+    assert response == snapshot(name="home", matcher=path_type({"location_id": (str,)}))
+    home_id = response["location_id"]
+    assert chargers()[ZAPTEC_ID].location.id == home_id
+    # The same place again reuses the Location.
+    again = await call(hass, "set_charging_location", {"device_id": charger}, return_response=True)
+    assert again["location_id"] == home_id
+
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "latitude": 52.1, "longitude": 5.1, "name": "Office"},
+        return_response=True,
+    )
+    assert response["name"] == "Office"
+    assert chargers()[ZAPTEC_ID].location.id == response["location_id"]
+
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "latitude": 52.2, "longitude": 5.2},
+        return_response=True,
+    )
+    assert response["name"] == "Canal house"
+
+    # (The zone integration is already set up by the device tracker platform.)
+    hass.states.async_set(
+        "zone.cabin",
+        "0",
+        {"latitude": 61.1, "longitude": 8.5, "radius": 100, "friendly_name": "Cabin"},
+    )
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "zone": "zone.cabin"},
+        return_response=True,
+    )
+    assert response["name"] == "Cabin"
+
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "location_id": HOME_LOCATION},
+        return_response=True,
+    )
+    assert response == {"location_id": HOME_LOCATION, "name": "Home"}
+    assert chargers()[ZAPTEC_ID].location.id == HOME_LOCATION
+
+
+async def test_set_charging_location_errors(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
+) -> None:
+    """Not a charger, unknown zone or Location, Enode failure."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "set_charging_location", {"device_id": device_id(hass, TESLA_ID)})
+    assert err.value.translation_key == "not_a_charger"
+    charger = device_id(hass, ZAPTEC_ID)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "set_charging_location", {"device_id": charger, "zone": "zone.nowhere"})
+    assert err.value.translation_key == "zone_not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "set_charging_location", {"device_id": charger, "location_id": "nope"})
+    assert err.value.translation_key == "location_not_found"
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "set_charging_location", {"device_id": charger})
+    assert err.value.translation_key == "action_request_failed"
+
+
+async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry) -> None:
+    """enode.refresh sends a refresh hint, at most once a minute per device."""
+    tesla = device_id(hass, TESLA_ID)
+    before = simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint")
+    await call(hass, "refresh", {"device_id": tesla})
+    assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 1
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "refresh", {"device_id": tesla})
+    assert err.value.translation_key == "refresh_too_soon"
+    assert err.value.translation_placeholders["device"] == "Batmobile"
+    assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 1
+
+    # Another device is not held back; an Enode failure is reported and not counted.
+    charger = device_id(hass, ZAPTEC_ID)
+    simulator.inject_fault(status=500, count=10, path_prefix="/chargers/")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "refresh", {"device_id": charger})
+    assert err.value.translation_key == "action_request_failed"
+    simulator.clear_faults()
+    await call(hass, "refresh", {"device_id": charger})
+
+    # A minute later the Tesla can be refreshed again.
+    with patch("custom_components.enode.services.time.monotonic", return_value=1e12):
+        await call(hass, "refresh", {"device_id": tesla})
+    assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 2
+
+
+async def test_action_callback_for_unloaded_entry(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """A link started by an action whose entry was unloaded meanwhile ends gracefully."""
+    response = await call(
+        hass, "relink", {"device_id": device_id(hass, TESLA_ID)}, return_response=True
+    )
+    redirect = await complete_link_ui(response["link_url"])
+    await hass.config_entries.async_unload(entry.entry_id)
+    client = await hass_client_no_auth()
+    status, text = await follow_link_callback(client, redirect)
+    assert status == 410
+    assert "no longer waiting" in text
