@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 import time
 
 
@@ -28,6 +29,7 @@ class SimClock:
         self.offset += seconds
 
 
+@lru_cache(maxsize=4096)
 def iso(timestamp: float) -> str:
     """Enode's timestamp format: ``2024-01-07T17:04:26.000Z``."""
     moment = datetime.fromtimestamp(timestamp, UTC)

@@ -328,6 +328,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
     """Dotted paths of the leaves that differ (``chargeState.batteryLevel``)."""
+    if old == new:
+        return []
     if isinstance(old, dict) and isinstance(new, dict):
         fields: list[str] = []
         for key in list(old) + [k for k in new if k not in old]:
@@ -337,7 +339,7 @@ def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
             else:
                 fields.extend(changed_fields(old[key], new[key], path))
         return fields
-    return [] if old == new else [prefix]
+    return [prefix]
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -375,6 +377,7 @@ class SimState:
         self.public_url: str | None = None
         self._rendered: dict[str, JSON] = {}
         self._rendered_types: dict[str, str] = {}
+        self._first_charger: dict[str, Asset] | None = None
         self._last_tick = self.clock.now()
 
     # -- time ---------------------------------------------------------------------------------
@@ -435,8 +438,15 @@ class SimState:
         """Emit discovered/updated/deleted events for every asset whose wire view changed."""
         now = self.now()
         current: dict[str, JSON] = {}
-        for asset in list(self.assets.values()):
-            body = self.render_asset(asset)
+        self._first_charger = {}
+        for asset in self.assets.values():
+            if asset.type == "charger":
+                self._first_charger.setdefault(asset.user_id, asset)
+        try:
+            rendered = [(asset, self.render_asset(asset)) for asset in list(self.assets.values())]
+        finally:
+            self._first_charger = None
+        for asset, body in rendered:
             previous = self._rendered.get(asset.id)
             if previous is None:
                 current[asset.id] = body
@@ -710,6 +720,8 @@ class SimState:
             return active
         if vehicle.pairing_cleared:
             return None
+        if self._first_charger is not None:
+            return self._first_charger.get(vehicle.user_id)
         chargers = self.user_assets(vehicle.user_id, "charger")
         return chargers[0] if chargers else None
 
@@ -790,7 +802,7 @@ class SimState:
             pds = "PLUGGED_IN:STOPPED"
         gps_ok = vehicle.gps and vehicle.capabilities["location"].capable
         return {
-            "information": copy.deepcopy(vehicle.information),
+            "information": dict(vehicle.information),
             "chargeState": {
                 "batteryLevel": level,
                 "range": round(level / 100 * vehicle.full_range_km),
@@ -806,7 +818,7 @@ class SimState:
                 "powerDeliveryState": pds,
                 "pluggedInChargerId": active.id if active is not None else None,
             },
-            "smartChargingPolicy": copy.deepcopy(vehicle.smart_charging_policy),
+            "smartChargingPolicy": dict(vehicle.smart_charging_policy),
             "odometer": {
                 "distance": vehicle.odometer_km,
                 "lastUpdated": iso(vehicle.created_at) if vehicle.odometer_km is not None else None,
@@ -845,7 +857,7 @@ class SimState:
             },
             "capabilities": {name: cap.render() for name, cap in charger.capabilities.items()},
             "scopes": list(charger.scopes),
-            "information": copy.deepcopy(charger.information),
+            "information": dict(charger.information),
             "location": {
                 "id": charger.location_id,
                 "lastUpdated": (
