@@ -641,3 +641,72 @@ async def test_reconfigure_to_existing_account(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_vendor_gone_on_submit(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A brand that is no longer offered when the form is submitted is refused."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    simulator.inject_fault(status=500, count=10, path_prefix="/integrations")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "TESLA"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "integrations_unavailable", "vendor": "vendor_unavailable"}
+
+
+async def test_existing_devices_unreadable(hass: HomeAssistant, simulator: Simulator) -> None:
+    """If the user's devices cannot be read after the credentials, the flow aborts."""
+    result = await start_flow(hass)
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_charger_skip_devices_unreadable(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Skipping the charger when the devices cannot be read aborts."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
+    result = await link_and_return(hass, client, result)
+    assert result["step_id"] == "charger_recommended"
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "charger_skip"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
+    """A linked vendor of a type this version does not know is skipped (stub client)."""
+    from custom_components.enode.api import LinkedVendor, User
+    from custom_components.enode.config_flow import async_fetch_assets
+
+    class StubClient:
+        requested: list[str] = []
+
+        async def get_user(self, user_id: str) -> User:
+            return User(
+                id=user_id,
+                linked_vendors=[
+                    LinkedVendor(vendor="X", vendor_type="spaceship", is_valid=True),
+                    LinkedVendor(vendor="TESLA", vendor_type="vehicle", is_valid=True),
+                    LinkedVendor(vendor="TESLA", vendor_type="vehicle", is_valid=True),
+                ],
+            )
+
+        async def list_assets(self, user_id: str, asset_type: Any) -> list[Any]:
+            self.requested.append(str(asset_type))
+            return []
+
+    stub = StubClient()
+    assert await async_fetch_assets(stub, "u") == []  # type: ignore[arg-type]
+    assert stub.requested == ["vehicle"]

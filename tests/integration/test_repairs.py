@@ -266,3 +266,38 @@ async def test_no_issues_while_failing(hass: HomeAssistant, simulator: Simulator
     await refresh(entry)
     assert not entry.runtime_data.coordinator.last_update_success
     assert set(our_issues(hass)) == before
+
+
+async def test_fix_flow_unloaded_before_retry(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Retrying after Link UI was left, with the entry unloaded meanwhile, aborts."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    result = await manager.async_configure(result["flow_id"], {})
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    await follow_link_callback(client, redirect)
+    result = await manager.async_configure(result["flow_id"])
+    assert result["step_id"] == "link_failed"
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
+
+
+async def test_intervention_without_text_has_no_issue(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """An intervention Enode has no text for (404) creates no issue."""
+    from custom_components.enode.repairs import _issue_specs
+
+    entry = await setup_entry(hass, make_entry(simulator))
+    data = entry.runtime_data.coordinator.data
+    from dataclasses import replace
+
+    specs = _issue_specs(entry, replace(data, interventions={}))
+    assert not [issue_id for issue_id in specs if issue_id.startswith("intervention_")]
+    assert list(_issue_specs(entry, data)) == [PHONE_KEY_ISSUE]
