@@ -1,0 +1,93 @@
+"""Every step, error, abort, menu option, issue and action of the flows has its text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+
+import yaml
+
+COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
+STRINGS = json.loads((COMPONENT / "strings.json").read_text())
+
+
+def _source(name: str) -> str:
+    return (COMPONENT / name).read_text()
+
+
+def test_strings_and_english_translation_are_identical() -> None:
+    """translations/en.json is a copy of strings.json."""
+    assert (COMPONENT / "translations" / "en.json").read_text() == (
+        COMPONENT / "strings.json"
+    ).read_text()
+
+
+def test_flow_texts() -> None:
+    """Steps, errors and abort reasons used by the config and options flows are translated."""
+    source = _source("config_flow.py")
+    steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
+    errors = set(re.findall(r'errors\[[A-Za-z_"]+\] = "([a-z_]+)"', source))
+    errors |= set(re.findall(r'return "([a-z_]+)"', source))
+    aborts = set(re.findall(r'reason="([a-z_]+)"', source))
+    config, options = STRINGS["config"], STRINGS["options"]
+    shared = {"asset_types", "vendor", "link", "link_failed", "no_devices"} | {
+        "charger_required",
+        "charger_recommended",
+    }
+    for step in steps:
+        in_config = step in config["step"]
+        in_options = step in options["step"]
+        assert in_config or in_options, step
+        if step in shared:
+            assert in_config, step
+            assert in_options, step
+    for step in ("user", "existing", "reauth_confirm", "reconfigure"):
+        assert step in config["step"]
+    for step in ("init", "relink", "charging_location"):
+        assert step in options["step"]
+    for section in (config, options):
+        for step in section["step"].values():
+            assert set(step.get("data", {})) == set(step.get("data_description", {}))
+            for option in step.get("menu_options", {}):
+                assert f"async_step_{option}" in source, option
+    flow_errors = {"invalid_auth", "cannot_connect", "unknown", "invalid_url", "no_asset_types"}
+    assert flow_errors <= errors
+    assert errors - {"zone_not_found", "location_not_found"} <= set(config["error"])
+    assert {"zone_not_found", "location_not_found", "cannot_connect"} <= set(options["error"])
+    assert aborts - {"not_loaded", "no_devices", "no_chargers"} <= set(config["abort"])
+    assert {"not_loaded", "no_devices", "no_chargers"} <= set(options["abort"])
+
+
+def test_issue_texts() -> None:
+    """Every issue type has a title and, when fixable, texts for every fix-flow step."""
+    source = _source("repairs.py")
+    keys = set(re.findall(r'^ISSUE_[A-Z_]+ = "([a-z_]+)"', source, re.MULTILINE))
+    assert keys == set(STRINGS["issues"])
+    steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
+    aborts = set(re.findall(r'reason="([a-z_]+)"', source))
+    for key, issue in STRINGS["issues"].items():
+        assert "title" in issue
+        if "fix_flow" in issue:
+            assert set(issue["fix_flow"]["step"]) == steps, key
+            assert set(issue["fix_flow"]["abort"]) == aborts, key
+        else:
+            assert "description" in issue
+
+
+def test_action_texts() -> None:
+    """Every action and field in services.yaml has a name and description; errors exist."""
+    services = yaml.safe_load((COMPONENT / "services.yaml").read_text())
+    assert set(services) == set(STRINGS["services"])
+    for name, service in services.items():
+        texts = STRINGS["services"][name]
+        assert texts["name"]
+        assert texts["description"]
+        assert set(service["fields"]) == set(texts["fields"])
+    icons = json.loads((COMPONENT / "icons.json").read_text())
+    assert set(icons["services"]) == set(services)
+    keys = set(re.findall(r'_validation_error\(\s*"([a-z_]+)"', _source("services.py")))
+    keys |= set(re.findall(r'LocationError\("([a-z_]+)"', _source("services.py")))
+    keys |= set(re.findall(r'translation_key="([a-z_]+)"', _source("services.py")))
+    assert keys
+    assert keys <= set(STRINGS["exceptions"])
