@@ -66,6 +66,7 @@ from .link import (
     async_start_relink,
 )
 from .services import (
+    HOME_ZONE,
     LocationError,
     async_assign_charging_location,
     location_choice_options,
@@ -79,8 +80,6 @@ CONF_LOCATION = "location"
 
 # The brand choice that leaves brand selection to Link UI.
 VENDOR_IN_LINK_UI = "link_ui"
-# Prefix of the location choices that are existing Enode Locations (the others are zones).
-LOCATION_PREFIX = "location:"
 # At most this many device names go into an entry title.
 TITLE_MAX_DEVICES = 3
 
@@ -752,7 +751,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),
-                vol.Required(CONF_LOCATION, default="zone.home"): SelectSelector(
+                vol.Required(CONF_LOCATION, default=HOME_ZONE): SelectSelector(
                     SelectSelectorConfig(
                         options=location_choice_options(self.hass, locations),
                         mode=SelectSelectorMode.DROPDOWN,
