@@ -136,7 +136,8 @@ async def complete_link_ui(
             if 'action="' in body and "/brand" in body:
                 action = re.search(r'action="([^"]*/brand)"', body)
                 choices = re.findall(r'name="vendor" value="([^"]+)"', body)
-                assert action is not None and choices, body
+                assert action is not None, body
+                assert choices, body
                 choice = vendor if vendor is not None else choices[0]
                 assert choice in choices, f"{choice} not selectable in {choices}"
                 url, method, data = base.join(URL(action.group(1))), "POST", {"vendor": choice}
@@ -144,7 +145,8 @@ async def complete_link_ui(
             if "/signin" in body:
                 action = re.search(r'action="([^"]*/signin)"', body)
                 hidden = re.search(r'name="vendor" value="([^"]+)"', body)
-                assert action is not None and hidden is not None
+                assert action is not None
+                assert hidden is not None
                 url, method = base.join(URL(action.group(1))), "POST"
                 data = {"vendor": hidden.group(1), "username": username, "password": password}
                 continue
