@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 import re
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.loader import async_get_integration
 import yaml
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
@@ -91,3 +94,34 @@ def test_action_texts() -> None:
     keys |= set(re.findall(r'translation_key="([a-z_]+)"', _source("services.py")))
     assert keys
     assert keys <= set(STRINGS["exceptions"])
+
+
+def _strings(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Return every (path, text) of a translations tree."""
+    if isinstance(node, dict):
+        return [item for key, value in node.items() for item in _strings(value, f"{path}.{key}")]
+    assert isinstance(node, str), path
+    return [(path, node)]
+
+
+def test_no_unresolved_key_references() -> None:
+    """A custom integration's translations are shown as written: no ``[%key:...]`` references.
+
+    Home Assistant core resolves such references when it builds ``translations/en.json`` from
+    ``strings.json``; for a custom integration nothing does, so the user would see the raw key.
+    """
+    english = json.loads((COMPONENT / "translations" / "en.json").read_text())
+    texts = _strings(english)
+    assert texts
+    assert [path for path, text in texts if "[%key:" in text] == []
+
+
+async def test_home_assistant_serves_literal_flow_errors(hass: HomeAssistant) -> None:
+    """What Home Assistant hands the frontend for the flow errors is readable text."""
+    await async_get_integration(hass, "enode")
+    translations = await async_get_translations(hass, "en", "config", ["enode"])
+    for key in ("invalid_auth", "cannot_connect", "unknown"):
+        text = translations[f"component.enode.config.error.{key}"]
+        assert text
+        assert not text.startswith("[%key:"), text
+    assert "already set up" in translations["component.enode.config.abort.already_configured"]
