@@ -34,6 +34,7 @@ _LOGGER = logging.getLogger(__name__)
 
 PUBLIC_PREFIXES = ("/_simulator", "/link", "/health/ready", "/oauth2/token", "/favicon.ico")
 UNLOGGED_PREFIXES = ("/_simulator", "/link", "/favicon.ico")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- Faults ------------------------------------------------------------------------------------
@@ -237,6 +238,9 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 raise ApiError(401, "Unauthorized", "Missing, invalid or expired access token.")
         if not path.startswith("/_simulator"):
             state.tick()
+            if request.method not in READ_METHODS:
+                # Mutating methods mark what they change; this keeps any that do not honest.
+                state.mark_dirty()
         response = await handler(request)
         if not path.startswith("/_simulator"):
             state.sync()
@@ -305,15 +309,16 @@ async def list_assets(request: web.Request) -> web.Response:
         if user_id is not None
         else state.assets_of_type(asset_type)
     )
-    items = [state.render_asset(asset) for asset in newest_first(assets)]
-    return web.json_response(paginate(request, items))
+    page = paginate(request, newest_first(assets))
+    page["data"] = [state.wire_view(asset) for asset in page["data"]]
+    return web.json_response(page)
 
 
 async def get_asset(request: web.Request) -> web.Response:
     """``GET /{assets}/{id}``."""
     state = state_of(request)
     asset = state.get_asset(request.match_info["assetId"], _asset_type_of(request))
-    return web.json_response(state.render_asset(asset))
+    return web.json_response(state.wire_view(asset))
 
 
 async def refresh_hint(request: web.Request) -> web.Response:
@@ -334,7 +339,7 @@ async def update_asset_location(request: web.Request) -> web.Response:
     if location_id is not None and not isinstance(location_id, str):
         raise bad_request("locationId must be a string or null.")
     asset = state.set_asset_location(request.match_info["assetId"], asset_type, location_id)
-    return web.json_response(state.render_asset(asset))
+    return web.json_response(state.wire_view(asset))
 
 
 async def control_charging(request: web.Request) -> web.Response:

@@ -379,6 +379,9 @@ class SimState:
         self._rendered_types: dict[str, str] = {}
         self._first_charger: dict[str, Asset] | None = None
         self._last_tick = self.clock.now()
+        # Whether something an asset's wire view depends on may have changed since the last
+        # ``sync``; while it is False, ``sync`` is free and ``wire_view`` serves ``_rendered``.
+        self._dirty = True
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -419,7 +422,9 @@ class SimState:
             if vehicle.battery_level >= vehicle.charge_limit:
                 self._set_charging(vehicle, False)
             if vehicle.level != before or not vehicle.charging:
+                # The wire view only shows whole percent: below that nothing is visible.
                 vehicle.charge_updated = until
+                self._dirty = True
         self._last_tick = until
 
     # -- events ------------------------------------------------------------------------------
@@ -434,8 +439,34 @@ class SimState:
         for listener in list(self.listeners):
             listener(event)
 
+    def mark_dirty(self) -> None:
+        """Something an asset's wire view depends on may have changed: re-render on next sync.
+
+        Every mutating method of this class calls it; code that changes an :class:`Asset`,
+        a location or the settings directly must call it too.
+        """
+        self._dirty = True
+
+    def _changed(self) -> None:
+        self._dirty = True
+        self.sync()
+
+    def wire_view(self, asset: Asset) -> JSON:
+        """The asset's current wire object, as last synced (read-only: do not mutate it).
+
+        Brings the views up to date first when something changed, so it equals
+        :meth:`render_asset` (with ``lastSeen`` as the events reported it).
+        """
+        self.sync()
+        return self._rendered[asset.id]
+
     def sync(self) -> None:
-        """Emit discovered/updated/deleted events for every asset whose wire view changed."""
+        """Emit discovered/updated/deleted events for every asset whose wire view changed.
+
+        A no-op unless something was marked dirty since the last sync, so reads cost nothing.
+        """
+        if not self._dirty:
+            return
         now = self.now()
         current: dict[str, JSON] = {}
         self._first_charger = {}
@@ -446,6 +477,7 @@ class SimState:
             rendered = [(asset, self.render_asset(asset)) for asset in list(self.assets.values())]
         finally:
             self._first_charger = None
+        self._dirty = False
         for asset, body in rendered:
             previous = self._rendered.get(asset.id)
             if previous is None:
@@ -500,6 +532,7 @@ class SimState:
         """Take the current wire views as the baseline without emitting (scenario load)."""
         self._rendered = {asset.id: self.render_asset(asset) for asset in self.assets.values()}
         self._rendered_types = {asset.id: asset.type for asset in self.assets.values()}
+        self._dirty = False
 
     # -- tokens -------------------------------------------------------------------------------
 
@@ -559,7 +592,7 @@ class SimState:
         for token in [k for k, v in self.link_sessions.items() if v.user_id == user_id]:
             del self.link_sessions[token]
         del self.users[user_id]
-        self.sync()
+        self._changed()
 
     def disconnect_vendor(self, user_id: str, vendor: str, vendor_type: str | None) -> None:
         """Remove a vendor (optionally one asset type of it) from a user."""
@@ -570,7 +603,7 @@ class SimState:
         for key in list(user.vendors):
             if key[0] == vendor and vendor_type in (None, key[1]):
                 del user.vendors[key]
-        self.sync()
+        self._changed()
 
     def invalidate_credentials(self, user_id: str, vendor: str) -> None:
         """The vendor account's credentials stop working: ``isValid: false`` and an event."""
@@ -580,6 +613,7 @@ class SimState:
             raise not_found(f"User has no linked {vendor} account.")
         for key in keys:
             user.vendors[key] = False
+        self.mark_dirty()
         self.emit(
             {
                 "event": "user:credentials:invalidated",
@@ -665,12 +699,13 @@ class SimState:
         self.assets[new_id] = asset
         user.vendors[(asset.vendor, asset.type)] = True
         user.scopes.update(asset.scopes)
+        self.mark_dirty()
         return asset
 
     def remove_asset(self, asset_id: str) -> None:
         """Delete an asset (``user:<type>:deleted``)."""
         self._delete_asset(self.get_asset(asset_id))
-        self.sync()
+        self._changed()
 
     def _delete_asset(self, asset: Asset) -> None:
         for action in self.actions.values():
@@ -678,6 +713,7 @@ class SimState:
                 self._finish(action, "CANCELLED", "NOT_FOUND", NOT_FOUND_DETAIL)
         self._unplug(asset, cancel=False)
         del self.assets[asset.id]
+        self.mark_dirty()
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -869,6 +905,7 @@ class SimState:
     # -- physical state (control API) ------------------------------------------------------
 
     def _set_charging(self, asset: Asset, on: bool) -> None:
+        self.mark_dirty()
         now = self.now()
         targets = [asset]
         partner = self.assets.get(asset.plugged_to) if asset.plugged_to else None
@@ -906,14 +943,15 @@ class SimState:
                 item.failed_unplugged_commands = 0
         if charging:
             self._set_charging(asset, True)
-        self.sync()
+        self._changed()
 
     def unplug(self, asset_id: str) -> None:
         """Unplug a vehicle or charger (and whatever it was plugged into)."""
         self._unplug(self.get_asset(asset_id), cancel=True)
-        self.sync()
+        self._changed()
 
     def _unplug(self, asset: Asset, *, cancel: bool) -> None:
+        self.mark_dirty()
         partner = self.assets.get(asset.plugged_to) if asset.plugged_to else None
         now = self.now()
         for item in (asset, partner):
@@ -943,7 +981,7 @@ class SimState:
                 self._set_charging(asset, False)
         else:
             raise bad_request("Only vehicles and batteries have a battery level.")
-        self.sync()
+        self._changed()
 
     def set_charging_state(self, asset_id: str, charging: bool) -> None:
         """Start/stop charging physically (e.g. from the car's screen), no action involved."""
@@ -951,7 +989,7 @@ class SimState:
         if charging and not asset.plugged:
             raise bad_request("The asset is not plugged in.")
         self._set_charging(asset, charging)
-        self.sync()
+        self._changed()
 
     def set_vehicle_position(self, vehicle_id: str, latitude: float, longitude: float) -> None:
         """Move a GPS vehicle."""
@@ -959,16 +997,17 @@ class SimState:
         vehicle.latitude = latitude
         vehicle.longitude = longitude
         vehicle.location_updated = self.now()
-        self.sync()
+        self._changed()
 
     def set_reachable(self, asset_id: str, reachable: bool) -> None:
         """Make a device (un)reachable: its pending actions then fail with NO_RESPONSE."""
         self.get_asset(asset_id).reachable = reachable
-        self.sync()
+        self._changed()
 
     def set_schedule_controlled(self, asset_id: str, controlled: bool) -> None:
         """Whether a schedule / smart charging plan controls it (commands get 422)."""
         self.get_asset(asset_id).schedule_controlled = controlled
+        self.mark_dirty()
 
     def add_intervention(self, asset_id: str, capability: str, intervention_id: str) -> None:
         """Block a capability with an intervention from the catalog."""
@@ -981,7 +1020,7 @@ class SimState:
         cap.supported = True
         if intervention_id not in cap.interventions:
             cap.interventions.append(intervention_id)
-        self.sync()
+        self._changed()
 
     def remove_intervention(
         self, asset_id: str, intervention_id: str, capability: str | None = None
@@ -991,7 +1030,7 @@ class SimState:
         for name, cap in asset.capabilities.items():
             if capability in (None, name) and intervention_id in cap.interventions:
                 cap.interventions.remove(intervention_id)
-        self.sync()
+        self._changed()
 
     def set_linking_status(self, vendor: str, status: str) -> None:
         """A vendor's ``linkingStatus``: READY, ELEVATED_ERROR_RATE or OUTAGE."""
@@ -1020,6 +1059,7 @@ class SimState:
     def _finish(
         self, action: Action, state: str, reason: str | None = None, detail: str | None = None
     ) -> None:
+        self.mark_dirty()
         now = self.now()
         action.state = state
         action.updated_at = now
@@ -1056,7 +1096,7 @@ class SimState:
             raise bad_request(f"The {asset_type} is not capable of {capability}.")
         if not asset.plugged:
             self._count_unplugged_failure(asset)
-            self.sync()
+            self._changed()
             raise bad_request(f"The {asset_type} is not plugged in.")
         pending_kinds = {a.kind for a in self._pending_for(asset) if a.category == "charge"}
         if kind == "START" and asset.charging and "STOP" not in pending_kinds:
@@ -1066,6 +1106,7 @@ class SimState:
         if kind == "START" and asset.type == "vehicle" and asset.level >= asset.charge_limit:
             raise bad_request("The vehicle is fully charged.")
         asset.failed_unplugged_commands = 0
+        self.mark_dirty()
         for pending in self._pending_for(asset):
             if asset.type == "vehicle" and pending.category == "charge" and pending.kind == kind:
                 return pending
@@ -1127,6 +1168,7 @@ class SimState:
 
     def _resolve(self, action: Action) -> None:
         """A due PENDING action: confirm it or fail it."""
+        self.mark_dirty()
         asset = self.assets.get(action.target_id)
         if asset is None:
             self._finish(action, "CANCELLED", "NOT_FOUND", NOT_FOUND_DETAIL)
@@ -1179,14 +1221,14 @@ class SimState:
             "createdAt": self.now(),
         } | fields
         self.locations[location["id"]] = location
-        self.sync()
+        self._changed()
         return location
 
     def update_location(self, location_id: str, fields: JSON) -> JSON:
         """Update a location (fields already validated)."""
         location = self.get_location(location_id)
         location.update(fields)
-        self.sync()
+        self._changed()
         return location
 
     def delete_location(self, location_id: str) -> JSON:
@@ -1197,7 +1239,7 @@ class SimState:
             if asset.location_id == location_id:
                 asset.location_id = None
                 asset.location_id_updated = self.now()
-        self.sync()
+        self._changed()
         return location
 
     def set_asset_location(self, asset_id: str, asset_type: str, location_id: str | None) -> Asset:
@@ -1209,7 +1251,7 @@ class SimState:
                 raise bad_request("Location not found.")
         asset.location_id = location_id
         asset.location_id_updated = self.now()
-        self.sync()
+        self._changed()
         return asset
 
     # -- interventions and integrations -------------------------------------------------------
@@ -1324,7 +1366,7 @@ class SimState:
         for asset_type in types:
             if account.vendor in VENDORS.get(asset_type, ()):
                 user.vendors[(account.vendor, asset_type)] = True
-        self.sync()
+        self._changed()
         return linked
 
     def complete_link_session(self, session: LinkSession, account: VendorAccount) -> list[Asset]:
@@ -1341,10 +1383,11 @@ class SimState:
         """Restore an asset's access: valid credentials, Link interventions cleared."""
         asset = self.get_asset(asset_id)
         self._restore_access(asset)
-        self.sync()
+        self._changed()
         return asset
 
     def _restore_access(self, asset: Asset) -> None:
+        self.mark_dirty()
         user = self.ensure_user(asset.user_id)
         for key in list(user.vendors):
             if key[0] == asset.vendor:
