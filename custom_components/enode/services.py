@@ -8,7 +8,7 @@ Enode fails.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import time
 
 from homeassistant.config_entries import ConfigEntryState
@@ -66,8 +66,10 @@ DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 SET_CHARGING_LOCATION_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Exclusive(ATTR_ZONE, "place"): cv.entity_domain("zone"),
-        vol.Exclusive(ATTR_LOCATION_ID, "place"): cv.string,
+        # One of: a zone, an existing Location, or coordinates (checked by the action, so that
+        # the error is translated); none means Home Assistant's home.
+        vol.Optional(ATTR_ZONE): cv.entity_domain("zone"),
+        vol.Optional(ATTR_LOCATION_ID): cv.string,
         vol.Inclusive(ATTR_LATITUDE, "coordinates"): cv.latitude,
         vol.Inclusive(ATTR_LONGITUDE, "coordinates"): cv.longitude,
         vol.Optional(ATTR_NAME): cv.string,
@@ -200,22 +202,26 @@ async def _async_set_charging_location(call: ServiceCall) -> ServiceResponse:
     entry, asset = _device_asset(call.hass, call.data[ATTR_DEVICE_ID])
     if not isinstance(asset, Charger):
         raise _validation_error("not_a_charger", device=device_name(asset))
+    given = [key for key in (ATTR_ZONE, ATTR_LOCATION_ID, ATTR_LATITUDE) if key in call.data]
+    if len(given) > 1 or (ATTR_LOCATION_ID in given and ATTR_NAME in call.data):
+        raise _validation_error("conflicting_places")
     choice: str | None = None
     place: Place | None = None
-    if ATTR_LOCATION_ID in call.data:
-        choice = f"{LOCATION_PREFIX}{call.data[ATTR_LOCATION_ID]}"
-    elif ATTR_ZONE in call.data:
-        choice = call.data[ATTR_ZONE]
-    elif ATTR_LATITUDE in call.data:
-        place = Place(
-            name=call.data.get(ATTR_NAME) or call.hass.config.location_name,
-            latitude=call.data[ATTR_LATITUDE],
-            longitude=call.data[ATTR_LONGITUDE],
-            timezone_name=call.hass.config.time_zone,
-        )
-    else:
-        choice = HOME_ZONE
+    name: str | None = call.data.get(ATTR_NAME)
     try:
+        if ATTR_LOCATION_ID in call.data:
+            choice = f"{LOCATION_PREFIX}{call.data[ATTR_LOCATION_ID]}"
+        elif ATTR_LATITUDE in call.data:
+            place = Place(
+                name=name or call.hass.config.location_name,
+                latitude=call.data[ATTR_LATITUDE],
+                longitude=call.data[ATTR_LONGITUDE],
+                timezone_name=call.hass.config.time_zone,
+            )
+        else:
+            place = _place_of_choice(call.hass, call.data.get(ATTR_ZONE, HOME_ZONE))
+            if name:
+                place = replace(place, name=name)
         location = await async_assign_charging_location(
             call.hass, entry, asset.id, choice=choice, place=place
         )

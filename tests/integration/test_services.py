@@ -322,3 +322,44 @@ async def test_action_callback_for_unloaded_entry(
     status, text = await follow_link_callback(client, redirect)
     assert status == 410
     assert "no longer waiting" in text
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        {"zone": "zone.home", "location_id": HOME_LOCATION},
+        {"zone": "zone.home", "latitude": 52.1, "longitude": 5.1},
+        {"location_id": HOME_LOCATION, "latitude": 52.1, "longitude": 5.1},
+        {"location_id": HOME_LOCATION, "name": "Garage"},
+    ],
+)
+async def test_set_charging_location_conflicting_places(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry, place: dict[str, Any]
+) -> None:
+    """More than one place is refused with a translated error; nothing changes at Enode."""
+    before = simulator.count_requests("PUT", f"/chargers/{ZAPTEC_ID}")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass, "set_charging_location", {"device_id": device_id(hass, ZAPTEC_ID), **place}
+        )
+    assert err.value.translation_key == "conflicting_places"
+    assert simulator.count_requests("PUT", f"/chargers/{ZAPTEC_ID}") == before
+
+
+async def test_set_charging_location_named_zone(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
+) -> None:
+    """A name given with a zone (or the home) names the Location that is created."""
+    charger = device_id(hass, ZAPTEC_ID)
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "zone": "zone.home", "name": "Driveway"},
+        return_response=True,
+    )
+    assert response["name"] == "Driveway"
+    locations = {item["id"]: item for item in simulator.snapshot()["locations"]}
+    location = locations[response["location_id"]]
+    assert location["name"] == "Driveway"
+    assert (location["latitude"], location["longitude"]) == (52.37, 4.89)
+    assert location["timezoneName"] == "Europe/Amsterdam"
