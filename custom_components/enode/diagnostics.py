@@ -30,12 +30,24 @@ TO_REDACT_PAYLOAD = {
     "secret",
 }
 
+# An asset's ``information``: the vendor's own device id (battery, inverter: often the serial or
+# the vendor's site id) and the site name the owner gave it (often an address) identify the home.
+TO_REDACT_INFORMATION = {"id", "siteName"}
+
+
+def _redact_asset(asset: Asset) -> dict[str, Any]:
+    """Return an asset's payload, redacted (including its vendor id and site name)."""
+    payload: dict[str, Any] = async_redact_data(asset.to_dict(), TO_REDACT_PAYLOAD)
+    if isinstance(information := payload.get("information"), dict):
+        payload["information"] = async_redact_data(information, TO_REDACT_INFORMATION)
+    return payload
+
 
 def _asset_dict(data: EnodeData, asset: Asset) -> dict[str, Any]:
     """Return an asset and the texts of its interventions, redacted."""
     result: dict[str, Any] = {
         "asset_type": asset.asset_type,
-        "asset": async_redact_data(asset.to_dict(), TO_REDACT_PAYLOAD),
+        "asset": _redact_asset(asset),
         "interventions": [
             async_redact_data(intervention.to_dict(), TO_REDACT_PAYLOAD)
             for intervention_id in asset.all_intervention_ids()

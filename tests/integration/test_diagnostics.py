@@ -22,6 +22,7 @@ from .conftest import make_entry, setup_entry
 
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
 ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
+POWERWALL_ID = "54d827e1-8355-4fed-97b5-55940d1d09ba"
 # Values that must never appear in diagnostics.
 SECRETS = (
     "demo-secret",
@@ -29,6 +30,8 @@ SECRETS = (
     "5YJ3E7EB0KF000002",  # Tesla VIN
     "WVGZZZE2ZNP000001",  # ID.4 VIN
     "ZAP123456",  # charger serial
+    "TSLA-PW-0001",  # battery vendor id
+    "FRO-SYMO-0001",  # inverter vendor id
     "59.91394",
     "10.75225",
     "59.9139",
@@ -67,6 +70,10 @@ async def test_entry_diagnostics(
     assert diagnostics["entry"]["data"]["client_secret"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["user_id"] == "**REDACTED**"
     assert TESLA_ID in diagnostics["assets"]
+    battery = diagnostics["assets"][POWERWALL_ID]["asset"]["information"]
+    assert battery["id"] == "**REDACTED**"
+    assert battery["siteName"] == "**REDACTED**"
+    assert battery["model"] == "Powerwall 2"
     assert diagnostics == snapshot(exclude=VOLATILE)
 
 
