@@ -64,6 +64,8 @@ LOCATIONS_MAX_AGE = 1800.0
 # While a service call waits for the outcome of an action: poll it this often, this long.
 ACTION_POLL_INTERVAL = 2.0
 ACTION_WAIT_TIMEOUT = 20.0
+# Final outcomes remembered to report each action once (late webhook deliveries are ignored).
+MAX_REMEMBERED_ACTIONS = 200
 
 FINAL_ACTION_STATES = frozenset({ActionState.CONFIRMED, ActionState.FAILED, ActionState.CANCELLED})
 
@@ -179,7 +181,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._pending_actions: dict[str, EnodeAction] = {}
         self._action_asset_types: dict[str, AssetType] = {}
         self._action_waiters: dict[str, asyncio.Event] = {}
-        self._reported_actions: dict[str, None] = {}
+        # Final outcomes already reported (oldest first, at most MAX_REMEMBERED_ACTIONS).
         self._last_final: dict[str, EnodeAction] = {}
         self._burst_until = 0.0
         self._rate_limited = False
@@ -309,6 +311,15 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
                     except EnodeNotFoundError:
                         LOGGER.warning("Enode does not know intervention %s", intervention_id)
                         self._intervention_cache[key] = None
+                    except (EnodeAuthenticationError, EnodeRateLimitError):
+                        raise
+                    except EnodeError as err:
+                        # The assets are fresh; only a text is missing. Not cached: the
+                        # next refresh asks again.
+                        LOGGER.debug(
+                            "Could not fetch the text of intervention %s: %s", intervention_id, err
+                        )
+                        continue
                 if (intervention := self._intervention_cache[key]) is not None:
                     result[intervention_id] = intervention
         return result
@@ -397,15 +408,16 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         which case the outcome is reconciled later (polled or pushed) and reported as an event.
         """
         self._burst_until = time.monotonic() + BURST_DURATION
-        self._action_asset_types[action.id] = asset_type
-        if action.state not in FINAL_ACTION_STATES:
-            self._pending_actions[action.id] = action
-            self._action_waiters[action.id] = asyncio.Event()
-        if self._async_process_action(action):
+        if action.state in FINAL_ACTION_STATES or action.id in self._last_final:
+            self._async_process_action(action)
             await self.async_refresh()
-            return action
+            return self._final_or_pending(action)
+        self._action_asset_types[action.id] = asset_type
+        self._pending_actions[action.id] = action
+        # Enode reuses a PENDING vehicle action for the same command: share its waiter.
+        waiter = self._action_waiters.setdefault(action.id, asyncio.Event())
+        self.async_update_listeners()
         self._async_reschedule()
-        waiter = self._action_waiters[action.id]
         deadline = time.monotonic() + ACTION_WAIT_TIMEOUT
         while not waiter.is_set():
             remaining = deadline - time.monotonic()
@@ -435,20 +447,24 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
 
     @callback
     def _async_process_action(self, action: EnodeAction) -> bool:
-        """Record an action's state; report a final state once. Return whether it was new."""
+        """Record an action's state; report a final state once. Return whether it was new.
+
+        Only actions started from Home Assistant are tracked while PENDING; every final outcome
+        is reported once. A late or repeated delivery of an action whose outcome is known (a
+        webhook retried or out of order) changes nothing.
+        """
+        if action.id in self._last_final:
+            return False
         if action.state not in FINAL_ACTION_STATES:
-            if action.id in self._pending_actions or action.id in self._action_asset_types:
+            if action.id in self._pending_actions:
                 self._pending_actions[action.id] = action
                 self.async_update_listeners()
             return False
-        if action.id in self._reported_actions:
-            return False
         self._pending_actions.pop(action.id, None)
-        self._last_final = {**self._last_final, action.id: action}
-        self._reported_actions[action.id] = None
-        while len(self._reported_actions) > 200:
-            self._reported_actions.pop(next(iter(self._reported_actions)))
-            self._last_final.pop(next(iter(self._last_final)), None)
+        self._action_asset_types.pop(action.id, None)
+        self._last_final[action.id] = action
+        while len(self._last_final) > MAX_REMEMBERED_ACTIONS:
+            self._last_final.pop(next(iter(self._last_final)))
         self._fire_action_event(action)
         if (waiter := self._action_waiters.get(action.id)) is not None:
             waiter.set()

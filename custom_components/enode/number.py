@@ -21,7 +21,9 @@ from .coordinator import EnodeConfigEntry, EnodeCoordinator
 from .entity import EnodeEntity, async_add_asset_entities, capability_present
 from .helpers import enode_exception_handler, raise_for_action
 
-PARALLEL_UPDATES = 1
+# Commands to different devices are independent at Enode, and each call waits (bounded) for its
+# action's outcome: serializing them would make one call for n entities take up to n waits.
+PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)

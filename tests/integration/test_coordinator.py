@@ -48,16 +48,22 @@ def _list_requests(sim: Any) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize(("vehicles", "vehicle_pages"), [(20, 1), (60, 2)])
+@pytest.mark.parametrize(
+    ("vehicles", "chargers", "vehicle_pages"), [(1, 1, 1), (20, 20, 1), (50, 20, 1), (60, 20, 2)]
+)
 async def test_requests_per_refresh_do_not_grow_with_devices(
-    hass: HomeAssistant, simulator_factory: Any, vehicles: int, vehicle_pages: int
+    hass: HomeAssistant, simulator_factory: Any, vehicles: int, chargers: int, vehicle_pages: int
 ) -> None:
-    """One list request per asset type (and page of 50) per refresh, whatever the device count."""
-    sim = await simulator_factory({"generate": {"vehicles": vehicles, "chargers": 20}})
+    """Per refresh: one ``GET /users/{id}`` (which asset types are linked, and whether their
+    vendor credentials are valid) and one list request per linked asset type (and page of 50).
+
+    1 + 1, 20 + 20 and 50 + 20 devices cost the same 3 requests; only a second page adds one.
+    """
+    sim = await simulator_factory({"generate": {"vehicles": vehicles, "chargers": chargers}})
     entry = await setup_entry(hass, make_entry(sim))
     assert len(entry.runtime_data.coordinator.data.vehicles) == vehicles
-    assert len(entry.runtime_data.coordinator.data.chargers) == 20
-    assert len(hass.states.async_entity_ids("switch")) == vehicles + 20
+    assert len(entry.runtime_data.coordinator.data.chargers) == chargers
+    assert len(hass.states.async_entity_ids("switch")) == vehicles + chargers
 
     sim.clear_requests()
     await async_refresh(hass, entry)
@@ -192,8 +198,11 @@ async def test_unavailable_and_recovery_logged_once(
     await async_refresh(hass, entry)
     await async_refresh(hass, entry)
     assert hass.states.get(entity_id).state == "50.0"
-    assert caplog.text.count("data recovered") == 1
-    assert caplog.text.count("Error fetching enode") == 1
+    # Exactly one line when the outage starts and one when it ends, nothing else.
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+    assert [level for level, _ in lines] == ["ERROR", "INFO"]
+    assert lines[0][1].startswith("Error fetching enode (Enode) data: ")
+    assert lines[1][1] == "Fetching enode (Enode) data recovered"
 
 
 async def test_rate_limit_stretches_interval(
@@ -391,3 +400,36 @@ async def test_final_action_results(hass: HomeAssistant, simulator_factory: Any)
     await coordinator.async_handle_action(replace(confirmed, id="x", state=ActionState.PENDING))
     assert coordinator.pending_actions == {}
     await coordinator._async_poll_action("not-tracked")
+
+
+async def test_intervention_texts_unavailable_keep_assets(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """When only the intervention texts cannot be fetched, the refresh still succeeds (entities
+    stay available, the problem shows without its title) and the text is fetched later."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.add_intervention(GPS_VEHICLE_ID, "odometer", "c2e5a9f1-7d3b-4c6e-a8f0-3b1d5e9c7a42")
+    sim.set_battery_level(GPS_VEHICLE_ID, 60)
+    sim.inject_fault(status=503, count=100, path_prefix="/interventions/")
+    await async_refresh(hass, entry)
+    assert entry.runtime_data.coordinator.last_update_success
+    assert hass.states.get("sensor.tessie_battery").state == "60.0"
+    state = hass.states.get("binary_sensor.tessie_action_required")
+    assert state.state == "on"
+    assert state.attributes["interventions"][0]["title"] is None
+
+    sim.clear_faults()
+    await async_refresh(hass, entry)
+    state = hass.states.get("binary_sensor.tessie_action_required")
+    assert state.attributes["interventions"][0]["title"]
+
+
+async def test_rate_limited_intervention_text(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A 429 on an intervention text is a rate limit like any other: the interval stretches."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.add_intervention(GPS_VEHICLE_ID, "odometer", "c2e5a9f1-7d3b-4c6e-a8f0-3b1d5e9c7a42")
+    sim.inject_fault(status=429, count=100, retry_after=900, path_prefix="/interventions/")
+    await async_refresh(hass, entry)
+    assert entry.runtime_data.coordinator.update_interval == timedelta(seconds=900)

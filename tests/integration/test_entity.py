@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
@@ -146,3 +147,38 @@ async def test_helpers_edge_cases(hass: HomeAssistant, simulator_factory: Any) -
     assert entity.device_info_name == "Family car"
     entry.runtime_data.coordinator.async_remove_asset(VEHICLE_ID)
     assert entity.device_info_name == VEHICLE_ID
+
+
+async def test_charge_rate_fallback(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A vehicle that reports no charge rate shows its paired charger's while the pair is active.
+
+    Enode fills the vehicle's ``chargeRate`` from the charger it is plugged into; when a payload
+    still has none (a pushed update, for example), the integration falls back to the charger's.
+    """
+    sim = await simulator_factory(
+        household(
+            linked=[VEHICLE_NO_CONTROL, CHARGER],
+            plugged=[{"vehicle": VEHICLE_ID, "charger": CHARGER_ID, "charging": True}],
+        )
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    # The session runs at the slower side of the pair: the vehicle's 7.4 kW on an 11 kW charger.
+    assert hass.states.get("sensor.family_car_charge_rate").state == "7.4"
+    assert hass.states.get("sensor.zaptec_go_charge_rate").state == "7.4"
+
+    # The vehicle's own payload without a rate: the charger's rate is shown.
+    coordinator = entry.runtime_data.coordinator
+    vehicle = coordinator.data.vehicles[VEHICLE_ID]
+    await coordinator.async_set_asset(
+        replace(vehicle, charge_state=replace(vehicle.charge_state, charge_rate=None))
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.family_car_charge_rate").state == "7.4"
+
+    # Charging elsewhere (not the user's charger): a vehicle that reports no rate has none.
+    sim.unplug(VEHICLE_ID)
+    sim.plug_in(VEHICLE_ID, None, charging=True)
+    await async_refresh(hass, entry)
+    assert hass.states.get("binary_sensor.family_car_charging").state == STATE_ON
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    assert hass.states.get("sensor.family_car_charge_rate").state == STATE_UNKNOWN

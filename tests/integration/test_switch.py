@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from unittest.mock import patch
 
@@ -307,3 +308,71 @@ async def test_pushed_action_outcome(hass: HomeAssistant, simulator_factory: Any
     await hass.async_block_till_done()
     assert [e.data["state"] for e in events] == ["confirmed"]
     assert hass.states.get(SWITCH).state == STATE_ON
+
+
+async def test_late_pending_delivery_after_outcome(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A PENDING update delivered after the outcome (webhook retried or out of order) does not
+    bring the optimistic state back, is not polled again and reports nothing."""
+    sim, entry = await _setup(hass, simulator_factory, action_delay=600)
+    coordinator = entry.runtime_data.coordinator
+    events = async_capture_events(hass, EVENT_ACTION)
+    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+        await _switch(hass, SERVICE_TURN_ON)
+    (pending,) = coordinator.pending_actions.values()
+    sim.unplug(GPS_VEHICLE_ID)  # the action is CANCELLED at Enode
+    cancelled = await entry.runtime_data.client.get_vehicle_action(pending.id)
+    await coordinator.async_handle_action(cancelled)
+    await hass.async_block_till_done()
+    assert hass.states.get(SWITCH).state == STATE_OFF
+
+    await coordinator.async_handle_action(pending)  # the stale PENDING delivery
+    await hass.async_block_till_done()
+    assert coordinator.pending_actions == {}
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    polled = sim.count_requests("GET", "/vehicles/actions/")
+    await async_refresh(hass, entry)
+    assert sim.count_requests("GET", "/vehicles/actions/") == polled
+    assert coordinator.update_interval.total_seconds() != 60  # nothing pending any more
+    assert [e.data["state"] for e in events] == ["cancelled"]
+
+
+async def test_commands_to_several_devices_run_in_parallel(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """One call for several switches sends every command at once (PARALLEL_UPDATES = 0): the
+    bounded waits overlap instead of adding up."""
+    sim, _ = await _setup(hass, simulator_factory, action_delay=600)
+    started: set[str] = set()
+    both_pending = asyncio.Event()
+
+    @callback
+    def on_change(event: Event[EventStateChangedData]) -> None:
+        new_state = event.data["new_state"]
+        if new_state is not None and new_state.state == STATE_ON:
+            started.add(event.data["entity_id"])
+            if len(started) == 2:
+                both_pending.set()
+
+    unsubscribe = async_track_state_change_event(hass, [SWITCH, CHARGER_SWITCH], on_change)
+    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 30):
+        call = hass.async_create_task(
+            hass.services.async_call(
+                SWITCH_DOMAIN,
+                SERVICE_TURN_ON,
+                {ATTR_ENTITY_ID: [SWITCH, CHARGER_SWITCH]},
+                blocking=True,
+            )
+        )
+        # Serialized, the second command would only be sent after the first one's 30 s wait.
+        async with asyncio.timeout(10):
+            await both_pending.wait()
+        assert sim.count_requests("POST", "/vehicles/") == 1
+        assert sim.count_requests("POST", "/chargers/") == 1
+        sim.advance_time(601)
+        async with asyncio.timeout(10):
+            await call
+    unsubscribe()
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert hass.states.get(CHARGER_SWITCH).state == STATE_ON
