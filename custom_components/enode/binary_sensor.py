@@ -17,8 +17,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Asset, AssetType, Vehicle
-from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeData
-from .entity import EnodeEntity, async_add_asset_entities, capability_present, vehicle_charger
+from .coordinator import EnodeConfigEntry, EnodeData
+from .entity import (
+    EnodeEntity,
+    async_add_asset_entities,
+    capability_present,
+    has_charge_state,
+    vehicle_charger,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -80,10 +86,6 @@ class EnodeBinarySensorEntityDescription(BinarySensorEntityDescription):
     attributes_fn: Callable[[Any, EnodeData], Mapping[str, Any]] | None = None
 
 
-def _charge_state(asset: Any) -> bool:
-    return capability_present(asset.capabilities.charge_state)
-
-
 ACTION_REQUIRED = EnodeBinarySensorEntityDescription(
     key="action_required",
     translation_key="action_required",
@@ -102,13 +104,13 @@ PLUGGED_IN = EnodeBinarySensorEntityDescription(
     key="plugged_in",
     translation_key="plugged_in",
     device_class=BinarySensorDeviceClass.PLUG,
-    exists_fn=_charge_state,
+    exists_fn=has_charge_state,
     is_on_fn=lambda asset, _: asset.charge_state.is_plugged_in,
 )
 CHARGING = EnodeBinarySensorEntityDescription(
     key="charging",
     device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
-    exists_fn=_charge_state,
+    exists_fn=has_charge_state,
     is_on_fn=lambda asset, _: asset.charge_state.is_charging,
 )
 
@@ -118,7 +120,7 @@ VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription, ...] = (
     EnodeBinarySensorEntityDescription(
         key="fully_charged",
         translation_key="fully_charged",
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         is_on_fn=lambda v, _: v.charge_state.is_fully_charged,
     ),
     REACHABLE,
@@ -162,15 +164,6 @@ class EnodeBinarySensorEntity(EnodeEntity, BinarySensorEntity):
     """A binary sensor of an Enode asset."""
 
     entity_description: EnodeBinarySensorEntityDescription
-
-    def __init__(
-        self,
-        coordinator: EnodeCoordinator,
-        asset_id: str,
-        description: EnodeBinarySensorEntityDescription,
-    ) -> None:
-        """Initialize the binary sensor."""
-        super().__init__(coordinator, asset_id, description)
 
     @property
     def is_on(self) -> bool | None:

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetType, Vehicle
-from .coordinator import EnodeConfigEntry, EnodeCoordinator
+from .coordinator import EnodeConfigEntry
 from .entity import EnodeEntity, async_add_asset_entities, capability_present
 
 PARALLEL_UPDATES = 0
@@ -52,15 +52,6 @@ class EnodeVehicleTracker(EnodeEntity, TrackerEntity):
     """The GPS position of a vehicle."""
 
     _attr_source_type = SourceType.GPS
-
-    def __init__(
-        self,
-        coordinator: EnodeCoordinator,
-        asset_id: str,
-        description: EnodeTrackerEntityDescription,
-    ) -> None:
-        """Initialize the tracker."""
-        super().__init__(coordinator, asset_id, description)
 
     @property
     def latitude(self) -> float | None:

@@ -28,6 +28,11 @@ def capability_present(capability: Capability | None) -> bool:
     return capability.is_capable or bool(capability.intervention_ids)
 
 
+def has_charge_state(asset: Any) -> bool:
+    """Return whether an asset reports its charge state (capable or blocked)."""
+    return capability_present(asset.capabilities.charge_state)
+
+
 def device_name(asset: Asset) -> str:
     """Return the device name of an asset (never the VIN)."""
     information = getattr(asset, "information", None)

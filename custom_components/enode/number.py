@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetType, EnodeClient, MaxCurrentAction
-from .coordinator import EnodeConfigEntry, EnodeCoordinator
+from .coordinator import EnodeConfigEntry
 from .entity import EnodeEntity, async_add_asset_entities, capability_present
 from .helpers import enode_exception_handler, raise_for_action
 
@@ -72,15 +72,6 @@ class EnodeNumberEntity(EnodeEntity, NumberEntity):
     """A settable value of an Enode asset (through an Enode action)."""
 
     entity_description: EnodeNumberEntityDescription
-
-    def __init__(
-        self,
-        coordinator: EnodeCoordinator,
-        asset_id: str,
-        description: EnodeNumberEntityDescription,
-    ) -> None:
-        """Initialize the number."""
-        super().__init__(coordinator, asset_id, description)
 
     @property
     def native_value(self) -> float | None:

@@ -27,12 +27,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import AssetType, Charger, PowerDeliveryState, Vehicle
-from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeData
+from .coordinator import EnodeConfigEntry, EnodeData
 from .entity import (
     EnodeEntity,
     async_add_asset_entities,
     capability_present,
     device_name,
+    has_charge_state,
     vehicle_charger,
 )
 
@@ -96,9 +97,23 @@ class EnodeSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[Any, EnodeData], StateType | datetime]
 
 
-def _charge_state(asset: Any) -> bool:
-    return capability_present(asset.capabilities.charge_state)
-
+# Sensors vehicles and chargers share.
+POWER_DELIVERY_STATE = EnodeSensorEntityDescription(
+    key="power_delivery_state",
+    translation_key="power_delivery_state",
+    device_class=SensorDeviceClass.ENUM,
+    options=POWER_DELIVERY_STATES,
+    exists_fn=has_charge_state,
+    value_fn=lambda asset, _: power_delivery_state(asset.charge_state.power_delivery_state),
+)
+LAST_SEEN = EnodeSensorEntityDescription(
+    key="last_seen",
+    translation_key="last_seen",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+    value_fn=lambda asset, _: asset.last_seen,
+)
 
 VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
     EnodeSensorEntityDescription(
@@ -106,7 +121,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.battery_level,
     ),
     EnodeSensorEntityDescription(
@@ -116,7 +131,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfLength.KILOMETERS,
         suggested_display_precision=0,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.range,
     ),
     EnodeSensorEntityDescription(
@@ -126,7 +141,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=1,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=vehicle_charge_rate,
     ),
     EnodeSensorEntityDescription(
@@ -134,14 +149,14 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         translation_key="charge_time_remaining",
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.charge_time_remaining,
     ),
     EnodeSensorEntityDescription(
         key="charge_limit",
         translation_key="charge_limit",
         native_unit_of_measurement=PERCENTAGE,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.charge_limit,
     ),
     EnodeSensorEntityDescription(
@@ -150,7 +165,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY_STORAGE,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.battery_capacity,
     ),
     EnodeSensorEntityDescription(
@@ -163,14 +178,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         exists_fn=lambda v: capability_present(v.capabilities.odometer),
         value_fn=lambda v, _: v.odometer.distance,
     ),
-    EnodeSensorEntityDescription(
-        key="power_delivery_state",
-        translation_key="power_delivery_state",
-        device_class=SensorDeviceClass.ENUM,
-        options=POWER_DELIVERY_STATES,
-        exists_fn=_charge_state,
-        value_fn=lambda v, _: power_delivery_state(v.charge_state.power_delivery_state),
-    ),
+    POWER_DELIVERY_STATE,
     EnodeSensorEntityDescription(
         key="max_current",
         translation_key="max_current",
@@ -181,14 +189,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         exists_fn=lambda v: capability_present(v.capabilities.set_max_current),
         value_fn=lambda v, _: v.charge_state.max_current,
     ),
-    EnodeSensorEntityDescription(
-        key="last_seen",
-        translation_key="last_seen",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda v, _: v.last_seen,
-    ),
+    LAST_SEEN,
     EnodeSensorEntityDescription(
         key="location",
         translation_key="location",
@@ -223,25 +224,11 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=1,
-        exists_fn=_charge_state,
+        exists_fn=has_charge_state,
         value_fn=lambda c, _: c.charge_state.charge_rate,
     ),
-    EnodeSensorEntityDescription(
-        key="power_delivery_state",
-        translation_key="power_delivery_state",
-        device_class=SensorDeviceClass.ENUM,
-        options=POWER_DELIVERY_STATES,
-        exists_fn=_charge_state,
-        value_fn=lambda c, _: power_delivery_state(c.charge_state.power_delivery_state),
-    ),
-    EnodeSensorEntityDescription(
-        key="last_seen",
-        translation_key="last_seen",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda c, _: c.last_seen,
-    ),
+    POWER_DELIVERY_STATE,
+    LAST_SEEN,
     EnodeSensorEntityDescription(
         key="connected_vehicle",
         translation_key="connected_vehicle",
@@ -273,15 +260,6 @@ class EnodeSensorEntity(EnodeEntity, SensorEntity):
     """A sensor of an Enode asset."""
 
     entity_description: EnodeSensorEntityDescription
-
-    def __init__(
-        self,
-        coordinator: EnodeCoordinator,
-        asset_id: str,
-        description: EnodeSensorEntityDescription,
-    ) -> None:
-        """Initialize the sensor."""
-        super().__init__(coordinator, asset_id, description)
 
     @property
     def native_value(self) -> StateType | datetime:

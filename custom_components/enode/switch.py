@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetType, ChargeAction, ChargingAction, EnodeClient
-from .coordinator import EnodeConfigEntry, EnodeCoordinator
+from .coordinator import EnodeConfigEntry
 from .entity import EnodeEntity, async_add_asset_entities, capability_present
 from .helpers import enode_exception_handler, raise_for_action
 
@@ -77,15 +77,6 @@ class EnodeChargingSwitch(EnodeEntity, SwitchEntity):
     """Start and stop charging."""
 
     entity_description: EnodeSwitchEntityDescription
-
-    def __init__(
-        self,
-        coordinator: EnodeCoordinator,
-        asset_id: str,
-        description: EnodeSwitchEntityDescription,
-    ) -> None:
-        """Initialize the switch."""
-        super().__init__(coordinator, asset_id, description)
 
     @property
     def is_on(self) -> bool | None:
