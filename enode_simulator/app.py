@@ -18,6 +18,7 @@ from aiohttp import web
 from .catalog import (
     ALL_SCOPES,
     ALL_VENDORS,
+    API_VERSION,
     ASSET_TYPES,
     COLOR_SCHEMES,
     LANGUAGES,
@@ -35,6 +36,10 @@ _LOGGER = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/_simulator", "/link", "/health/ready", "/oauth2/token", "/favicon.ico")
 UNLOGGED_PREFIXES = ("/_simulator", "/link", "/favicon.ico")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+VERSION_HEADER = "Enode-Version"
+# Request headers whose values the request log replaces with REDACTED.
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+REDACTED = "**REDACTED**"
 
 
 # --- Faults ------------------------------------------------------------------------------------
@@ -197,6 +202,29 @@ def newest_first[T](items: list[T]) -> list[T]:
 # --- Middlewares -------------------------------------------------------------------------------
 
 
+def _loggable_headers(request: web.Request) -> dict[str, str]:
+    """Request headers for the log: secrets redacted (an Authorization scheme is kept)."""
+    headers = {}
+    for name, value in request.headers.items():
+        lower = name.lower()
+        if lower not in SECRET_HEADERS:
+            headers[name] = value
+            continue
+        scheme, space, _ = value.partition(" ")
+        keep_scheme = bool(space) and lower.endswith("authorization")
+        headers[name] = f"{scheme} {REDACTED}" if keep_scheme else REDACTED
+    return headers
+
+
+def _check_version(request: web.Request) -> None:
+    """``Enode-Version``: absent means the client's default (2024-10-01); others are refused."""
+    version = request.headers.get(VERSION_HEADER, API_VERSION).strip()
+    if version != API_VERSION:
+        raise bad_request(
+            f"Unsupported {VERSION_HEADER} {version!r}: this simulator implements {API_VERSION}."
+        )
+
+
 def _is_public(path: str) -> bool:
     return path.startswith(PUBLIC_PREFIXES)
 
@@ -215,6 +243,7 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 "method": request.method,
                 "path": path,
                 "query": request.query_string,
+                "headers": _loggable_headers(request),
                 "at": time.time(),
             }
         )
@@ -236,6 +265,8 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token or not state.token_valid(token):
                 raise ApiError(401, "Unauthorized", "Missing, invalid or expired access token.")
+        if api and not path.startswith("/oauth2/token"):
+            _check_version(request)
         if not path.startswith("/_simulator"):
             state.tick()
             if request.method not in READ_METHODS:

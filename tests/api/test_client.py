@@ -612,3 +612,24 @@ async def test_connection_error_after_stop(sim: Simulator) -> None:
         await sim.stop()
         with pytest.raises(EnodeConnectionError):
             await enode.get_vehicle(GPS_VEHICLE)
+
+
+async def test_every_request_sends_the_api_version(client: EnodeClient, sim: Simulator) -> None:
+    """Enode-Version 2024-10-01 and a bearer token on every API request; Basic auth for tokens."""
+    await client.list_vehicles(sim.user_id)
+    await client.get_charger(CHARGER)
+    await client.set_vehicle_charging(PAIRED_VEHICLE, ChargingAction.START)
+    await client.list_interventions()
+    await client.list_webhooks()
+    await client.get_user(sim.user_id)
+    assert await client.health()
+    api_requests = [e for e in sim.request_log if e["path"] != "/oauth2/token"]
+    assert len(api_requests) == 7
+    assert all(e["headers"].get("Enode-Version") == "2024-10-01" for e in api_requests)
+    authenticated = [e for e in api_requests if e["path"] != "/health/ready"]
+    assert all(e["headers"]["Authorization"] == "Bearer **REDACTED**" for e in authenticated)
+    token_requests = [e for e in sim.request_log if e["path"] == "/oauth2/token"]
+    assert len(token_requests) == 1
+    assert token_requests[0]["method"] == "POST"
+    assert token_requests[0]["headers"]["Authorization"] == "Basic **REDACTED**"
+    assert "Enode-Version" not in token_requests[0]["headers"]
