@@ -10,6 +10,8 @@ with a small page saying that the window can be closed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,7 +25,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import UnknownFlow, UnknownStep
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView, current_request
-from homeassistant.helpers.network import get_url
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
@@ -36,6 +38,8 @@ LINK_CALLBACK_NAME = "api:enode:link"
 LINK_SESSION_LIFETIME = timedelta(hours=24)
 DEFAULT_LINK_LANGUAGE = "en-US"
 HEADER_FRONTEND_BASE = "HA-Frontend-Base"
+# LinkUserPayload.redirectUri / RelinkUserPayload.redirectUri: "maxLength": 500.
+REDIRECT_URI_MAX_LENGTH = 500
 
 # Keys of the user input a flow receives when Link UI has sent the browser back.
 LINK_ERROR = "error"
@@ -137,15 +141,28 @@ def async_get_redirect_uri(hass: HomeAssistant, state: str) -> str:
     """Return the Link UI redirect URI for a state.
 
     The browser that opens Link UI is the one the user is using Home Assistant in, so the URI is
-    built from the current request (the frontend's base URL header, or the request's own origin)
-    and falls back to Home Assistant's configured URLs. Raises ``NoURLAvailableError``.
+    built from the current request: the frontend's base URL header (config flows send it), else
+    the configured URL (internal, external or Home Assistant Cloud) whose host the request came
+    to (right scheme and port behind a proxy or Nabu Casa), else the request's own origin; without
+    a request, Home Assistant's configured URLs. Enode accepts at most 500 characters: a longer
+    candidate is skipped. Raises ``NoURLAvailableError``.
     """
-    base: str | None = None
+    for base in _redirect_bases(hass):
+        uri = f"{base.rstrip('/')}{LINK_CALLBACK_PATH}?state={state}"
+        if len(uri) <= REDIRECT_URI_MAX_LENGTH:
+            return uri
+    raise NoURLAvailableError
+
+
+def _redirect_bases(hass: HomeAssistant) -> Iterator[str]:
+    """Yield the base URLs a redirect URI can be built from, best first."""
     if (request := current_request.get()) is not None:
-        base = request.headers.get(HEADER_FRONTEND_BASE) or str(request.url.origin())
-    if not base:
-        base = get_url(hass)
-    return f"{base.rstrip('/')}{LINK_CALLBACK_PATH}?state={state}"
+        if frontend_base := request.headers.get(HEADER_FRONTEND_BASE):
+            yield frontend_base
+        with suppress(NoURLAvailableError):
+            yield get_url(hass, require_current_request=True)
+        yield str(request.url.origin())
+    yield get_url(hass)
 
 
 async def async_start_link(

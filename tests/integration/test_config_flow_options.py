@@ -325,3 +325,34 @@ async def test_set_charging_location_errors(hass: HomeAssistant, simulator: Simu
     # The form is still usable without the list of Enode Locations.
     options = result["data_schema"].schema["location"].config["options"]
     assert [option["value"] for option in options] == ["zone.home"]
+
+
+async def test_relink_through_http_behind_external_url(
+    hass: HomeAssistant, simulator: Simulator, hass_client: Any
+) -> None:
+    """Through the frontend's API (no base header for options flows), on the external URL.
+
+    Home Assistant is reached at https://ha.example.com (TLS ends at a proxy, so the request
+    itself is plain HTTP): Link UI must send the browser back to the https URL.
+    """
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.com"})
+    assert await async_setup_component(hass, "config", {})
+    entry = await setup_entry(hass, make_entry(simulator))
+    client = await hass_client()
+    headers = {"Host": "ha.example.com"}
+    base = "/api/config/config_entries/options/flow"
+    resp = await client.post(base, json={"handler": entry.entry_id}, headers=headers)
+    flow_id = (await resp.json())["flow_id"]
+    resp = await client.post(f"{base}/{flow_id}", json={"next_step_id": "relink"}, headers=headers)
+    assert (await resp.json())["step_id"] == "relink"
+    resp = await client.post(f"{base}/{flow_id}", json={"device": TESLA_ID}, headers=headers)
+    result = await resp.json()
+    assert result["type"] == "external"
+    redirect = await complete_link_ui(result["url"])
+    assert redirect.startswith("https://ha.example.com/api/enode/link?state=")
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    resp = await client.post(f"{base}/{flow_id}", headers=headers)
+    assert (await resp.json())["type"] == "create_entry"
+    tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
+    assert PHONE_KEY not in tesla.all_intervention_ids()

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
+from aiohttp.test_utils import make_mocked_request
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers.http import current_request
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 
 from custom_components.enode.link import (
     LinkTarget,
+    async_get_redirect_uri,
     async_register_state,
     link_language,
     link_outcome,
@@ -99,3 +104,54 @@ async def test_expired_state(
     status, _ = await follow_link_callback(client, f"/api/enode/link?state={state}")
     assert status == 400
     assert hass.data["enode_pending_links"] == {}
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected_base"),
+    [
+        # Config flows: the frontend says where it runs.
+        (
+            {"Host": "ha.example.com", "HA-Frontend-Base": "https://front.example.com"},
+            "https://front.example.com",
+        ),
+        # Options and repair flows (no header): the configured URL of the host the request
+        # came to, with its scheme (a TLS-terminating proxy or Nabu Casa), not the request's.
+        ({"Host": "ha.example.com"}, "https://ha.example.com"),
+        ({"Host": "ha.example.test:8123"}, "http://ha.example.test:8123"),
+        # A host Home Assistant does not know: the request's own origin.
+        ({"Host": "192.0.2.7:8123"}, "http://192.0.2.7:8123"),
+        # A frontend base that would make the URI longer than Enode's 500 characters is skipped.
+        (
+            {
+                "Host": "ha.example.com",
+                "HA-Frontend-Base": f"https://{'a' * 60}.example/{'p' * 450}",
+            },
+            "https://ha.example.com",
+        ),
+    ],
+)
+async def test_redirect_uri_from_request(
+    hass: HomeAssistant, headers: dict[str, str], expected_base: str
+) -> None:
+    """The redirect URI points where the user's browser reaches Home Assistant."""
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.com"})
+    token = current_request.set(make_mocked_request("GET", "/api/x", headers=headers))
+    try:
+        uri = async_get_redirect_uri(hass, "s" * 43)
+    finally:
+        current_request.reset(token)
+    assert uri == f"{expected_base}/api/enode/link?state={'s' * 43}"
+    assert len(uri) <= 500
+
+
+async def test_redirect_uri_without_request(hass: HomeAssistant) -> None:
+    """Outside a request (actions, automations) the configured URL is used; none: error."""
+    assert (
+        async_get_redirect_uri(hass, "abc")
+        == "http://ha.example.test:8123/api/enode/link?state=abc"
+    )
+    with (
+        patch("custom_components.enode.link.REDIRECT_URI_MAX_LENGTH", 20),
+        pytest.raises(NoURLAvailableError),
+    ):
+        async_get_redirect_uri(hass, "abc")
