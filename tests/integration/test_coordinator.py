@@ -433,3 +433,15 @@ async def test_rate_limited_intervention_text(hass: HomeAssistant, simulator_fac
     sim.inject_fault(status=429, count=100, retry_after=900, path_prefix="/interventions/")
     await async_refresh(hass, entry)
     assert entry.runtime_data.coordinator.update_interval == timedelta(seconds=900)
+
+
+async def test_locations_cached(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """The user's Locations are read at set-up, not on every refresh."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/locations") == 1
+    assert hass.states.get("sensor.zaptec_go_location").state == "Home"
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/locations") == 1
+    assert hass.states.get("sensor.zaptec_go_location").state == "Home"

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events, s
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.api import (
+    ChargingAction,
     EnodeAuthenticationError,
     EnodeConnectionError,
     EnodeError,
@@ -376,3 +377,36 @@ async def test_commands_to_several_devices_run_in_parallel(
     unsubscribe()
     assert hass.states.get(SWITCH).state == STATE_ON
     assert hass.states.get(CHARGER_SWITCH).state == STATE_ON
+
+
+async def test_reused_pending_action_ends_every_waiting_call(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """Enode reuses a PENDING vehicle action for the same command: every call waiting for it
+    returns as soon as its outcome is known, and it is reported once."""
+    sim, entry = await _setup(hass, simulator_factory, action_delay=600)
+    client = entry.runtime_data.client
+    events = async_capture_events(hass, EVENT_ACTION)
+    pending = await client.set_vehicle_charging(GPS_VEHICLE_ID, ChargingAction.START)
+    sent: list[ChargingAction] = []
+    both_sent = asyncio.Event()
+
+    async def reuse(vehicle_id: str, kind: ChargingAction) -> Any:
+        sent.append(kind)
+        if len(sent) == 2:
+            both_sent.set()
+        return pending
+
+    with (
+        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 30),
+        patch.object(client, "set_vehicle_charging", side_effect=reuse),
+    ):
+        calls = [hass.async_create_task(_switch(hass, SERVICE_TURN_ON)) for _ in range(2)]
+        async with asyncio.timeout(10):
+            await both_sent.wait()
+        sim.advance_time(601)
+        async with asyncio.timeout(10):
+            await asyncio.gather(*calls)
+    await hass.async_block_till_done()
+    assert [e.data["state"] for e in events] == ["confirmed"]
+    assert hass.states.get(SWITCH).state == STATE_ON
