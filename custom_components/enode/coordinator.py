@@ -2,8 +2,13 @@
 
 Polling is the safety net (webhooks feed the same snapshot through ``async_set_asset``,
 ``async_remove_asset`` and ``async_handle_action``). Requests per refresh: one ``GET /users/{id}``
-(which asset types are linked) plus one list request per linked asset type (and page of 50), plus
-one request per action that is still pending. Intervention texts and Locations are cached.
+plus one list request per linked asset type (and page of 50), plus one request per action that is
+still pending; none per device. Intervention texts and Locations are cached.
+
+The user request is deliberate: its ``linkedVendors`` say which asset types are linked (so a
+typical vehicle + charger household costs 3 requests instead of a list for each of the six asset
+types) and whether each vendor's credentials are still valid (the repairs need that when no
+webhook reports ``user:credentials:invalidated``).
 """
 
 from __future__ import annotations
