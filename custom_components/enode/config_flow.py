@@ -22,7 +22,6 @@ from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import instance_id
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -62,8 +61,8 @@ from .link import (
     LINK_ERROR_MESSAGE,
     LinkTarget,
     async_forget_flow,
-    async_start_link,
-    async_start_relink,
+    async_open_link_ui,
+    link_error,
 )
 from .services import (
     HOME_ZONE,
@@ -345,46 +344,28 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
         """Open Link UI (external step); the callback view resumes the flow here."""
         if user_input is not None:
             async_forget_flow(self.hass, self.flow_id)
-            if user_input.get(LINK_ERROR):
-                self._link_error = {
-                    LINK_ERROR: str(user_input[LINK_ERROR]),
-                    LINK_ERROR_MESSAGE: str(user_input.get(LINK_ERROR_MESSAGE) or ""),
-                }
-                return self.async_external_step_done(next_step_id="link_failed")
-            self._link_error = None
-            return self.async_external_step_done(next_step_id="linked")
+            self._link_error = link_error(user_input)
+            return self.async_external_step_done(
+                next_step_id="linked" if self._link_error is None else "link_failed"
+            )
         client = self._flow_client()
-        try:
-            if self._relink_asset_id is not None:
-                started = await async_start_relink(
-                    self.hass,
-                    client,
-                    target=self._link_target,
-                    target_id=self.flow_id,
-                    asset_id=self._relink_asset_id,
-                )
-            else:
+        if self._relink_asset_id is None:
+            try:
                 self._known_asset_ids = frozenset(
                     asset.id for asset in await async_fetch_assets(client, self._flow_user_id())
                 )
-                started = await async_start_link(
-                    self.hass,
-                    client,
-                    target=self._link_target,
-                    target_id=self.flow_id,
-                    user_id=self._flow_user_id(),
-                    asset_types=self._asset_types,
-                    vendor=self._vendor,
-                )
-        except NoURLAvailableError:
-            return self.async_abort(reason="no_url_available")
-        except EnodeError as err:
-            LOGGER.warning("Could not start an Enode link session: %s", err)
-            return self.async_abort(
-                reason="link_session_failed",
-                description_placeholders={"error": err.detail or err.title or str(err)},
-            )
-        return self.async_external_step(step_id="link", url=started.link_url)
+            except EnodeError as err:
+                LOGGER.warning("Could not read the linked Enode devices: %s", err)
+                return self.async_abort(reason="cannot_connect")
+        return await async_open_link_ui(
+            self,
+            client,
+            target=self._link_target,
+            relink_asset_id=self._relink_asset_id,
+            user_id=self._flow_user_id(),
+            asset_types=self._asset_types,
+            vendor=self._vendor,
+        )
 
     async def async_step_link_failed(
         self, user_input: dict[str, Any] | None = None

@@ -10,26 +10,27 @@ with a small page saying that the window can be closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from html import escape
 from http import HTTPStatus
+import re
 import secrets
 from typing import Any
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import UnknownFlow, UnknownStep
+from homeassistant.data_entry_flow import FlowHandler, FlowResult, UnknownFlow, UnknownStep
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView, current_request
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .api import LANGUAGES, AssetType, EnodeClient, scopes_for
+from .api import LANGUAGES, AssetType, EnodeClient, EnodeError, scopes_for
 from .const import DOMAIN, LOGGER
 
 LINK_CALLBACK_PATH = "/api/enode/link"
@@ -44,6 +45,9 @@ REDIRECT_URI_MAX_LENGTH = 500
 # Keys of the user input a flow receives when Link UI has sent the browser back.
 LINK_ERROR = "error"
 LINK_ERROR_MESSAGE = "error_message"
+# Link UI's error code and message are shown to the user: at most this long.
+LINK_ERROR_MAX_LENGTH = 100
+LINK_MESSAGE_MAX_LENGTH = 300
 
 DATA_PENDING_LINKS: HassKey[dict[str, PendingLink]] = HassKey(f"{DOMAIN}_pending_links")
 DATA_VIEW_REGISTERED: HassKey[bool] = HassKey(f"{DOMAIN}_link_view")
@@ -229,11 +233,76 @@ async def async_start_relink(
     )
 
 
-def link_outcome(query: dict[str, str]) -> dict[str, Any]:
-    """Return the user input a flow receives for Link UI's redirect query."""
+def link_outcome(query: Mapping[str, str]) -> dict[str, Any]:
+    """Return the user input a flow receives for Link UI's redirect query.
+
+    The texts end up in a flow's description (Markdown), so they are shortened and kept to one
+    line of plain text.
+    """
     if error := query.get(LINK_ERROR):
-        return {LINK_ERROR: error, LINK_ERROR_MESSAGE: query.get(LINK_ERROR_MESSAGE, "")}
+        return {
+            LINK_ERROR: _plain(error, LINK_ERROR_MAX_LENGTH),
+            LINK_ERROR_MESSAGE: _plain(query.get(LINK_ERROR_MESSAGE, ""), LINK_MESSAGE_MAX_LENGTH),
+        }
     return {}
+
+
+def _plain(text: str, limit: int) -> str:
+    """Return text as one line without links, HTML or code markup, at most ``limit`` characters."""
+    flat = " ".join(re.sub(r"[<>\[\]()`\\]", " ", text).split())
+    return flat if len(flat) <= limit else f"{flat[: limit - 1]}…"
+
+
+def link_error(user_input: Mapping[str, Any]) -> dict[str, str] | None:
+    """Return the placeholders of Link UI's error for a resumed flow, or None after success."""
+    if not (error := user_input.get(LINK_ERROR)):
+        return None
+    return {
+        LINK_ERROR: str(error),
+        LINK_ERROR_MESSAGE: str(user_input.get(LINK_ERROR_MESSAGE) or "-"),
+    }
+
+
+async def async_open_link_ui[ResultT: FlowResult[Any, Any]](
+    flow: FlowHandler[Any, ResultT, Any],
+    client: EnodeClient,
+    *,
+    target: LinkTarget,
+    relink_asset_id: str | None = None,
+    user_id: str | None = None,
+    asset_types: list[AssetType] | None = None,
+    vendor: str | None = None,
+) -> ResultT:
+    """Open Link UI as the flow's external step ``link``: relink an asset or link asset types.
+
+    Aborts the flow with ``no_url_available`` or ``link_session_failed`` when that is impossible.
+    """
+    try:
+        if relink_asset_id is not None:
+            started = await async_start_relink(
+                flow.hass, client, target=target, target_id=flow.flow_id, asset_id=relink_asset_id
+            )
+        else:
+            assert user_id is not None
+            assert asset_types
+            started = await async_start_link(
+                flow.hass,
+                client,
+                target=target,
+                target_id=flow.flow_id,
+                user_id=user_id,
+                asset_types=asset_types,
+                vendor=vendor,
+            )
+    except NoURLAvailableError:
+        return flow.async_abort(reason="no_url_available")
+    except EnodeError as err:
+        LOGGER.warning("Could not start an Enode link session: %s", err)
+        return flow.async_abort(
+            reason="link_session_failed",
+            description_placeholders={"error": err.detail or err.title or str(err)},
+        )
+    return flow.async_external_step(step_id="link", url=started.link_url)
 
 
 _PAGE = """<!DOCTYPE html>

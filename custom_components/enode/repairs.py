@@ -25,23 +25,14 @@ from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.network import NoURLAvailableError
 import voluptuous as vol
 
-from .api import Asset, AssetType, EnodeError, Intervention
+from .api import Asset, AssetType, Intervention
 from .config_flow import vehicle_controls_charging
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN
 from .coordinator import EnodeConfigEntry, EnodeData, asset_type_of
 from .entity import device_name
-from .link import (
-    LINK_ERROR,
-    LINK_ERROR_MESSAGE,
-    LinkTarget,
-    StartedLink,
-    async_forget_flow,
-    async_start_link,
-    async_start_relink,
-)
+from .link import LinkTarget, async_forget_flow, async_open_link_ui, link_error
 
 ISSUE_INTERVENTION = "intervention"
 ISSUE_INTERVENTION_LINK = "intervention_link"
@@ -250,46 +241,22 @@ class EnodeLinkRepairFlow(RepairsFlow):
         """Open Link UI (external step); the callback view resumes the flow here."""
         if user_input is not None:
             async_forget_flow(self.hass, self.flow_id)
-            if user_input.get(LINK_ERROR):
-                self._link_error = {
-                    LINK_ERROR: str(user_input[LINK_ERROR]),
-                    LINK_ERROR_MESSAGE: str(user_input.get(LINK_ERROR_MESSAGE) or "-"),
-                }
-                return self.async_external_step_done(next_step_id="link_failed")
-            return self.async_external_step_done(next_step_id="done")
+            self._link_error = link_error(user_input) or {}
+            return self.async_external_step_done(
+                next_step_id="link_failed" if self._link_error else "done"
+            )
         entry = self._entry()
         if entry is None:
             return self.async_abort(reason="not_loaded")
-        client = entry.runtime_data.client
-        try:
-            started: StartedLink
-            if self._asset_id is not None:
-                started = await async_start_relink(
-                    self.hass,
-                    client,
-                    target=LinkTarget.REPAIR_FLOW,
-                    target_id=self.flow_id,
-                    asset_id=self._asset_id,
-                )
-            else:
-                started = await async_start_link(
-                    self.hass,
-                    client,
-                    target=LinkTarget.REPAIR_FLOW,
-                    target_id=self.flow_id,
-                    user_id=entry.runtime_data.coordinator.user_id,
-                    asset_types=[self._asset_type],
-                    vendor=self._vendor,
-                )
-        except NoURLAvailableError:
-            return self.async_abort(reason="no_url_available")
-        except EnodeError as err:
-            LOGGER.warning("Could not start an Enode link session: %s", err)
-            return self.async_abort(
-                reason="link_session_failed",
-                description_placeholders={"error": err.detail or err.title or str(err)},
-            )
-        return self.async_external_step(step_id="link", url=started.link_url)
+        return await async_open_link_ui(
+            self,
+            entry.runtime_data.client,
+            target=LinkTarget.REPAIR_FLOW,
+            relink_asset_id=self._asset_id,
+            user_id=entry.runtime_data.coordinator.user_id,
+            asset_types=[self._asset_type],
+            vendor=self._vendor,
+        )
 
     async def async_step_link_failed(
         self, user_input: dict[str, str] | None = None

@@ -710,3 +710,24 @@ async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
     stub = StubClient()
     assert await async_fetch_assets(stub, "u") == []  # type: ignore[arg-type]
     assert stub.requested == ["vehicle"]
+
+
+async def test_devices_unreadable_before_link_ui(hass: HomeAssistant, simulator: Simulator) -> None:
+    """If the devices already linked cannot be read, Link UI is not opened: the flow aborts."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    before = simulator.count_requests("POST", "/users/")
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/", method="GET")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"vendor": "link_ui"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    # No link session was created, and no state waits for a callback.
+    assert simulator.count_requests("POST", "/users/") == before
+    assert hass.data.get("enode_pending_links", {}) == {}

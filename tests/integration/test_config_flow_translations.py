@@ -28,7 +28,8 @@ def test_strings_and_english_translation_are_identical() -> None:
 
 def test_flow_texts() -> None:
     """Steps, errors and abort reasons used by the config and options flows are translated."""
-    source = _source("config_flow.py")
+    # The Link UI step (and its aborts) is shared with the repair flows: link.py.
+    source = _source("config_flow.py") + _source("link.py")
     steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
     errors = set(re.findall(r'errors\[[A-Za-z_"]+\] = "([a-z_]+)"', source))
     errors |= set(re.findall(r'return "([a-z_]+)"', source))
@@ -64,7 +65,7 @@ def test_flow_texts() -> None:
 
 def test_issue_texts() -> None:
     """Every issue type has a title and, when fixable, texts for every fix-flow step."""
-    source = _source("repairs.py")
+    source = _source("repairs.py") + _source("link.py")
     keys = set(re.findall(r'^ISSUE_[A-Z_]+ = "([a-z_]+)"', source, re.MULTILINE))
     assert keys == set(STRINGS["issues"])
     steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))

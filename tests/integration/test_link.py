@@ -62,6 +62,22 @@ def test_link_outcome() -> None:
     }
 
 
+def test_link_outcome_is_plain_and_short() -> None:
+    """Link UI's texts reach a flow description: no links, HTML or line breaks; bounded."""
+    outcome = link_outcome(
+        {
+            "error": "x" * 500,
+            "error_message": "See [this](https://evil.example) <b>now</b>\n\n# Title " + "y" * 400,
+        }
+    )
+    assert len(outcome["error"]) == 100
+    assert outcome["error"].endswith("…")
+    message = outcome["error_message"]
+    assert len(message) == 300
+    assert message.startswith("See this https://evil.example b now /b # Title yyy")
+    assert not set("[]()<>\n") & set(message)
+
+
 async def test_missing_and_unknown_state(hass: HomeAssistant, hass_client_no_auth: Any) -> None:
     """Without a known state the view refuses (400) and resumes nothing."""
     async_register_state(hass, LinkTarget.CONFIG_FLOW, "some-flow")
