@@ -36,8 +36,8 @@ from enode_simulator import Simulator
 BUDGETS: dict[str, tuple[float, str]] = {
     "refresh_requests_20v_20c": (2, "requests"),
     "refresh_requests_200v_200c": (8, "requests"),
-    "refresh_ms_20v_20c": (60, "ms"),
-    "refresh_ms_200v_200c": (400, "ms"),
+    "refresh_ms_20v_20c": (20, "ms"),
+    "refresh_ms_200v_200c": (100, "ms"),
     "webhook_batch_100_ms": (15, "ms"),
     "vehicle_parse_us": (150, "us"),
     "snapshot_kib_200v_200c": (4096, "KiB"),
