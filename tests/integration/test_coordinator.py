@@ -339,7 +339,7 @@ async def test_pushed_asset_when_texts_unavailable(
     entry = await setup_entry(hass, make_entry(sim))
     sim.add_intervention(GPS_VEHICLE_ID, "odometer", "c2e5a9f1-7d3b-4c6e-a8f0-3b1d5e9c7a42")
     vehicle = await entry.runtime_data.client.get_vehicle(GPS_VEHICLE_ID)
-    sim.inject_fault(status=503, count=100, path_prefix="/interventions/")
+    sim.inject_fault(status=429, count=100, retry_after=600, path_prefix="/interventions/")
     await entry.runtime_data.coordinator.async_set_asset(vehicle)
     await hass.async_block_till_done()
     state = hass.states.get("binary_sensor.tessie_action_required")
