@@ -120,8 +120,23 @@ def _cancel_form(token: str) -> str:
     )
 
 
-def _asset_list(asset_types: Iterable[str]) -> str:
-    return ", ".join(ASSET_TYPE_LABELS.get(kind, kind).lower() for kind in asset_types)
+# The asset types inside a sentence ("your vehicle or EV charger"); EV stays upper case.
+ASSET_TYPE_NOUNS: dict[str, str] = {
+    "vehicle": "vehicle",
+    "charger": "EV charger",
+    "hvac": "heating / cooling",
+    "inverter": "solar inverter",
+    "battery": "home battery",
+    "meter": "energy meter",
+}
+
+
+def _asset_list(asset_types: Iterable[str], conjunction: str = "") -> str:
+    """The asset types as words ("vehicle, EV charger"; with "or": "vehicle or EV charger")."""
+    nouns = [ASSET_TYPE_NOUNS.get(kind, kind) for kind in asset_types]
+    if conjunction and len(nouns) > 1:
+        return f"{', '.join(nouns[:-1])} {conjunction} {nouns[-1]}"
+    return ", ".join(nouns)
 
 
 def render_brand_selection(
@@ -160,7 +175,7 @@ def render_brand_selection(
     else:
         choices = '<p class="error">No brand supports the requested devices.</p>'
     body = (
-        f"<p>Choose the brand of your {escape(_asset_list(asset_types))}.</p>"
+        f"<p>Choose the brand of your {escape(_asset_list(asset_types, 'or'))}.</p>"
         f'{choices}<div class="actions">{_cancel_form(token)}</div>'
     )
     return Page(html=_layout("Select your brand", body))

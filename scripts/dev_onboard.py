@@ -16,6 +16,10 @@ import aiohttp
 
 USERNAME = "dev"
 PASSWORD = "dev"  # a local development account, documented in the README
+# Finishing onboarding adds these integrations, which go to the internet (api.met.no,
+# radio-browser.info, Google): offline they fail and retry forever ("Failed setup, will retry" on
+# the integrations page). The development instance removes them again: it talks to the simulator.
+ONLINE_ONBOARDING_DOMAINS = ("met", "radio_browser", "google_translate")
 
 
 async def _wait_until_up(session: aiohttp.ClientSession, url: str, wait: float = 180) -> None:
@@ -80,7 +84,29 @@ async def _onboard(session: aiohttp.ClientSession, ha_url: str) -> str | None:
             }
         )
         await ws.receive_json()
+    await _remove_online_integrations(session, ha_url, headers)
     return token
+
+
+async def _remove_online_integrations(
+    session: aiohttp.ClientSession, ha_url: str, headers: dict[str, str], wait: float = 15
+) -> None:
+    """Remove the internet integrations onboarding adds (it adds them in the background)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    remaining = set(ONLINE_ONBOARDING_DOMAINS)
+    url = f"{ha_url}/api/config/config_entries/entry"
+    while remaining and loop.time() < deadline:
+        async with session.get(url, headers=headers) as resp:
+            resp.raise_for_status()
+            entries = await resp.json()
+        for entry in entries:
+            if entry["domain"] in remaining:
+                async with session.delete(f"{url}/{entry['entry_id']}", headers=headers) as resp:
+                    resp.raise_for_status()
+                remaining.discard(entry["domain"])
+        if remaining:
+            await asyncio.sleep(0.5)
 
 
 async def main() -> int:

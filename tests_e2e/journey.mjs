@@ -1,0 +1,321 @@
+// A homeowner's journey through scripts/develop in a real browser (run by scripts/e2e, not by CI).
+//
+// Environment: HA_URL, SIMULATOR_URL (the servers scripts/develop started), E2E_CACHE (where
+// playwright-core is installed), E2E_OUT (screenshots), CHROMIUM (default /usr/bin/chromium).
+// Steps: log in as dev/dev; Settings > Devices & services > Add integration > Enode; environment
+// Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
+// the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
+// the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
+// the devices, some entity states and Repairs are checked. Every step leaves a screenshot.
+import { createRequire } from "node:module";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const require = createRequire(path.join(process.env.E2E_CACHE, "package.json"));
+const { chromium } = require("playwright-core");
+
+const HA = process.env.HA_URL;
+const SIM = process.env.SIMULATOR_URL;
+const OUT = process.env.E2E_OUT;
+const TIMEOUT = 30_000;
+mkdirSync(OUT, { recursive: true });
+
+let shotNo = 0;
+const shots = [];
+async function shot(page, name) {
+  shotNo += 1;
+  const file = path.join(OUT, `${String(shotNo).padStart(2, "0")}-${name}.png`);
+  // Headless Chromium does not paint background tabs: bring the tab to the front first.
+  await page.bringToFront();
+  await page.screenshot({ path: file, fullPage: true });
+  shots.push(file);
+  console.log(`screenshot ${file}`);
+}
+
+const failures = [];
+function check(ok, message) {
+  console.log(`${ok ? "ok  " : "FAIL"} ${message}`);
+  if (!ok) failures.push(message);
+}
+
+function step(message) {
+  console.log(`\n== ${message}`);
+}
+
+// A new, empty profile (user data dir) for every run.
+const context = await chromium.launchPersistentContext(
+  mkdtempSync(path.join(tmpdir(), "enode-e2e-chromium-")),
+  {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1280, height: 900 },
+    locale: "en-US",
+    timezoneId: "Europe/Oslo",
+  },
+);
+context.setDefaultTimeout(TIMEOUT);
+// Only loopback: anything else is refused (and reported).
+const offsite = new Set();
+await context.route(
+  (url) => !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname),
+  (route) => {
+    const url = new URL(route.request().url());
+    offsite.add(url.origin);
+    if (url.hostname !== "brands.home-assistant.io") console.log(`refused ${url.origin}${url.pathname}`);
+    return route.abort();
+  },
+);
+const page = context.pages()[0] ?? (await context.newPage());
+const consoleErrors = [];
+const notFound = new Set();
+page.on("response", (response) => {
+  const { pathname } = new URL(response.url());
+  // (source maps name .ts sources that Home Assistant does not serve)
+  if (response.status() === 404 && !pathname.endsWith(".ts")) notFound.add(pathname);
+});
+page.on("console", (msg) => {
+  if (msg.type() === "error") consoleErrors.push(msg.text());
+});
+
+// The flow dialog (HA's dialog-data-entry-flow); Playwright's locators pierce shadow roots.
+const dialog = () => page.locator("dialog-data-entry-flow");
+// The visible text of an element, through shadow roots (innerText stops at them).
+async function deepText(locator) {
+  return locator.evaluate((root) => {
+    const parts = [];
+    const walk = (node) => {
+      if (node.nodeType === Node.TEXT_NODE) {
+        parts.push(node.textContent);
+        return;
+      }
+      if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return;
+      if (node.shadowRoot) walk(node.shadowRoot);
+      for (const child of node.childNodes) walk(child);
+    };
+    walk(root);
+    return parts.join(" ").replace(/\s+/g, " ");
+  });
+}
+const dialogText = () => deepText(dialog());
+
+async function waitForDialogText(text) {
+  await dialog().getByText(text, { exact: false }).first().waitFor();
+  await page.waitForTimeout(500); // let the dialog finish its animation before the screenshot
+}
+
+async function clickDialogButton(name) {
+  await dialog().getByRole("button", { name, exact: false }).last().click();
+}
+
+// Link UI opens in a new tab (HA opens the external step with window.open): follow it there.
+async function linkInPopup(popupPromise, { brand, label }) {
+  const popup = await popupPromise;
+  await popup.waitForLoadState();
+  check(popup.url().startsWith(SIM + "/link/"), `${label}: Link UI opened in a new tab (${popup.url().split("/link/")[0]}/link/...)`);
+  if (brand) {
+    await popup.getByRole("heading", { name: "Select your brand" }).waitFor();
+    await shot(popup, `${label}-linkui-brands`);
+    await popup.getByRole("button", { name: new RegExp(`^${brand}\\b`) }).click();
+  }
+  await popup.getByLabel("Username", { exact: true }).waitFor();
+  await shot(popup, `${label}-linkui-signin`);
+  // A wrong password first: the page must say so and let the person try again.
+  await popup.getByLabel("Username", { exact: true }).fill("anna@example.com");
+  await popup.getByLabel("Password", { exact: true }).fill("wrong");
+  await popup.getByRole("button", { name: "Sign in" }).click();
+  await popup.getByRole("alert").waitFor();
+  check(
+    (await popup.getByRole("alert").innerText()).includes("Wrong username or password"),
+    `${label}: a wrong password is reported on the sign-in page`,
+  );
+  await shot(popup, `${label}-linkui-wrong-password`);
+  await popup.getByLabel("Password", { exact: true }).fill("demo");
+  await popup.getByRole("button", { name: "Sign in" }).click();
+  await popup.getByRole("heading", { name: "Devices found" }).waitFor();
+  await shot(popup, `${label}-linkui-devices`);
+  const closed = popup.waitForEvent("close", { timeout: 15_000 }).then(() => true, () => false);
+  await popup.getByRole("button", { name: "Connect" }).click();
+  // The callback page of the integration resumes the flow and closes the tab.
+  await popup.waitForLoadState().catch(() => {});
+  if (!popup.isClosed()) {
+    await shot(popup, `${label}-callback`).catch(() => {});
+  }
+  check(await closed, `${label}: the Link UI tab closed itself after connecting`);
+}
+
+async function haState(entityPrefix) {
+  return page.evaluate((prefix) => {
+    const hass = document.querySelector("home-assistant").hass;
+    return Object.values(hass.states)
+      .filter((s) => s.entity_id.startsWith(prefix))
+      .map((s) => ({
+        entity_id: s.entity_id,
+        state: s.state,
+        name: s.attributes.friendly_name,
+        unit: s.attributes.unit_of_measurement,
+      }));
+  }, entityPrefix);
+}
+
+let exitCode = 1;
+try {
+  step("Log in as dev/dev");
+  await page.goto(HA);
+  await page.getByLabel("Username", { exact: true }).fill("dev");
+  await page.getByLabel("Password", { exact: true }).fill("dev");
+  await shot(page, "login");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/auth/"));
+  await page.locator("ha-sidebar").waitFor();
+
+  step("Settings > Devices & services > Add integration > Enode");
+  await page.locator("ha-sidebar").getByText("Settings", { exact: true }).click();
+  await page.getByText("Devices & services", { exact: true }).first().click();
+  await page.waitForURL(/\/config\/integrations/);
+  await page.getByRole("button", { name: "Add integration" }).waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "integrations");
+  await page.getByRole("button", { name: "Add integration" }).click();
+  const search = page.getByRole("textbox", { name: /Search for a brand name/ });
+  await search.fill("Enode");
+  await page.waitForTimeout(800);
+  await shot(page, "add-integration-search");
+  await page.locator("ha-integration-list-item").filter({ hasText: "Enode" }).first().click();
+
+  step("Config flow: credentials (environment Custom, the simulator's URLs)");
+  await waitForDialogText("Connect to Enode");
+  await shot(page, "flow-user-empty");
+  const text = await dialogText();
+  check(text.includes("Custom"), "the environment list offers Custom (advanced mode)");
+  check(!text.includes("8099"), "the field descriptions do not name a simulator port other than scripts/develop's");
+  await dialog().getByRole("radio", { name: "Custom" }).check();
+  await dialog().getByLabel("Client ID", { exact: true }).fill("demo-client");
+  await dialog().getByLabel("Client secret", { exact: true }).fill("demo-secret");
+  // A token URL without http:// first: the form must say what is wrong.
+  await dialog().getByLabel("API URL", { exact: true }).fill(SIM);
+  await dialog().getByLabel("Token URL", { exact: true }).fill("127.0.0.1/oauth2/token");
+  await clickDialogButton("Submit");
+  await waitForDialogText("http://");
+  await shot(page, "flow-user-invalid-url");
+  check(
+    (await dialogText()).includes("Enter a URL starting with http:// or https://"),
+    "an invalid token URL is explained on the form",
+  );
+  await dialog().getByLabel("Token URL", { exact: true }).fill(`${SIM}/oauth2/token`);
+  await dialog().getByLabel("Client secret", { exact: true }).fill("demo-secret");
+  await shot(page, "flow-user-filled");
+  await clickDialogButton("Submit");
+
+  step("Config flow: device types (vehicle + EV charger)");
+  await waitForDialogText("Choose what to connect");
+  await dialog().getByRole("checkbox", { name: /charger/i }).check();
+  await shot(page, "flow-asset-types");
+  await clickDialogButton("Submit");
+
+  step("Config flow: brand (choose it in Link UI)");
+  await waitForDialogText("Choose the brand");
+  await shot(page, "flow-vendor");
+  let popupPromise = context.waitForEvent("page");
+  await clickDialogButton("Submit");
+
+  step("Link UI: Volkswagen (the ID.4)");
+  await waitForDialogText("external website");
+  await shot(page, "flow-link-external");
+  await linkInPopup(popupPromise, { brand: "Volkswagen", label: "vw" });
+
+  step("Config flow: charger onboarding (the ID.4 cannot control charging alone)");
+  await waitForDialogText("Link your EV charger");
+  await shot(page, "flow-charger-required");
+  check((await dialogText()).includes("Anna's ID.4"), "the charger step names the vehicle");
+  await dialog().getByText("Link my charger").click();
+  await waitForDialogText("Choose the brand");
+  await dialog().getByRole("combobox").first().click();
+  await page.getByRole("option", { name: /^Zaptec/ }).click();
+  await shot(page, "flow-vendor-charger");
+  popupPromise = context.waitForEvent("page");
+  await clickDialogButton("Submit");
+  await waitForDialogText("external website");
+  await linkInPopup(popupPromise, { brand: null, label: "zaptec" });
+
+  step("Config flow: created");
+  await waitForDialogText("Devices created");
+  await shot(page, "flow-created");
+  const created = await dialogText();
+  const names = await dialog()
+    .getByRole("textbox", { name: "Device name" })
+    .evaluateAll((inputs) => inputs.map((input) => input.value));
+  console.log(`devices created: ${names.join(", ")}`);
+  check(created.includes("ID.4") && names.includes("Anna's ID.4"), "the success dialog lists Anna's ID.4");
+  check(created.includes("Zaptec") && names.includes("Zaptec Go"), "the success dialog lists the Zaptec Go");
+  await clickDialogButton("finish");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("Devices and entities");
+  await page.goto(`${HA}/config/integrations/integration/enode`);
+  await page.getByText("Anna's ID.4").first().waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "integration-page");
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "devices");
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Battery").first().waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "device-id4");
+  const sensors = await haState("sensor.annas_id_4");
+  console.log(JSON.stringify(sensors, null, 1));
+  const battery = sensors.find((s) => /battery/i.test(s.entity_id) && s.unit === "%");
+  check(battery !== undefined && Number(battery.state) === 45, `the ID.4's battery level is 45 % (${battery && battery.state})`);
+  const chargers = await haState("");
+  const zaptec = chargers.filter((s) => /zaptec/i.test(s.entity_id));
+  console.log(JSON.stringify(zaptec, null, 1));
+  check(zaptec.length > 0, `the Zaptec charger has entities (${zaptec.length})`);
+  check(
+    zaptec.every((s) => s.state !== "unavailable"),
+    "no Zaptec entity is unavailable",
+  );
+
+  step("Repairs");
+  await page.goto(`${HA}/config/repairs`);
+  await page.waitForTimeout(2000);
+  await shot(page, "repairs");
+  const repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  console.log(repairs);
+  check(!/Link your charger/.test(repairs), "no 'link your charger' repair once the Zaptec is linked");
+  check(/Anna's ID\.4/.test(repairs), "Repairs lists what the ID.4 still needs");
+  exitCode = failures.length === 0 ? 0 : 1;
+} catch (err) {
+  console.error(`\nERROR ${err.stack || err}`);
+  for (const p of context.pages()) {
+    await shot(p, "error").catch(() => {});
+  }
+} finally {
+  // Home Assistant's frontend loads brand icons from brands.home-assistant.io: refused here, the
+  // pages show empty icon boxes instead. Anything else leaving loopback is a failure.
+  // Source maps point at raw.githubusercontent.com/home-assistant/frontend (refused as well).
+  const expected = ["https://brands.home-assistant.io", "https://raw.githubusercontent.com"];
+  const unexpected = [...offsite].filter((origin) => !expected.includes(origin));
+  console.log(`refused requests off loopback: ${[...offsite].join(", ") || "none"}`);
+  check(unexpected.length === 0, `no unexpected request left loopback (${unexpected.join(", ") || "none"})`);
+  const errors = consoleErrors.filter((text) => !text.startsWith("Failed to load resource"));
+  if (notFound.size) console.log(`404 Not Found: ${[...notFound].join(", ")}`);
+  if (errors.length) console.log(`browser console errors:\n  ${errors.join("\n  ")}`);
+  writeFileSync(path.join(OUT, "screenshots.txt"), shots.join("\n") + "\n");
+  await context.close();
+}
+if (failures.length) console.log(`\n${failures.length} check(s) failed:\n  ${failures.join("\n  ")}`);
+process.exit(failures.length ? 1 : exitCode);
