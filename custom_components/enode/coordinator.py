@@ -182,6 +182,9 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._intervention_cache: dict[tuple[str, str], Intervention | None] = {}
         self._locations: dict[str, Location] = {}
         self._locations_fetched_at: float | None = None
+        # Location ids the assets referred to that the last read of the user's Locations did not
+        # have (deleted meanwhile): not worth another request until the Locations are stale.
+        self._missing_locations: set[str] = set()
         # Actions started from Home Assistant (or pushed) that are still PENDING, by action id.
         self._pending_actions: dict[str, EnodeAction] = {}
         self._action_asset_types: dict[str, AssetType] = {}
@@ -295,10 +298,12 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             self._locations_fetched_at is None
             or time.monotonic() - self._locations_fetched_at > LOCATIONS_MAX_AGE
         )
-        if wanted and (stale or not wanted <= self._locations.keys()):
+        unknown = wanted - self._locations.keys() - self._missing_locations
+        if wanted and (stale or unknown):
             locations = await self.client.list_locations(self.user_id)
             self._locations = {location.id: location for location in locations}
             self._locations_fetched_at = time.monotonic()
+            self._missing_locations = wanted - self._locations.keys()
         return dict(self._locations)
 
     async def _async_interventions(self, assets: Iterable[Asset]) -> dict[str, Intervention]:

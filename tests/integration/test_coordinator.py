@@ -445,3 +445,22 @@ async def test_locations_cached(hass: HomeAssistant, simulator_factory: Any) -> 
     await async_refresh(hass, entry)
     assert sim.count_requests("GET", f"/users/{TEST_USER}/locations") == 1
     assert hass.states.get("sensor.zaptec_go_location").state == "Home"
+
+
+async def test_unknown_location_read_once(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A Location id the user's Locations do not have costs one re-read, not one per refresh.
+
+    Enode keeps a charger's ``location.id`` consistent, so the simulator cannot produce this; the
+    test points the charger at a Location that is gone by setting the simulator's state directly.
+    """
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/locations") == 1
+    sim.state.assets[CHARGER_ID].location_id = "9d0c3f4e-0000-4000-8000-000000000000"
+    sim.state.mark_dirty()
+    await async_refresh(hass, entry)
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/locations") == 2
+    await async_refresh(hass, entry)
+    await async_refresh(hass, entry)
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/locations") == 2
+    assert hass.states.get("sensor.zaptec_go_location").state == "unknown"
