@@ -383,13 +383,31 @@ async def control_charging(request: web.Request) -> web.Response:
     return web.json_response(action.render())
 
 
-async def charger_max_current(request: web.Request) -> web.Response:
-    """``POST /chargers/{id}/max-current`` ``{maxCurrent}``."""
+async def set_max_current(request: web.Request) -> web.Response:
+    """``POST /chargers|vehicles/{id}/max-current`` ``{maxCurrent}``."""
     state = state_of(request)
-    state.get_asset(request.match_info["assetId"], "charger")
+    asset_type = _asset_type_of(request)
+    state.get_asset(request.match_info["assetId"], asset_type)
     body = await read_object(request, {"maxCurrent"})
-    action = state.set_max_current(request.match_info["assetId"], body.get("maxCurrent"))
+    action = state.set_max_current(
+        request.match_info["assetId"], body.get("maxCurrent"), asset_type
+    )
     return web.json_response(action.render())
+
+
+async def get_smart_charging_policy(request: web.Request) -> web.Response:
+    """``GET /vehicles/{id}/smart-charging-policy``."""
+    policy = state_of(request).smart_charging_policy(request.match_info["assetId"])
+    return web.json_response(policy)
+
+
+async def update_smart_charging_policy(request: web.Request) -> web.Response:
+    """``PUT /vehicles/{id}/smart-charging-policy`` with a partial policy."""
+    state = state_of(request)
+    state.get_asset(request.match_info["assetId"], "vehicle")
+    body = await read_object(request, {"isEnabled", "deadline", "minimumChargeLimit"})
+    policy = state.update_smart_charging_policy(request.match_info["assetId"], body)
+    return web.json_response(policy)
 
 
 async def battery_operation_mode(request: web.Request) -> web.Response:
@@ -731,7 +749,12 @@ def add_api_routes(app: web.Application) -> None:
         router.add_post(f"/{plural}/{{assetId}}/charging", _typed(asset_type, control_charging))
     router.add_put("/chargers/{assetId}", _typed("charger", update_asset_location))
     router.add_put("/hvacs/{assetId}", _typed("hvac", update_asset_location))
-    router.add_post("/chargers/{assetId}/max-current", charger_max_current)
+    for asset_type in ("charger", "vehicle"):
+        router.add_post(
+            f"/{PLURALS[asset_type]}/{{assetId}}/max-current", _typed(asset_type, set_max_current)
+        )
+    router.add_get("/vehicles/{assetId}/smart-charging-policy", get_smart_charging_policy)
+    router.add_put("/vehicles/{assetId}/smart-charging-policy", update_smart_charging_policy)
     router.add_post("/batteries/{assetId}/operation-mode", battery_operation_mode)
     router.add_get("/interventions", list_interventions)
     router.add_get("/interventions/{interventionId}", get_intervention)

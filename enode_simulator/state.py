@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 import copy
 from dataclasses import dataclass, field
 import math
+import re
 import secrets
 from typing import Any
 import uuid
@@ -61,6 +62,8 @@ CONFLICT_DETAIL = "A newer action for this device has been created."
 NOT_FOUND_DETAIL = "The device was deleted while the action was PENDING."
 CANCELLED_DETAIL = "The action was cancelled by request."
 EARTH_RADIUS_M = 6_371_000.0
+# PartialVehicleSmartChargingPolicy.deadline
+DEADLINE_PATTERN = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 
 
 class ApiError(Exception):
@@ -1120,18 +1123,62 @@ class SimState:
         if asset.failed_unplugged_commands >= self.settings.max_unplugged_failures:
             asset.pairing_cleared = True
 
-    def set_max_current(self, charger_id: str, max_current: Any) -> Action:
-        """``POST /chargers/{id}/max-current``."""
-        charger = self.get_asset(charger_id, "charger")
+    def set_max_current(
+        self, asset_id: str, max_current: Any, asset_type: str = "charger"
+    ) -> Action:
+        """``POST /chargers|vehicles/{id}/max-current``.
+
+        One active action per device: a pending one (of any kind) is cancelled. The new action
+        confirms after the action delay and then sets ``chargeState.maxCurrent``.
+        """
+        asset = self.get_asset(asset_id, asset_type)
         if isinstance(max_current, bool) or not isinstance(max_current, int | float):
             raise bad_request("maxCurrent must be a number.")
         if max_current <= 0:
             raise bad_request("maxCurrent must be positive.")
-        if not charger.capabilities["setMaxCurrent"].capable:
-            raise bad_request("The charger is not capable of setMaxCurrent.")
-        for pending in self._pending_for(charger):
+        if not asset.capabilities["setMaxCurrent"].capable:
+            raise bad_request(f"The {asset_type} is not capable of setMaxCurrent.")
+        self.mark_dirty()
+        for pending in self._pending_for(asset):
             self._finish(pending, "CANCELLED", "CONFLICT", CONFLICT_DETAIL)
-        return self._new_action(charger, "max_current", target_state={"maxCurrent": max_current})
+        return self._new_action(asset, "max_current", target_state={"maxCurrent": max_current})
+
+    def smart_charging_policy(self, vehicle_id: str) -> JSON:
+        """``GET /vehicles/{id}/smart-charging-policy``: the stored policy (a copy)."""
+        return dict(self.get_asset(vehicle_id, "vehicle").smart_charging_policy)
+
+    def update_smart_charging_policy(self, vehicle_id: str, changes: JSON) -> JSON:
+        """``PUT /vehicles/{id}/smart-charging-policy`` with a partial, validated policy.
+
+        Enabling (or changing a policy that stays enabled) needs the ``smartCharging``
+        capability: otherwise 400 "Cannot activate smart charging". Turning it off always works.
+        """
+        vehicle = self.get_asset(vehicle_id, "vehicle")
+        policy = vehicle.smart_charging_policy
+        if "isEnabled" in changes and not isinstance(changes["isEnabled"], bool):
+            raise bad_request("isEnabled must be a boolean.")
+        if "deadline" in changes:
+            deadline = changes["deadline"]
+            if not isinstance(deadline, str) or not DEADLINE_PATTERN.fullmatch(deadline):
+                raise bad_request("deadline must be a time of day HH:MM (00:00-24:00).")
+        if "minimumChargeLimit" in changes:
+            limit = changes["minimumChargeLimit"]
+            if isinstance(limit, bool) or not isinstance(limit, int | float):
+                raise bad_request("minimumChargeLimit must be a number.")
+            if not 0 <= limit <= vehicle.charge_limit:
+                raise bad_request(
+                    "minimumChargeLimit must be between 0 and the vehicle's charge limit."
+                )
+        enabled = changes.get("isEnabled", policy.get("isEnabled", False))
+        if enabled and not vehicle.capabilities["smartCharging"].capable:
+            raise ApiError(
+                400,
+                "Cannot activate smart charging",
+                "The vehicle is not capable of smart charging.",
+            )
+        self.mark_dirty()
+        policy.update(changes)
+        return dict(policy)
 
     def set_operation_mode(self, battery_id: str, mode: Any) -> Action:
         """``POST /batteries/{id}/operation-mode``."""

@@ -155,7 +155,7 @@ async def test_preconditions(simulator: Simulator, api: Api) -> None:
     assert status == 400
     status, _ = await api.post(f"/vehicles/{VW}/charging", [1])
     assert status == 400
-    status, problem = await api.post(f"/vehicles/{TESLA}/max-current", {"maxCurrent": 1})
+    status, problem = await api.post("/vehicles/no-such-vehicle/max-current", {"maxCurrent": 1})
     assert status == 404
     assert problem["title"] == "Not Found"
     status, _ = await api.post(f"/chargers/{ZAPTEC}/max-current", {"maxCurrent": "x"})

@@ -369,6 +369,32 @@ async def _exercise(api: Session, receiver: Receiver) -> None:
         f"/batteries/actions/{mode['id']}/cancel",
         status=409,
     )
+
+    # Smart charging policy and the (experimental) vehicle max current.
+    policy_path = "/vehicles/{vehicleId}/smart-charging-policy"
+    await api.call("GET", policy_path, f"/vehicles/{TESLA}/smart-charging-policy")
+    await api.call(
+        "PUT",
+        policy_path,
+        f"/vehicles/{TESLA}/smart-charging-policy",
+        {"isEnabled": True, "deadline": "07:00", "minimumChargeLimit": 20},
+    )
+    await api.call(
+        "PUT", policy_path, f"/vehicles/{VW}/smart-charging-policy", {"isEnabled": True}, status=400
+    )
+    vehicle_current = "/vehicles/{vehicleId}/max-current"
+    await api.call(
+        "POST", vehicle_current, f"/vehicles/{TESLA}/max-current", {"maxCurrent": 10}, status=400
+    )
+    sim.remove_intervention(TESLA, PHONE_KEY)
+    limited = await api.call(
+        "POST", vehicle_current, f"/vehicles/{TESLA}/max-current", {"maxCurrent": 10}
+    )
+    await api.call("GET", "/vehicles/actions/{actionId}", f"/vehicles/actions/{limited['id']}")
+    sim.advance_time(5)  # CONFIRMED; the vehicle's chargeState.maxCurrent is 10
+    await api.call("GET", "/vehicles/actions/{actionId}", f"/vehicles/actions/{limited['id']}")
+    await api.call("GET", "/vehicles/{vehicleId}", f"/vehicles/{TESLA}")
+
     sim.advance_time(1800)  # the vehicle charges (the token lives 3600 s)
     await api.call("GET", "/vehicles/{vehicleId}", f"/vehicles/{VW}")
 
@@ -425,6 +451,14 @@ async def test_responses_and_events_conform(
     assert violations == [], "\n".join(violations)
     # What was checked (so that the test cannot pass by checking nothing).
     assert len([c for c in session.checked if c[3] is not None]) >= 60
+    operations = {(method, path, status) for method, path, status, _ in session.checked}
+    assert {
+        ("GET", "/vehicles/{vehicleId}/smart-charging-policy", 200),
+        ("PUT", "/vehicles/{vehicleId}/smart-charging-policy", 200),
+        ("PUT", "/vehicles/{vehicleId}/smart-charging-policy", 400),
+        ("POST", "/vehicles/{vehicleId}/max-current", 200),
+        ("POST", "/vehicles/{vehicleId}/max-current", 400),
+    } <= operations
     assert {
         "user:vehicle:updated",
         "user:charger:updated",

@@ -57,6 +57,7 @@ from .models import (
     MaxCurrentAction,
     Meter,
     OperationModeAction,
+    SmartChargingPolicy,
     User,
     Vehicle,
     VehicleAction,
@@ -630,6 +631,56 @@ class EnodeClient:
             charger_id,
             "max-current",
             json={"maxCurrent": max_current},
+        )
+
+    async def set_vehicle_max_current(
+        self, vehicle_id: str, max_current: float
+    ) -> MaxCurrentAction:
+        """Set a vehicle's max charging current (A); experimental in Enode (Tesla only)."""
+        return await self._get_model(
+            MaxCurrentAction,
+            "POST",
+            "vehicles",
+            vehicle_id,
+            "max-current",
+            json={"maxCurrent": max_current},
+        )
+
+    async def get_smart_charging_policy(self, vehicle_id: str) -> SmartChargingPolicy:
+        """Return a vehicle's smart charging policy."""
+        return await self._get_model(
+            SmartChargingPolicy, "GET", "vehicles", vehicle_id, "smart-charging-policy"
+        )
+
+    async def update_smart_charging_policy(
+        self,
+        vehicle_id: str,
+        *,
+        is_enabled: bool | None = None,
+        deadline: str | None = None,
+        minimum_charge_limit: float | None = None,
+    ) -> SmartChargingPolicy:
+        """Update some fields of a vehicle's smart charging policy; return the whole policy.
+
+        A 400 (``EnodePreconditionError``, e.g. "Cannot activate smart charging") means the
+        vehicle cannot be smart charged as asked.
+        """
+        payload: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("isEnabled", is_enabled),
+                ("deadline", deadline),
+                ("minimumChargeLimit", minimum_charge_limit),
+            )
+            if value is not None
+        }
+        return await self._get_model(
+            SmartChargingPolicy,
+            "PUT",
+            "vehicles",
+            vehicle_id,
+            "smart-charging-policy",
+            json=payload,
         )
 
     async def set_battery_operation_mode(self, battery_id: str, mode: str) -> OperationModeAction:
