@@ -35,7 +35,9 @@ async function shot(page, name) {
 }
 
 const failures = [];
+let checks = 0;
 function check(ok, message) {
+  checks += 1;
   console.log(`${ok ? "ok  " : "FAIL"} ${message}`);
   if (!ok) failures.push(message);
 }
@@ -119,6 +121,13 @@ async function clickDialogButton(name) {
   await dialog().getByRole("button", { name, exact: false }).last().click();
 }
 
+// The next tab the page opens (a rejection after a failure elsewhere is not reported twice).
+function nextPopup() {
+  const popup = context.waitForEvent("page");
+  popup.catch(() => {});
+  return popup;
+}
+
 // Link UI opens in a new tab (HA opens the external step with window.open): follow it there.
 async function linkInPopup(popupPromise, { brand, label }) {
   const popup = await popupPromise;
@@ -127,6 +136,8 @@ async function linkInPopup(popupPromise, { brand, label }) {
   if (brand) {
     await popup.getByRole("heading", { name: "Select your brand" }).waitFor();
     await shot(popup, `${label}-linkui-brands`);
+    const intro = await popup.locator("main > p").nth(1).innerText();
+    check(intro === "Choose the brand of your vehicle or EV charger.", `${label}: the brand page asks for the right devices ("${intro}")`);
     await popup.getByRole("button", { name: new RegExp(`^${brand}\\b`) }).click();
   }
   await popup.getByLabel("Username", { exact: true }).waitFor();
@@ -155,18 +166,23 @@ async function linkInPopup(popupPromise, { brand, label }) {
   check(await closed, `${label}: the Link UI tab closed itself after connecting`);
 }
 
-async function haState(entityPrefix) {
-  return page.evaluate((prefix) => {
+// The states of a device's entities (by friendly name), read from the frontend's own connection.
+async function deviceStates(deviceName) {
+  return page.evaluate((name) => {
     const hass = document.querySelector("home-assistant").hass;
     return Object.values(hass.states)
-      .filter((s) => s.entity_id.startsWith(prefix))
+      .filter((s) => String(s.attributes.friendly_name || "").startsWith(`${name} `))
       .map((s) => ({
         entity_id: s.entity_id,
-        state: s.state,
         name: s.attributes.friendly_name,
+        state: s.state,
         unit: s.attributes.unit_of_measurement,
       }));
-  }, entityPrefix);
+  }, deviceName);
+}
+
+function describe(states) {
+  return states.map((s) => `${s.name} = ${s.state}${s.unit ? ` ${s.unit}` : ""}`).join("; ");
 }
 
 let exitCode = 1;
@@ -199,7 +215,11 @@ try {
   await shot(page, "flow-user-empty");
   const text = await dialogText();
   check(text.includes("Custom"), "the environment list offers Custom (advanced mode)");
-  check(!text.includes("8099"), "the field descriptions do not name a simulator port other than scripts/develop's");
+  // The URL hints name scripts/develop's default simulator port (this run uses a free port).
+  check(
+    text.includes("http://127.0.0.1:8234") && !/127\.0\.0\.1:(?!8234)\d+/.test(text),
+    "the URL hints name scripts/develop's simulator port (8234)",
+  );
   await dialog().getByRole("radio", { name: "Custom" }).check();
   await dialog().getByLabel("Client ID", { exact: true }).fill("demo-client");
   await dialog().getByLabel("Client secret", { exact: true }).fill("demo-secret");
@@ -227,24 +247,37 @@ try {
   step("Config flow: brand (choose it in Link UI)");
   await waitForDialogText("Choose the brand");
   await shot(page, "flow-vendor");
-  let popupPromise = context.waitForEvent("page");
+  let popupPromise = nextPopup();
   await clickDialogButton("Submit");
+
+  step("Link UI: Cancel first, then try again");
+  await waitForDialogText("external website");
+  await shot(page, "flow-link-external");
+  const cancelled = await popupPromise;
+  await cancelled.getByRole("heading", { name: "Select your brand" }).waitFor();
+  const cancelledClosed = cancelled.waitForEvent("close", { timeout: 15_000 }).then(() => true, () => false);
+  await cancelled.getByRole("button", { name: "Cancel" }).click();
+  check(await cancelledClosed, "the Link UI tab closed itself after Cancel");
+  await waitForDialogText("Linking was not completed");
+  await shot(page, "flow-link-cancelled");
+  check(/Try again/.test(await dialogText()), "after Cancel the flow offers to try again");
+  popupPromise = nextPopup();
+  await dialog().getByText("Try again", { exact: true }).click();
 
   step("Link UI: Volkswagen (the ID.4)");
   await waitForDialogText("external website");
-  await shot(page, "flow-link-external");
   await linkInPopup(popupPromise, { brand: "Volkswagen", label: "vw" });
 
   step("Config flow: charger onboarding (the ID.4 cannot control charging alone)");
   await waitForDialogText("Link your EV charger");
   await shot(page, "flow-charger-required");
   check((await dialogText()).includes("Anna's ID.4"), "the charger step names the vehicle");
-  await dialog().getByText("Link my charger").click();
+  await dialog().getByText("Link my charger", { exact: true }).click();
   await waitForDialogText("Choose the brand");
   await dialog().getByRole("combobox").first().click();
   await page.getByRole("option", { name: /^Zaptec/ }).click();
   await shot(page, "flow-vendor-charger");
-  popupPromise = context.waitForEvent("page");
+  popupPromise = nextPopup();
   await clickDialogButton("Submit");
   await waitForDialogText("external website");
   await linkInPopup(popupPromise, { brand: null, label: "zaptec" });
@@ -276,27 +309,69 @@ try {
   await page.getByText("Battery").first().waitFor();
   await page.waitForTimeout(1500);
   await shot(page, "device-id4");
-  const sensors = await haState("sensor.annas_id_4");
-  console.log(JSON.stringify(sensors, null, 1));
-  const battery = sensors.find((s) => /battery/i.test(s.entity_id) && s.unit === "%");
-  check(battery !== undefined && Number(battery.state) === 45, `the ID.4's battery level is 45 % (${battery && battery.state})`);
-  const chargers = await haState("");
-  const zaptec = chargers.filter((s) => /zaptec/i.test(s.entity_id));
-  console.log(JSON.stringify(zaptec, null, 1));
-  check(zaptec.length > 0, `the Zaptec charger has entities (${zaptec.length})`);
-  check(
-    zaptec.every((s) => s.state !== "unavailable"),
-    "no Zaptec entity is unavailable",
-  );
+  const id4 = await deviceStates("Anna's ID.4");
+  console.log(`Anna's ID.4: ${describe(id4)}`);
+  const battery = id4.find((s) => s.entity_id.startsWith("sensor.") && / Battery$/.test(s.name));
+  check(battery !== undefined && Number(battery.state) === 45, `the ID.4's battery is 45 % (${battery?.state})`);
+  const pairing = id4.find((s) => / Charger pairing$/.test(s.name));
+  check(pairing !== undefined && pairing.state !== "unknown", `the ID.4 reports its charger pairing (${pairing?.state})`);
+  check(id4.length >= 10 && id4.every((s) => s.state !== "unavailable"), `the ID.4 has ${id4.length} entities, none unavailable`);
+  const zaptec = await deviceStates("Zaptec Go");
+  console.log(`Zaptec Go: ${describe(zaptec)}`);
+  const maxCurrent = zaptec.find((s) => s.entity_id.startsWith("number.") && s.unit === "A");
+  check(maxCurrent !== undefined && Number(maxCurrent.state) === 16, `the Zaptec's maximum current is 16 A (${maxCurrent?.state})`);
+  check(zaptec.length >= 5 && zaptec.every((s) => s.state !== "unavailable"), `the Zaptec has ${zaptec.length} entities, none unavailable`);
 
-  step("Repairs");
+  step("Repairs: nothing to do for the ID.4 and the Zaptec once they are paired");
   await page.goto(`${HA}/config/repairs`);
-  await page.waitForTimeout(2000);
-  await shot(page, "repairs");
-  const repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
-  console.log(repairs);
+  await page.locator("ha-config-repairs-dashboard").waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "repairs-none");
+  let repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
   check(!/Link your charger/.test(repairs), "no 'link your charger' repair once the Zaptec is linked");
-  check(/Anna's ID\.4/.test(repairs), "Repairs lists what the ID.4 still needs");
+  check(/no repairs pending/.test(repairs), "Repairs has nothing pending");
+
+  step("Options: link more devices (the Tesla, with a pending phone-key intervention)");
+  await page.goto(`${HA}/config/integrations/integration/enode`);
+  await page.getByText("Anna's ID.4, Zaptec Go").first().waitFor();
+  // (the cog icon inside the button takes the pointer events: Playwright calls that obscured)
+  await page.getByRole("button", { name: "Configure" }).first().click({ force: true });
+  await waitForDialogText("Link more devices");
+  await shot(page, "options-menu");
+  await dialog().getByText("Link more devices", { exact: true }).click();
+  await waitForDialogText("Choose what to connect");
+  await clickDialogButton("Submit");
+  await waitForDialogText("Choose the brand");
+  await dialog().getByRole("combobox").first().click();
+  await page.getByRole("option", { name: /^Tesla/ }).click();
+  await shot(page, "options-vendor-tesla");
+  popupPromise = nextPopup();
+  await clickDialogButton("Submit");
+  await linkInPopup(popupPromise, { brand: null, label: "tesla" });
+  await page.waitForTimeout(1500);
+  await shot(page, "options-done");
+  const optionsDone = await dialogText().catch(() => "");
+  console.log(`options flow ended with: ${optionsDone}`);
+  await clickDialogButton("Finish").catch(() => {});
+  await dialog().waitFor({ state: "hidden" });
+  await page.getByText("Batmobile").first().waitFor();
+  await shot(page, "integration-page-tesla");
+
+  step("Repairs: the Tesla's intervention");
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").getByText("Batmobile").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "repairs-tesla");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  console.log(repairs);
+  check(/Batmobile: /.test(repairs), "Repairs lists the Batmobile's intervention");
+  await page.locator("ha-config-repairs-dashboard").getByText("Batmobile").first().click();
+  await waitForDialogText("Enode Link UI");
+  await shot(page, "repair-tesla-open");
+  const repair = await dialogText();
+  check(/phone key/.test(repair) && /relink Batmobile in Enode Link UI/.test(repair), "the repair explains the phone key and offers to relink the Batmobile");
+  await page.keyboard.press("Escape");
+  await dialog().waitFor({ state: "hidden" });
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
   console.error(`\nERROR ${err.stack || err}`);
@@ -317,5 +392,6 @@ try {
   writeFileSync(path.join(OUT, "screenshots.txt"), shots.join("\n") + "\n");
   await context.close();
 }
-if (failures.length) console.log(`\n${failures.length} check(s) failed:\n  ${failures.join("\n  ")}`);
+if (failures.length) console.log(`\n${failures.length} of ${checks} checks failed:\n  ${failures.join("\n  ")}`);
+else if (exitCode === 0) console.log(`\nall ${checks} checks passed`);
 process.exit(failures.length ? 1 : exitCode);
