@@ -1,7 +1,8 @@
 // A homeowner's journey through scripts/develop in a real browser (run by scripts/e2e, not by CI).
 //
 // Environment: HA_URL, SIMULATOR_URL (the servers scripts/develop started), E2E_CACHE (where
-// playwright-core is installed), E2E_OUT (screenshots), CHROMIUM (default /usr/bin/chromium).
+// playwright-core is installed), E2E_OUT (screenshots), E2E_PROFILE (a new, empty Chromium
+// profile dir; default: a new temporary dir), CHROMIUM (default /usr/bin/chromium).
 // Steps: log in as dev/dev; Settings > Devices & services > Add integration > Enode; environment
 // Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
 // the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
@@ -47,8 +48,11 @@ function step(message) {
 }
 
 // A new, empty profile (user data dir) for every run.
+// (scripts/e2e passes one inside its temporary run dir, which it removes afterwards)
+const profile = process.env.E2E_PROFILE || mkdtempSync(path.join(tmpdir(), "enode-e2e-chromium-"));
+mkdirSync(profile, { recursive: true });
 const context = await chromium.launchPersistentContext(
-  mkdtempSync(path.join(tmpdir(), "enode-e2e-chromium-")),
+  profile,
   {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
