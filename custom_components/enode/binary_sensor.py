@@ -21,7 +21,6 @@ from .coordinator import EnodeConfigEntry, EnodeData
 from .entity import (
     EnodeEntity,
     async_add_asset_entities,
-    capability_present,
     has_charge_state,
     vehicle_charger,
 )
@@ -128,12 +127,6 @@ VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription, ...] = (
         key="plugged_in_at_charging_location",
         translation_key="plugged_in_at_charging_location",
         is_on_fn=plugged_in_at_charging_location,
-    ),
-    EnodeBinarySensorEntityDescription(
-        key="smart_charging",
-        translation_key="smart_charging",
-        exists_fn=lambda v: capability_present(v.capabilities.smart_charging),
-        is_on_fn=lambda v, _: v.smart_charging_policy.is_enabled,
     ),
     ACTION_REQUIRED,
 )

@@ -1,4 +1,4 @@
-"""Number entities of Enode chargers: the maximum charging current."""
+"""Number entities of Enode chargers and vehicles: the maximum charging current."""
 
 from __future__ import annotations
 
@@ -37,23 +37,39 @@ class EnodeNumberEntityDescription(NumberEntityDescription):
     set_fn: Callable[[EnodeClient, str, float], Awaitable[MaxCurrentAction]]
 
 
+def _max_current(
+    asset_type: AssetType, set_fn: Callable[[EnodeClient, str, float], Awaitable[MaxCurrentAction]]
+) -> EnodeNumberEntityDescription:
+    """The maximum charging current of a charger or (experimental at Enode) a vehicle."""
+    return EnodeNumberEntityDescription(
+        key="max_current",
+        translation_key="max_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=6,
+        native_max_value=32,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+        asset_type=asset_type,
+        capability="set_max_current",
+        exists_fn=lambda asset: capability_present(asset.capabilities.set_max_current),
+        value_fn=lambda asset: asset.charge_state.max_current,
+        set_fn=set_fn,
+    )
+
+
 NUMBERS: dict[AssetType, tuple[EnodeNumberEntityDescription, ...]] = {
+    AssetType.VEHICLE: (
+        _max_current(
+            AssetType.VEHICLE,
+            lambda client, asset_id, value: client.set_vehicle_max_current(asset_id, value),
+        ),
+    ),
     AssetType.CHARGER: (
-        EnodeNumberEntityDescription(
-            key="max_current",
-            translation_key="max_current",
-            device_class=NumberDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            native_min_value=6,
-            native_max_value=32,
-            native_step=1,
-            mode=NumberMode.BOX,
-            entity_category=EntityCategory.CONFIG,
-            asset_type=AssetType.CHARGER,
-            capability="set_max_current",
-            exists_fn=lambda c: capability_present(c.capabilities.set_max_current),
-            value_fn=lambda c: c.charge_state.max_current,
-            set_fn=lambda client, asset_id, value: client.set_charger_max_current(asset_id, value),
+        _max_current(
+            AssetType.CHARGER,
+            lambda client, asset_id, value: client.set_charger_max_current(asset_id, value),
         ),
     ),
 }

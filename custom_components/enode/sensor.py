@@ -16,7 +16,6 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
-    UnitOfElectricCurrent,
     UnitOfEnergy,
     UnitOfLength,
     UnitOfPower,
@@ -179,16 +178,6 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         value_fn=lambda v, _: v.odometer.distance,
     ),
     POWER_DELIVERY_STATE,
-    EnodeSensorEntityDescription(
-        key="max_current",
-        translation_key="max_current",
-        device_class=SensorDeviceClass.CURRENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        exists_fn=lambda v: capability_present(v.capabilities.set_max_current),
-        value_fn=lambda v, _: v.charge_state.max_current,
-    ),
     LAST_SEEN,
     EnodeSensorEntityDescription(
         key="location",

@@ -63,7 +63,9 @@ async def test_requests_per_refresh_do_not_grow_with_devices(
     entry = await setup_entry(hass, make_entry(sim))
     assert len(entry.runtime_data.coordinator.data.vehicles) == vehicles
     assert len(entry.runtime_data.coordinator.data.chargers) == chargers
-    assert len(hass.states.async_entity_ids("switch")) == vehicles + chargers
+    switches = hass.states.async_entity_ids("switch")
+    assert len([s for s in switches if s.endswith("_smart_charging")]) == vehicles
+    assert len(switches) == 2 * vehicles + chargers  # charging + smart charging
 
     sim.clear_requests()
     await async_refresh(hass, entry)

@@ -1,4 +1,4 @@
-"""The charger's maximum current number."""
+"""The maximum current number (charger; the vehicle's is in test_vehicle_controls.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ async def test_numbers(
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """The demo charger's maximum current (the vehicles cannot set it: no number)."""
+    """The demo charger's maximum current and the Tesla's (blocked by the phone key); the ID.4
+    cannot set it: no number."""
     sim = await simulator_factory("demo")
     with patch("custom_components.enode.PLATFORMS", [Platform.NUMBER]):
         entry = await setup_entry(hass, make_entry(sim))
