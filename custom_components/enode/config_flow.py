@@ -31,6 +31,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.translation import async_get_translations
 import voluptuous as vol
 
 from .api import (
@@ -58,7 +59,7 @@ from .const import (
 from .entity import device_name
 from .link import (
     LINK_ERROR,
-    LINK_ERROR_MESSAGE,
+    LINK_REASON,
     LinkTarget,
     async_forget_flow,
     async_open_link_ui,
@@ -82,8 +83,19 @@ VENDOR_IN_LINK_UI = "link_ui"
 # At most this many device names go into an entry title.
 TITLE_MAX_DEVICES = 3
 
+SELECTOR_TEXTS = f"component.{DOMAIN}.selector"
+
 ENVIRONMENTS = [Environment.PRODUCTION, Environment.SANDBOX]
 ASSET_TYPES = list(AssetType)
+
+
+async def async_selector_texts(hass: HomeAssistant) -> dict[str, str]:
+    """Return this integration's selector texts in Home Assistant's language.
+
+    The keys start with ``SELECTOR_TEXTS``; besides the selectors' options they hold the
+    sentences a step puts into its description (``vendor_note``).
+    """
+    return await async_get_translations(hass, hass.config.language, "selector", [DOMAIN])
 
 
 def unique_id_for(environment: str, client_id: str, user_id: str) -> str:
@@ -225,6 +237,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
     _relink_asset_id: str | None = None
     _link_error: dict[str, str] | None = None
     _known_asset_ids: frozenset[str] = frozenset()
+    # The assets linked before this flow opened Link UI the first time.
+    _assets_before_flow: frozenset[str] | None = None
     _charger_offered: bool = False
     _onboarding_vehicle: Vehicle | None = None
 
@@ -320,6 +334,15 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             for integration in vendors.values()
             if integration.linking_status is LinkingStatus.OUTAGE
         ]
+        texts = await async_selector_texts(self.hass)
+        type_names = [
+            texts.get(f"{SELECTOR_TEXTS}.asset_type.options.{asset_type}", str(asset_type))
+            for asset_type in self._asset_types
+        ]
+        outage_note = ""
+        if outages:
+            note = texts.get(f"{SELECTOR_TEXTS}.vendor_note.options.outages", "{brands}")
+            outage_note = f" {note.replace('{brands}', ', '.join(sorted(outages)))}"
         return self.async_show_form(
             step_id="vendor",
             data_schema=vol.Schema(
@@ -335,8 +358,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             ),
             errors=errors,
             description_placeholders={
-                "asset_types": ", ".join(str(asset_type) for asset_type in self._asset_types),
-                "outages": ", ".join(outages) if outages else "-",
+                "asset_types": ", ".join(type_names),
+                "outages": outage_note,
             },
         )
 
@@ -354,6 +377,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
                 self._known_asset_ids = frozenset(
                     asset.id for asset in await async_fetch_assets(client, self._flow_user_id())
                 )
+                if self._assets_before_flow is None:
+                    self._assets_before_flow = self._known_asset_ids
             except EnodeError as err:
                 LOGGER.warning("Could not read the linked Enode devices: %s", err)
                 return self.async_abort(reason="cannot_connect")
@@ -376,8 +401,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             step_id="link_failed",
             menu_options=["link", "link_abort"],
             description_placeholders={
-                "error": error.get(LINK_ERROR, "-"),
-                "error_message": error.get(LINK_ERROR_MESSAGE) or "-",
+                LINK_ERROR: error.get(LINK_ERROR, "-"),
+                LINK_REASON: error.get(LINK_REASON, ""),
             },
         )
 
@@ -663,9 +688,25 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
         )
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
-        """Refresh so new devices appear, and close the flow (options do not change)."""
+        """Refresh so new devices appear; close the flow naming what was (re)linked.
+
+        The options do not change, so nothing reloads the entry: the refresh adds the devices
+        and entities of new assets. The flow ends as an abort to show its own message instead
+        of "Options successfully saved".
+        """
         await self.config_entry.runtime_data.coordinator.async_refresh()
-        return self.async_create_entry(data=dict(self.config_entry.options))
+        if self._relink_asset_id is not None:
+            relinked = [asset for asset in assets if asset.id == self._relink_asset_id]
+            return self.async_abort(
+                reason="device_relinked",
+                description_placeholders={"device": entry_title(relinked)},
+            )
+        before = self._assets_before_flow or frozenset()
+        linked = [asset for asset in assets if asset.id not in before]
+        return self.async_abort(
+            reason="devices_linked",
+            description_placeholders={"devices": entry_title(linked), "count": str(len(linked))},
+        )
 
     async def async_step_relink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose a device to relink in Link UI."""

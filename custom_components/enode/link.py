@@ -45,6 +45,10 @@ REDIRECT_URI_MAX_LENGTH = 500
 # Keys of the user input a flow receives when Link UI has sent the browser back.
 LINK_ERROR = "error"
 LINK_ERROR_MESSAGE = "error_message"
+# The placeholder with a readable sentence about Link UI's error.
+LINK_REASON = "reason"
+# Link UI's error code when the user pressed Cancel.
+LINK_ERROR_CANCELLED = "cancelled_by_user"
 # Link UI's error code and message are shown to the user: at most this long.
 LINK_ERROR_MAX_LENGTH = 100
 LINK_MESSAGE_MAX_LENGTH = 300
@@ -254,13 +258,28 @@ def _plain(text: str, limit: int) -> str:
 
 
 def link_error(user_input: Mapping[str, Any]) -> dict[str, str] | None:
-    """Return the placeholders of Link UI's error for a resumed flow, or None after success."""
+    """Return the placeholders of Link UI's error for a resumed flow, or None after success.
+
+    ``reason`` is one readable sentence (ending in one full stop) for the step descriptions;
+    ``error`` is Link UI's error code.
+    """
     if not (error := user_input.get(LINK_ERROR)):
         return None
+    code = str(error)
     return {
-        LINK_ERROR: str(error),
-        LINK_ERROR_MESSAGE: str(user_input.get(LINK_ERROR_MESSAGE) or "-"),
+        LINK_ERROR: code,
+        LINK_REASON: link_error_reason(code, str(user_input.get(LINK_ERROR_MESSAGE) or "")),
     }
+
+
+def link_error_reason(code: str, message: str) -> str:
+    """Return a readable sentence for Link UI's error code and message."""
+    if code == LINK_ERROR_CANCELLED:
+        return "You cancelled linking in Enode Link UI."
+    sentence = message.strip().rstrip(". ")
+    if not sentence:
+        return f"Enode Link UI reported the error {code}."
+    return sentence if sentence.endswith(("!", "?", "…")) else f"{sentence}."
 
 
 async def async_open_link_ui[ResultT: FlowResult[Any, Any]](

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import instance_id
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -156,7 +157,8 @@ async def test_multi_type_then_charger_onboarding(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "vendor"
-    assert result["description_placeholders"]["asset_types"] == "charger"
+    # Readable, translated device type names; no outage sentence when no brand is in an outage.
+    assert result["description_placeholders"] == {"asset_types": "EV charger", "outages": ""}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     result = await link_and_return(hass, client, result)
@@ -196,7 +198,10 @@ async def test_vendor_outage_and_link_ui_brand_choice(
         result["flow_id"], {"asset_types": ["charger"]}
     )
     assert result["step_id"] == "vendor"
-    assert result["description_placeholders"]["outages"] == "Zaptec"
+    assert result["description_placeholders"] == {
+        "asset_types": "EV charger",
+        "outages": " Brands in an outage cannot be linked right now: Zaptec.",
+    }
     options = result["data_schema"].schema["vendor"].config["options"]
     labels = {option["value"]: option["label"] for option in options}
     assert labels["ZAPTEC"] == "Zaptec (outage: cannot be linked now)"
@@ -224,6 +229,10 @@ async def test_vendor_not_supporting_all_types(hass: HomeAssistant, simulator: S
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"asset_types": ["vehicle", "battery"]}
     )
+    assert result["description_placeholders"] == {
+        "asset_types": "Electric vehicle, Home battery",
+        "outages": "",
+    }
     options = result["data_schema"].schema["vendor"].config["options"]
     assert [option["value"] for option in options] == ["link_ui", "TESLA"]
 
@@ -274,8 +283,11 @@ async def test_cancelled_then_retry(
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "link_failed"
-    assert result["description_placeholders"]["error"] == "cancelled_by_user"
-    assert result["description_placeholders"]["error_message"] == "The user cancelled linking."
+    # A readable sentence, not Link UI's error code and message.
+    assert result["description_placeholders"] == {
+        "error": "cancelled_by_user",
+        "reason": "You cancelled linking in Enode Link UI.",
+    }
 
     # The callback's state is single-use.
     status, _ = await follow_link_callback(client, redirect)
@@ -372,6 +384,22 @@ async def test_duplicate_account(hass: HomeAssistant, simulator: Simulator) -> N
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_same_user_already_in_progress(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A second flow for the same Enode user aborts with a translated already_in_progress."""
+    first = await start_flow(hass)
+    first = await hass.config_entries.flow.async_configure(first["flow_id"], credentials(simulator))
+    assert first["step_id"] == "asset_types"
+    second = await start_flow(hass)
+    second = await hass.config_entries.flow.async_configure(
+        second["flow_id"], credentials(simulator)
+    )
+    assert second["type"] is FlowResultType.ABORT
+    assert second["reason"] == "already_in_progress"
+    translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    text = translations[f"component.{DOMAIN}.config.abort.already_in_progress"]
+    assert "already in progress" in text
 
 
 async def test_invalid_auth_then_recover(hass: HomeAssistant, simulator: Simulator) -> None:

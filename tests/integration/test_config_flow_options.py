@@ -87,13 +87,22 @@ async def test_link_more_devices(
         result["flow_id"], {"vendor": "EASEE"}
     )
     assert result["type"] is FlowResultType.EXTERNAL_STEP
+    entities_before = len(hass.states.async_all())
     result = await link_and_return(hass, client, result)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Not "Options successfully saved": a message naming what was linked.
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "devices_linked"
+    assert result["description_placeholders"] == {"devices": "Easee One", "count": "1"}
     await hass.async_block_till_done()
     assert EASEE_ID in entry.runtime_data.coordinator.data.chargers
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, EASEE_ID)})
     assert device is not None
     assert device.name == "Easee One"
+    # The refresh added the new charger's entities without a reload.
+    easee = er.async_entries_for_device(er.async_get(hass), device.id)
+    assert easee
+    assert all(hass.states.get(item.entity_id) for item in easee if not item.disabled)
+    assert len(hass.states.async_all()) > entities_before
 
 
 async def test_link_more_vehicle_onboarding_in_options(
@@ -123,7 +132,13 @@ async def test_link_more_vehicle_onboarding_in_options(
         result["flow_id"], {"vendor": "ZAPTEC"}
     )
     result = await link_and_return(hass, client, result)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "devices_linked"
+    # Both devices linked in this flow are named (the vehicle before the charger onboarding).
+    assert result["description_placeholders"] == {
+        "devices": "Anna's ID.4, Zaptec Go",
+        "count": "2",
+    }
     data = entry.runtime_data.coordinator.data
     assert len(data.vehicles) == 1
     assert len(data.chargers) == 1
@@ -151,7 +166,9 @@ async def test_relink_device(
     )
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     result = await link_and_return(hass, client, result)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "device_relinked"
+    assert result["description_placeholders"] == {"device": "Batmobile"}
     tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
     assert PHONE_KEY not in tesla.all_intervention_ids()
 
@@ -176,7 +193,8 @@ async def test_relink_cancelled_then_retried(
     )
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     result = await link_and_return(hass, client, result)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "device_relinked"
 
 
 async def test_relink_without_devices(hass: HomeAssistant, simulator_factory: Any) -> None:
@@ -353,6 +371,6 @@ async def test_relink_through_http_behind_external_url(
     status, _ = await follow_link_callback(client, redirect)
     assert status == 200
     resp = await client.post(f"{base}/{flow_id}", headers=headers)
-    assert (await resp.json())["type"] == "create_entry"
+    assert (await resp.json())["reason"] == "device_relinked"
     tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
     assert PHONE_KEY not in tesla.all_intervention_ids()

@@ -59,8 +59,60 @@ def test_flow_texts() -> None:
     assert flow_errors <= errors
     assert errors - {"zone_not_found", "location_not_found"} <= set(config["error"])
     assert {"zone_not_found", "location_not_found", "cannot_connect"} <= set(options["error"])
-    assert aborts - {"not_loaded", "no_devices", "no_chargers"} <= set(config["abort"])
-    assert {"not_loaded", "no_devices", "no_chargers"} <= set(options["abort"])
+    options_only = {"not_loaded", "no_devices", "no_chargers", "devices_linked", "device_relinked"}
+    assert aborts - options_only <= set(config["abort"])
+    assert options_only <= set(options["abort"])
+
+
+def test_abort_reasons_home_assistant_raises() -> None:
+    """Aborts raised by Home Assistant's helpers (not by a literal reason=) have texts too."""
+    source = _source("config_flow.py")
+    # async_set_unique_id (another flow for the same user), _abort_if_unique_id_configured,
+    # async_update_reload_and_abort (reauth / reconfigure) and the mismatch check.
+    assert "async_set_unique_id(" in source
+    assert "_abort_if_unique_id_configured()" in source
+    assert "async_update_reload_and_abort(" in source
+    mismatch = set(re.findall(r'_abort_if_unique_id_mismatch\(reason="([a-z_]+)"\)', source))
+    assert mismatch == {"account_mismatch"}
+    raised = {"already_in_progress", "already_configured", "reauth_successful"}
+    raised |= {"reconfigure_successful", "unique_id_mismatch"} | mismatch
+    assert raised <= set(STRINGS["config"]["abort"])
+
+
+def test_link_failed_texts_are_readable() -> None:
+    """The Link UI error is one readable sentence: no raw code and message in parentheses."""
+    texts = [
+        STRINGS[section]["step"]["link_failed"]["description"] for section in ("config", "options")
+    ]
+    texts += [
+        issue["fix_flow"]["step"]["link_failed"]["description"]
+        for issue in STRINGS["issues"].values()
+        if "fix_flow" in issue
+    ]
+    for text in texts:
+        assert "{reason} " in text, text
+        assert "{error" not in text, text
+
+
+def test_vendor_texts() -> None:
+    """The brand step names readable device types and adds the outage sentence only if needed."""
+    for section in ("config", "options"):
+        description = STRINGS[section]["step"]["vendor"]["description"]
+        # The outages placeholder is a whole sentence (or nothing), appended to the text.
+        assert description.endswith(".{outages}"), description
+    note = STRINGS["selector"]["vendor_note"]["options"]["outages"]
+    assert "{brands}" in note
+    assert note.endswith(".")
+
+
+async def test_home_assistant_serves_external_step_description(hass: HomeAssistant) -> None:
+    """The frontend reads a config flow's external step description at config.<step_id>."""
+    await async_get_integration(hass, "enode")
+    translations = await async_get_translations(hass, "en", "config", ["enode"])
+    text = translations["component.enode.config.link.description"]
+    assert "Enode Link UI" in text
+    assert text == translations["component.enode.config.step.link.description"]
+    assert translations["component.enode.config.step.link.title"]
 
 
 def test_issue_texts() -> None:

@@ -19,6 +19,7 @@ from custom_components.enode.link import (
     LinkTarget,
     async_get_redirect_uri,
     async_register_state,
+    link_error,
     link_language,
     link_outcome,
 )
@@ -60,6 +61,34 @@ def test_link_outcome() -> None:
         "error": "cancelled_by_user",
         "error_message": "",
     }
+
+
+IN_LINK_UI = "linking in Enode Link UI"
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "reason"),
+    [
+        (
+            "cancelled_by_user",
+            "The user cancelled linking.",
+            "You cancelled linking in Enode Link UI.",
+        ),
+        ("vendor_error", "The brand is down.", "The brand is down."),
+        ("vendor_error", "The brand is down...", "The brand is down."),
+        ("vendor_error", "  The brand is down  ", "The brand is down."),
+        ("vendor_error", "Is the brand down?", "Is the brand down?"),
+        ("vendor_error", "y" * 10 + "…", "y" * 10 + "…"),
+        ("vendor_error", "", "Enode Link UI reported the error vendor_error."),
+        ("vendor_error", None, "Enode Link UI reported the error vendor_error."),
+    ],
+)
+def test_link_error_reason(error: str, message: str | None, reason: str) -> None:
+    """A flow shows one readable sentence (one full stop) for Link UI's error."""
+    user_input = {"error": error, "error_message": message}
+    assert link_error(user_input) == {"error": error, "reason": reason}
+    assert link_error({}) is None
+    assert link_error({"error": ""}) is None
 
 
 def test_link_outcome_is_plain_and_short() -> None:
