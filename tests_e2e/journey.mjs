@@ -276,15 +276,15 @@ try {
   const cancelledClosed = cancelled.waitForEvent("close", { timeout: 15_000 }).then(() => true, () => false);
   await cancelled.getByRole("button", { name: "Cancel" }).click();
   check(await cancelledClosed, "the Link UI tab closed itself after Cancel");
-  await waitForDialogText("Linking was not completed");
+  await waitForDialogText("Linking was cancelled");
   await shot(page, "flow-link-cancelled");
   const cancelledText = await dialogText();
   check(/Try again/.test(cancelledText), "after Cancel the flow offers to try again");
   check(
-    cancelledText.includes("You cancelled linking in Enode Link UI. Try again") &&
+    cancelledText.includes("You cancelled linking in Enode Link UI, so no devices were linked. Try again") &&
       !cancelledText.includes("cancelled_by_user") &&
       !cancelledText.includes(".."),
-    "the cancel is explained in one readable sentence (no error code, no doubled full stop)",
+    "the cancel is explained in a translated sentence (no error code, no doubled full stop)",
   );
   popupPromise = nextPopup();
   await dialog().getByText("Try again", { exact: true }).click();
