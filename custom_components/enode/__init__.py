@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import (
-    config_validation as cv,
-    device_registry as dr,
-    entity_registry as er,
-)
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import EnodeClient, Environment
 from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN
 from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeRuntimeData
+from .link import async_setup_link
+from .repairs import async_delete_issues, async_setup_repairs
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -27,28 +26,12 @@ PLATFORMS: list[Platform] = [
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
-# Entities that became controls: (platform, unique id suffix) of the read-only versions that
-# earlier releases created (the smart charging binary sensor is now a switch, the disabled
-# diagnostic vehicle max current sensor a number).
-REPLACED_ENTITIES: tuple[tuple[Platform, str], ...] = (
-    (Platform.BINARY_SENSOR, "_smart_charging"),
-    (Platform.SENSOR, "_max_current"),
-)
 
-
-# --- async_setup: owned by the config-flow engineer (issue 4): actions (services) and the Link
-# --- UI callback view are registered here.
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the Enode integration (actions and views, not config entries)."""
-    from .link import async_setup_link
-    from .services import async_setup_services
-
+    """Set up the Enode integration: the actions and the Link UI callback view."""
     async_setup_link(hass)
     async_setup_services(hass)
     return True
-
-
-# --- end of async_setup
 
 
 def create_client(hass: HomeAssistant, entry: EnodeConfigEntry) -> EnodeClient:
@@ -79,28 +62,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
             translation_placeholders={"error": str(cause) if cause else "unknown"},
         ) from cause
     entry.runtime_data = EnodeRuntimeData(client=client, coordinator=coordinator)
-    async_remove_replaced_entities(hass, entry)
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    # --- repairs (config-flow engineer, issue 4): keep the entry's issues in sync.
-    from .repairs import async_setup_repairs
-
+    # Repair issues follow the coordinator's data (interventions, credentials, chargers).
     entry.async_on_unload(async_setup_repairs(hass, entry))
-    # --- end of repairs
     return True
-
-
-@callback
-def async_remove_replaced_entities(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
-    """Remove the registry entries of read-only entities that controls replaced."""
-    registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if any(
-            entity.domain == platform and entity.unique_id.endswith(suffix)
-            for platform, suffix in REPLACED_ENTITIES
-        ):
-            registry.async_remove(entity.entity_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> bool:
@@ -122,12 +89,6 @@ async def async_remove_config_entry_device(
     )
 
 
-# --- async_remove_entry: config-flow engineer (issue 4): the entry's repair issues go with it.
 async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     """Delete the repair issues of a removed entry."""
-    from .repairs import async_delete_issues
-
     async_delete_issues(hass, entry)
-
-
-# --- end of async_remove_entry

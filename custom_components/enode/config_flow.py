@@ -42,7 +42,6 @@ from .api import (
     EnodeClient,
     EnodeConnectionError,
     EnodeError,
-    EnodeNotFoundError,
     Environment,
     Integration,
     LinkingStatus,
@@ -56,6 +55,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .coordinator import async_fetch_user_assets, vehicle_controls_charging
 from .entity import device_name
 from .link import (
     LINK_ERROR,
@@ -152,31 +152,10 @@ def entry_title(assets: list[Asset]) -> str:
     return ", ".join(names)
 
 
-def vehicle_controls_charging(vehicle: Vehicle) -> bool:
-    """Return whether a vehicle can start and stop charging on its own."""
-    capabilities = vehicle.capabilities
-    return capabilities.start_charging.is_capable and capabilities.stop_charging.is_capable
-
-
 async def async_fetch_assets(client: EnodeClient, user_id: str) -> list[Asset]:
     """Return every asset the user has linked (one list request per linked asset type)."""
-    try:
-        user = await client.get_user(user_id)
-    except EnodeNotFoundError:
-        return []
-    linked_types: list[AssetType] = []
-    for linked in user.linked_vendors:
-        try:
-            asset_type = AssetType(str(linked.vendor_type))
-        except ValueError:
-            continue
-        if asset_type not in linked_types:
-            linked_types.append(asset_type)
-    assets: list[Asset] = []
-    for asset_type in ASSET_TYPES:
-        if asset_type in linked_types:
-            assets.extend(await client.list_assets(user_id, asset_type))
-    return assets
+    _, lists = await async_fetch_user_assets(client, user_id)
+    return [asset for assets in lists.values() for asset in assets.values()]
 
 
 def _credentials_schema(*, advanced: bool, reconfigure: bool = False) -> vol.Schema:

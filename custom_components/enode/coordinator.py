@@ -162,6 +162,46 @@ def is_charging(data: EnodeData) -> bool:
     )
 
 
+def linked_asset_types(user: User | None) -> set[AssetType]:
+    """Return the asset types the user has linked (from the user's linked vendors)."""
+    types: set[AssetType] = set()
+    if user is None:
+        return types
+    for vendor in user.linked_vendors:
+        try:
+            types.add(AssetType(str(vendor.vendor_type)))
+        except ValueError:
+            LOGGER.debug("Ignoring linked vendor of unknown type %s", vendor.vendor_type)
+    return types
+
+
+async def async_fetch_user_assets(
+    client: EnodeClient, user_id: str
+) -> tuple[User | None, dict[AssetType, dict[str, Asset]]]:
+    """Return the Enode user and their assets of every type, keyed by id.
+
+    One ``GET /users/{id}`` (which asset types are linked, and whether the vendors' credentials
+    are valid) and one list request per linked asset type (and page of 50): the number of requests
+    does not grow with the number of devices. A user who never linked anything is None.
+    """
+    try:
+        user: User | None = await client.get_user(user_id)
+    except EnodeNotFoundError:
+        user = None
+    asset_types = linked_asset_types(user)
+    lists: dict[AssetType, dict[str, Asset]] = {}
+    for asset_type in ASSET_FIELDS:
+        assets = await client.list_assets(user_id, asset_type) if asset_type in asset_types else []
+        lists[asset_type] = {asset.id: asset for asset in assets}
+    return user, lists
+
+
+def vehicle_controls_charging(vehicle: Vehicle) -> bool:
+    """Return whether a vehicle can start and stop charging (by itself or through its charger)."""
+    capabilities = vehicle.capabilities
+    return capabilities.start_charging.is_capable and capabilities.stop_charging.is_capable
+
+
 class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     """Fetches one Enode user's assets; merges pushed updates; tracks actions."""
 
@@ -241,21 +281,9 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
 
     async def _async_fetch(self) -> EnodeData:
         """Fetch a fresh snapshot; raise the client's errors."""
-        try:
-            user: User | None = await self.client.get_user(self.user_id)
-        except EnodeNotFoundError:
-            # The user has never linked anything.
-            user = None
-        asset_types = self._linked_asset_types(user)
         # Actions first: an outcome seen now is then reflected in the asset lists below.
         await self._async_poll_pending_actions()
-        lists: dict[AssetType, dict[str, Asset]] = {}
-        for asset_type in ASSET_FIELDS:
-            if asset_type not in asset_types:
-                lists[asset_type] = {}
-                continue
-            assets = await self.client.list_assets(self.user_id, asset_type)
-            lists[asset_type] = {asset.id: asset for asset in assets}
+        user, lists = await async_fetch_user_assets(self.client, self.user_id)
         data = EnodeData(
             vehicles=lists[AssetType.VEHICLE],  # type: ignore[arg-type]
             chargers=lists[AssetType.CHARGER],  # type: ignore[arg-type]
@@ -266,18 +294,6 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             user=user,
         )
         return await self._async_complete(data)
-
-    def _linked_asset_types(self, user: User | None) -> set[AssetType]:
-        """Return the asset types the user has linked (from the user's linked vendors)."""
-        types: set[AssetType] = set()
-        if user is None:
-            return types
-        for vendor in user.linked_vendors:
-            try:
-                types.add(AssetType(str(vendor.vendor_type)))
-            except ValueError:
-                LOGGER.debug("Ignoring linked vendor of unknown type %s", vendor.vendor_type)
-        return types
 
     async def _async_complete(self, data: EnodeData) -> EnodeData:
         """Add the cached Locations and intervention texts the snapshot refers to."""

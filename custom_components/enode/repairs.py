@@ -28,9 +28,13 @@ from homeassistant.helpers import issue_registry as ir
 import voluptuous as vol
 
 from .api import Asset, AssetType, Intervention
-from .config_flow import vehicle_controls_charging
 from .const import DOMAIN
-from .coordinator import EnodeConfigEntry, EnodeData, asset_type_of
+from .coordinator import (
+    EnodeConfigEntry,
+    EnodeData,
+    asset_type_of,
+    vehicle_controls_charging,
+)
 from .entity import device_name
 from .link import (
     LinkTarget,

@@ -321,7 +321,7 @@ def test_snapshot_lookup() -> None:
 def test_unknown_linked_vendor_type_ignored() -> None:
     """A linked vendor of a type this integration does not know is ignored."""
     from custom_components.enode.api import LinkedVendor, User
-    from custom_components.enode.coordinator import EnodeCoordinator
+    from custom_components.enode.coordinator import linked_asset_types
 
     user = User(
         id="u",
@@ -330,7 +330,8 @@ def test_unknown_linked_vendor_type_ignored() -> None:
             LinkedVendor(vendor="ACME", vendor_type="toaster", is_valid=True),
         ],
     )
-    assert EnodeCoordinator._linked_asset_types(None, user) == {AssetType.VEHICLE}  # type: ignore[arg-type]
+    assert linked_asset_types(user) == {AssetType.VEHICLE}
+    assert linked_asset_types(None) == set()
 
 
 async def test_pushed_asset_when_texts_unavailable(

@@ -18,7 +18,6 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
     EntityCategory,
-    Platform,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -264,33 +263,3 @@ async def test_vehicle_max_current_precondition(
         await _set(hass, 10)
     assert err.value.translation_key == "precondition_failed"
     assert hass.states.get(CURRENT).state == "16.0"
-
-
-# --- Upgrade -------------------------------------------------------------------------------
-
-
-async def test_replaced_read_only_entities_are_removed(
-    hass: HomeAssistant, simulator_factory: Any, entity_registry: er.EntityRegistry
-) -> None:
-    """The smart charging binary sensor and the vehicle max current sensor of earlier releases
-    leave the registry; other entities stay."""
-    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
-    entry = make_entry(sim)
-    entry.add_to_hass(hass)
-    old = {
-        (platform, suffix): entity_registry.async_get_or_create(
-            platform, DOMAIN, f"{GPS_VEHICLE_ID}{suffix}", config_entry=entry
-        ).entity_id
-        for platform, suffix in (
-            (Platform.BINARY_SENSOR, "_smart_charging"),
-            (Platform.SENSOR, "_max_current"),
-            (Platform.SENSOR, "_odometer"),
-        )
-    }
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entity_registry.async_get(old[Platform.BINARY_SENSOR, "_smart_charging"]) is None
-    assert entity_registry.async_get(old[Platform.SENSOR, "_max_current"]) is None
-    assert entity_registry.async_get(old[Platform.SENSOR, "_odometer"]) is not None
-    assert hass.states.get(SMART) is not None
-    assert hass.states.get(CURRENT) is not None
