@@ -88,6 +88,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
 
     entry.async_on_unload(async_setup_repairs(hass, entry))
     # --- end of repairs
+    # --- push updates (webhook.py): the Home Assistant webhook and its Enode registration.
+    from .webhook import async_setup_webhook
+
+    entry.runtime_data.webhook = await async_setup_webhook(hass, entry)
+    # --- end of push updates
     return True
 
 
@@ -128,6 +133,14 @@ async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> No
     from .repairs import async_delete_issues
 
     async_delete_issues(hass, entry)
+    # --- push updates (webhook.py): the Enode webhook and cloudhook go with the entry.
+    from .webhook import async_remove_webhook
+
+    client = create_client(hass, entry)
+    try:
+        await async_remove_webhook(hass, entry, client)
+    finally:
+        await client.close()
 
 
 # --- end of async_remove_entry
