@@ -7,7 +7,10 @@
 // Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
 // the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
-// the devices, some entity states and Repairs are checked. Every step leaves a screenshot.
+// the devices, some entity states and Repairs are checked; Configure links the Tesla (the flow ends
+// naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
+// Connect -> the repair is gone). The flow texts are checked on the way. Every step leaves a
+// screenshot.
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
@@ -251,20 +254,38 @@ try {
   step("Config flow: brand (choose it in Link UI)");
   await waitForDialogText("Choose the brand");
   await shot(page, "flow-vendor");
+  const vendorText = await dialogText();
+  check(
+    vendorText.includes("(Electric vehicle, EV charger)") && !/all of: vehicle, charger/.test(vendorText),
+    "the brand step names the device types readably (Electric vehicle, EV charger)",
+  );
+  check(!/outage cannot be linked right now/.test(vendorText) && !/: -\./.test(vendorText), "the brand step has no outage sentence when no brand is in an outage");
   let popupPromise = nextPopup();
   await clickDialogButton("Submit");
 
   step("Link UI: Cancel first, then try again");
   await waitForDialogText("external website");
   await shot(page, "flow-link-external");
+  const externalText = await dialogText();
+  check(
+    externalText.includes("Link your devices") && externalText.includes("sign in to your brand's account"),
+    "the Link UI step has its title (in the description: this frontend shows no external-step title) and explanation",
+  );
   const cancelled = await popupPromise;
   await cancelled.getByRole("heading", { name: "Select your brand" }).waitFor();
   const cancelledClosed = cancelled.waitForEvent("close", { timeout: 15_000 }).then(() => true, () => false);
   await cancelled.getByRole("button", { name: "Cancel" }).click();
   check(await cancelledClosed, "the Link UI tab closed itself after Cancel");
-  await waitForDialogText("Linking was not completed");
+  await waitForDialogText("Linking was cancelled");
   await shot(page, "flow-link-cancelled");
-  check(/Try again/.test(await dialogText()), "after Cancel the flow offers to try again");
+  const cancelledText = await dialogText();
+  check(/Try again/.test(cancelledText), "after Cancel the flow offers to try again");
+  check(
+    cancelledText.includes("You cancelled linking in Enode Link UI, so no devices were linked. Try again") &&
+      !cancelledText.includes("cancelled_by_user") &&
+      !cancelledText.includes(".."),
+    "the cancel is explained in a translated sentence (no error code, no doubled full stop)",
+  );
   popupPromise = nextPopup();
   await dialog().getByText("Try again", { exact: true }).click();
 
@@ -356,7 +377,11 @@ try {
   await shot(page, "options-done");
   const optionsDone = await dialogText().catch(() => "");
   console.log(`options flow ended with: ${optionsDone}`);
-  await clickDialogButton("Finish").catch(() => {});
+  check(
+    optionsDone.includes("Linked Batmobile.") && !optionsDone.includes("Options successfully saved"),
+    "linking from Configure ends naming what was linked (not 'Options successfully saved')",
+  );
+  await clickDialogButton("Close");
   await dialog().waitFor({ state: "hidden" });
   await page.getByText("Batmobile").first().waitFor();
   await shot(page, "integration-page-tesla");
@@ -374,8 +399,26 @@ try {
   await shot(page, "repair-tesla-open");
   const repair = await dialogText();
   check(/phone key/.test(repair) && /relink Batmobile in Enode Link UI/.test(repair), "the repair explains the phone key and offers to relink the Batmobile");
-  await page.keyboard.press("Escape");
+
+  step("Repairs: fix the phone key (Submit -> Link UI -> sign in -> Connect)");
+  popupPromise = nextPopup();
+  await clickDialogButton("Submit");
+  await linkInPopup(popupPromise, { brand: null, label: "repair-tesla" });
+  await page.waitForTimeout(1500);
+  await shot(page, "repair-tesla-done");
+  const repairDone = await dialogText().catch(() => "");
+  console.log(`the repair flow ended with: ${repairDone}`);
+  await clickDialogButton("Close").catch(() => {});
   await dialog().waitFor({ state: "hidden" });
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "repairs-after-fix");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  check(
+    /no repairs pending/.test(repairs) && !/Batmobile/.test(repairs),
+    "the Batmobile's phone-key repair is gone after relinking (no repairs pending)",
+  );
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
   console.error(`\nERROR ${err.stack || err}`);

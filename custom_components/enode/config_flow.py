@@ -64,6 +64,7 @@ from .link import (
     async_forget_flow,
     async_open_link_ui,
     link_error,
+    link_error_step,
 )
 from .services import (
     HOME_ZONE,
@@ -369,7 +370,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             async_forget_flow(self.hass, self.flow_id)
             self._link_error = link_error(user_input)
             return self.async_external_step_done(
-                next_step_id="linked" if self._link_error is None else "link_failed"
+                next_step_id=link_error_step(self._link_error, "linked")
             )
         client = self._flow_client()
         if self._relink_asset_id is None:
@@ -405,6 +406,12 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
                 LINK_REASON: error.get(LINK_REASON, ""),
             },
         )
+
+    async def async_step_link_cancelled(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say that the user cancelled in Link UI; offer to retry or to stop."""
+        return self.async_show_menu(step_id="link_cancelled", menu_options=["link", "link_abort"])
 
     async def async_step_link_abort(
         self, user_input: dict[str, Any] | None = None

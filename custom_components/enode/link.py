@@ -49,6 +49,9 @@ LINK_ERROR_MESSAGE = "error_message"
 LINK_REASON = "reason"
 # Link UI's error code when the user pressed Cancel.
 LINK_ERROR_CANCELLED = "cancelled_by_user"
+# The flow steps that explain a Link UI session that did not link anything.
+STEP_LINK_CANCELLED = "link_cancelled"
+STEP_LINK_FAILED = "link_failed"
 # Link UI's error code and message are shown to the user: at most this long.
 LINK_ERROR_MAX_LENGTH = 100
 LINK_MESSAGE_MAX_LENGTH = 300
@@ -273,13 +276,23 @@ def link_error(user_input: Mapping[str, Any]) -> dict[str, str] | None:
 
 
 def link_error_reason(code: str, message: str) -> str:
-    """Return a readable sentence for Link UI's error code and message."""
+    """Return Link UI's own explanation of an error (its message, else its code) as one sentence.
+
+    A user's cancel has no reason: the flows show their own translated ``link_cancelled`` step.
+    """
     if code == LINK_ERROR_CANCELLED:
-        return "You cancelled linking in Enode Link UI."
-    sentence = message.strip().rstrip(". ")
-    if not sentence:
-        return f"Enode Link UI reported the error {code}."
+        return ""
+    sentence = message.strip().rstrip(". ") or code
     return sentence if sentence.endswith(("!", "?", "…")) else f"{sentence}."
+
+
+def link_error_step(error: Mapping[str, str] | None, success_step: str) -> str:
+    """Return the step a flow resumes with after Link UI: success, cancelled or failed."""
+    if not error:
+        return success_step
+    return (
+        STEP_LINK_CANCELLED if error.get(LINK_ERROR) == LINK_ERROR_CANCELLED else STEP_LINK_FAILED
+    )
 
 
 async def async_open_link_ui[ResultT: FlowResult[Any, Any]](

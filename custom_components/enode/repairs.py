@@ -32,7 +32,13 @@ from .config_flow import vehicle_controls_charging
 from .const import DOMAIN
 from .coordinator import EnodeConfigEntry, EnodeData, asset_type_of
 from .entity import device_name
-from .link import LinkTarget, async_forget_flow, async_open_link_ui, link_error
+from .link import (
+    LinkTarget,
+    async_forget_flow,
+    async_open_link_ui,
+    link_error,
+    link_error_step,
+)
 
 ISSUE_INTERVENTION = "intervention"
 ISSUE_INTERVENTION_LINK = "intervention_link"
@@ -243,7 +249,7 @@ class EnodeLinkRepairFlow(RepairsFlow):
             async_forget_flow(self.hass, self.flow_id)
             self._link_error = link_error(user_input) or {}
             return self.async_external_step_done(
-                next_step_id="link_failed" if self._link_error else "done"
+                next_step_id=link_error_step(self._link_error, "done")
             )
         entry = self._entry()
         if entry is None:
@@ -261,11 +267,23 @@ class EnodeLinkRepairFlow(RepairsFlow):
     async def async_step_link_failed(
         self, user_input: dict[str, str] | None = None
     ) -> data_entry_flow.FlowResult:
-        """Link UI was left before linking: explain; submitting tries again."""
+        """Link UI reported an error: explain; submitting tries again."""
         if user_input is not None:
             return await self.async_step_link()
         return self.async_show_form(
             step_id="link_failed",
+            data_schema=vol.Schema({}),
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_link_cancelled(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """The user cancelled in Link UI: say so; submitting tries again."""
+        if user_input is not None:
+            return await self.async_step_link()
+        return self.async_show_form(
+            step_id="link_cancelled",
             data_schema=vol.Schema({}),
             description_placeholders=self._placeholders(),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -269,6 +270,31 @@ async def test_no_asset_types(hass: HomeAssistant, simulator: Simulator) -> None
     assert result["errors"] == {"asset_types": "no_asset_types"}
 
 
+async def test_link_ui_error_is_explained(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """Another Link UI error shows Link UI's own message; retrying is offered."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    redirect = redirect.replace("error=cancelled_by_user", "error=vendor_error")
+    redirect = re.sub(r"error_message=[^&]*", "error_message=Tesla+is+not+answering", redirect)
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "link_failed"
+    assert result["description_placeholders"] == {
+        "error": "vendor_error",
+        "reason": "Tesla is not answering.",
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "link_abort"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "link_cancelled"
+
+
 async def test_cancelled_then_retry(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
@@ -282,12 +308,9 @@ async def test_cancelled_then_retry(
     assert "Linking cancelled" in text
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "link_failed"
-    # A readable sentence, not Link UI's error code and message.
-    assert result["description_placeholders"] == {
-        "error": "cancelled_by_user",
-        "reason": "You cancelled linking in Enode Link UI.",
-    }
+    # The user's own cancel gets its own translated step, not Link UI's (English) error text.
+    assert result["step_id"] == "link_cancelled"
+    assert result["menu_options"] == ["link", "link_abort"]
 
     # The callback's state is single-use.
     status, _ = await follow_link_callback(client, redirect)

@@ -176,7 +176,7 @@ async def test_relink_device(
 async def test_relink_cancelled_then_retried(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
-    """A cancelled relink can be retried from the link_failed menu."""
+    """A cancelled relink can be retried from the link_cancelled menu."""
     client = await hass_client_no_auth()
     entry = await setup_entry(hass, make_entry(simulator))
     result = await start_options(hass, entry)
@@ -187,7 +187,7 @@ async def test_relink_cancelled_then_retried(
         result["flow_id"], {"device": TESLA_ID}
     )
     result = await link_and_return(hass, client, result, cancel=True)
-    assert result["step_id"] == "link_failed"
+    assert result["step_id"] == "link_cancelled"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "link"}
     )

@@ -35,7 +35,7 @@ def test_flow_texts() -> None:
     errors |= set(re.findall(r'return "([a-z_]+)"', source))
     aborts = set(re.findall(r'reason="([a-z_]+)"', source))
     config, options = STRINGS["config"], STRINGS["options"]
-    shared = {"asset_types", "vendor", "link", "link_failed", "no_devices"} | {
+    shared = {"asset_types", "vendor", "link", "link_failed", "link_cancelled", "no_devices"} | {
         "charger_required",
         "charger_recommended",
     }
@@ -92,6 +92,20 @@ def test_link_failed_texts_are_readable() -> None:
     for text in texts:
         assert "{reason} " in text, text
         assert "{error" not in text, text
+    # A cancel is explained in the user's language, without Link UI's text.
+    cancelled = [
+        STRINGS[section]["step"]["link_cancelled"]["description"]
+        for section in ("config", "options")
+    ]
+    cancelled += [
+        issue["fix_flow"]["step"]["link_cancelled"]["description"]
+        for issue in STRINGS["issues"].values()
+        if "fix_flow" in issue
+    ]
+    assert len(cancelled) == len(texts)
+    for text in cancelled:
+        assert "You cancelled linking" in text, text
+        assert "{" not in text, text
 
 
 def test_vendor_texts() -> None:
@@ -111,8 +125,10 @@ async def test_home_assistant_serves_external_step_description(hass: HomeAssista
     translations = await async_get_translations(hass, "en", "config", ["enode"])
     text = translations["component.enode.config.link.description"]
     assert "Enode Link UI" in text
-    assert text == translations["component.enode.config.step.link.description"]
-    assert translations["component.enode.config.step.link.title"]
+    # This frontend shows no dialog title for an external step: the description starts with it.
+    title = translations["component.enode.config.step.link.title"]
+    step_text = translations["component.enode.config.step.link.description"]
+    assert text == f"**{title}**\n\n{step_text}"
 
 
 def test_issue_texts() -> None:

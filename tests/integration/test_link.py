@@ -20,6 +20,7 @@ from custom_components.enode.link import (
     async_get_redirect_uri,
     async_register_state,
     link_error,
+    link_error_step,
     link_language,
     link_outcome,
 )
@@ -69,18 +70,14 @@ IN_LINK_UI = "linking in Enode Link UI"
 @pytest.mark.parametrize(
     ("error", "message", "reason"),
     [
-        (
-            "cancelled_by_user",
-            "The user cancelled linking.",
-            "You cancelled linking in Enode Link UI.",
-        ),
+        ("cancelled_by_user", "The user cancelled linking.", ""),
         ("vendor_error", "The brand is down.", "The brand is down."),
         ("vendor_error", "The brand is down...", "The brand is down."),
         ("vendor_error", "  The brand is down  ", "The brand is down."),
         ("vendor_error", "Is the brand down?", "Is the brand down?"),
         ("vendor_error", "y" * 10 + "…", "y" * 10 + "…"),
-        ("vendor_error", "", "Enode Link UI reported the error vendor_error."),
-        ("vendor_error", None, "Enode Link UI reported the error vendor_error."),
+        ("vendor_error", "", "vendor_error."),
+        ("vendor_error", None, "vendor_error."),
     ],
 )
 def test_link_error_reason(error: str, message: str | None, reason: str) -> None:
@@ -89,6 +86,14 @@ def test_link_error_reason(error: str, message: str | None, reason: str) -> None
     assert link_error(user_input) == {"error": error, "reason": reason}
     assert link_error({}) is None
     assert link_error({"error": ""}) is None
+
+
+def test_link_error_step() -> None:
+    """After Link UI a flow goes on with success, its translated cancel step, or the error step."""
+    assert link_error_step(None, "linked") == "linked"
+    assert link_error_step({}, "done") == "done"
+    assert link_error_step(link_error({"error": "cancelled_by_user"}), "done") == "link_cancelled"
+    assert link_error_step(link_error({"error": "vendor_error"}), "done") == "link_failed"
 
 
 def test_link_outcome_is_plain_and_short() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -183,6 +184,33 @@ async def test_charger_issues_and_charger_link_fix(
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"charger_recommended_{TESLA_ID}") is None
 
 
+async def test_fix_flow_link_ui_error_then_retried(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """A Link UI error (not a cancel) shows Link UI's message; submitting tries again."""
+    client = await hass_client_no_auth()
+    await setup_entry(hass, make_entry(simulator))
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
+    result = await manager.async_configure(result["flow_id"], {})
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    redirect = redirect.replace("error=cancelled_by_user", "error=vendor_error")
+    redirect = re.sub(r"error_message=[^&]*", "error_message=Tesla+is+not+answering", redirect)
+    await follow_link_callback(client, redirect)
+    result = await manager.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "link_failed"
+    assert result["description_placeholders"]["reason"] == "Tesla is not answering."
+    assert result["description_placeholders"]["device"] == "Batmobile"
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await complete_link_ui(result["url"])
+    await follow_link_callback(client, redirect)
+    result = await manager.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_fix_flow_cancelled_then_retried(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
@@ -198,7 +226,7 @@ async def test_fix_flow_cancelled_then_retried(
     await follow_link_callback(client, redirect)
     result = await manager.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "link_failed"
+    assert result["step_id"] == "link_cancelled"
     assert result["description_placeholders"]["error"] == "cancelled_by_user"
     assert result["description_placeholders"]["device"] == "Batmobile"
     result = await manager.async_configure(result["flow_id"], {})
@@ -281,7 +309,7 @@ async def test_fix_flow_unloaded_before_retry(
     redirect = await complete_link_ui(result["url"], cancel=True)
     await follow_link_callback(client, redirect)
     result = await manager.async_configure(result["flow_id"])
-    assert result["step_id"] == "link_failed"
+    assert result["step_id"] == "link_cancelled"
     await hass.config_entries.async_unload(entry.entry_id)
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
