@@ -15,6 +15,7 @@ from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeRuntimeData
 from .link import async_setup_link
 from .repairs import async_delete_issues, async_setup_repairs
 from .services import async_setup_services
+from .webhook import async_remove_webhook, async_setup_webhook
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -67,6 +68,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Repair issues follow the coordinator's data (interventions, credentials, chargers).
     entry.async_on_unload(async_setup_repairs(hass, entry))
+    # Push updates: the Home Assistant webhook and its registration at Enode (in the background).
+    entry.runtime_data.webhook = await async_setup_webhook(hass, entry)
     return True
 
 
@@ -90,5 +93,10 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
-    """Delete the repair issues of a removed entry."""
+    """Delete the repair issues of a removed entry, and its webhook at Enode (best effort)."""
     async_delete_issues(hass, entry)
+    client = create_client(hass, entry)
+    try:
+        await async_remove_webhook(hass, entry, client)
+    finally:
+        await client.close()

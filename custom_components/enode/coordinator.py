@@ -16,15 +16,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .api import (
     ActionState,
@@ -56,6 +58,9 @@ from .const import (
     LOGGER,
 )
 
+if TYPE_CHECKING:
+    from .webhook import EnodeWebhook
+
 type EnodeAction = ChargeAction | MaxCurrentAction
 
 # Polling cadence: slow when nothing happens, faster while charging or an action is pending, a
@@ -64,6 +69,10 @@ UPDATE_INTERVAL_IDLE = timedelta(minutes=5)
 UPDATE_INTERVAL_ACTIVE = timedelta(minutes=1)
 UPDATE_INTERVAL_BURST = timedelta(seconds=10)
 BURST_DURATION = 120.0  # seconds of burst polling after a command
+# While webhook deliveries (or heartbeats) arrive, polling is only a slow safety net; push counts as
+# healthy for this long after the last verified delivery.
+UPDATE_INTERVAL_PUSH = timedelta(minutes=30)
+PUSH_HEALTHY_WINDOW = timedelta(minutes=15)
 # Locations are re-read at most this often (and whenever an unknown Location id shows up).
 LOCATIONS_MAX_AGE = 1800.0
 # While a service call waits for the outcome of an action: poll it this often, this long.
@@ -128,6 +137,8 @@ class EnodeRuntimeData:
 
     client: EnodeClient
     coordinator: EnodeCoordinator
+    # Push updates (None until set up; see webhook.py).
+    webhook: EnodeWebhook | None = None
 
 
 type EnodeConfigEntry = ConfigEntry[EnodeRuntimeData]
@@ -233,6 +244,9 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._last_final: dict[str, EnodeAction] = {}
         self._burst_until = 0.0
         self._rate_limited = False
+        # Push health: the last verified webhook delivery; the timer that ends "healthy".
+        self.push_last_delivery: datetime | None = None
+        self._push_expiry: CALLBACK_TYPE | None = None
 
     # ------------------------------------------------------------------ refresh
 
@@ -360,7 +374,11 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         """Return the adaptive polling interval."""
         if time.monotonic() < self._burst_until:
             return UPDATE_INTERVAL_BURST
-        if self._pending_actions or is_charging(data):
+        if self._pending_actions:
+            return UPDATE_INTERVAL_ACTIVE
+        if self.push_healthy:
+            return UPDATE_INTERVAL_PUSH
+        if is_charging(data):
             return UPDATE_INTERVAL_ACTIVE
         return UPDATE_INTERVAL_IDLE
 
@@ -372,6 +390,39 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             self._schedule_refresh()
 
     # --------------------------------------------------------- pushed updates
+
+    @property
+    def push_healthy(self) -> bool:
+        """Return whether webhook deliveries arrived within ``PUSH_HEALTHY_WINDOW``."""
+        return self._push_expiry is not None
+
+    @callback
+    def async_push_received(self) -> None:
+        """Record a verified webhook delivery: push is healthy, polling slows down."""
+        was_healthy = self.push_healthy
+        self.push_last_delivery = dt_util.utcnow()
+        if self._push_expiry is not None:
+            self._push_expiry()
+        self._push_expiry = async_call_later(
+            self.hass, PUSH_HEALTHY_WINDOW, self._async_push_expired
+        )
+        if not was_healthy:
+            LOGGER.debug("Enode push updates are arriving; polling slowly")
+            self._async_reschedule()
+
+    @callback
+    def _async_push_expired(self, _now: datetime) -> None:
+        """No delivery for ``PUSH_HEALTHY_WINDOW``: back to the adaptive polling."""
+        self._push_expiry = None
+        LOGGER.info("No Enode webhook deliveries for a while; polling normally again")
+        self._async_reschedule()
+
+    async def async_shutdown(self) -> None:
+        """Cancel the push health timer, then shut down."""
+        if self._push_expiry is not None:
+            self._push_expiry()
+            self._push_expiry = None
+        await super().async_shutdown()
 
     async def async_set_asset(self, asset: Asset) -> None:
         """Merge an updated or newly discovered asset (for example from a webhook)."""

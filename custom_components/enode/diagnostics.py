@@ -5,16 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .api import Asset
 from .const import CONF_USER_ID, DOMAIN
 from .coordinator import EnodeConfigEntry, EnodeData
+from .webhook import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_SECRET, webhook_diagnostics
 
-# Entry data: credentials and the Enode user id.
-TO_REDACT_ENTRY = {CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_USER_ID, "unique_id"}
+# Entry data: credentials, the Enode user id and the webhook's id, secret and cloudhook URL.
+TO_REDACT_ENTRY = {
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_USER_ID,
+    CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_SECRET,
+    CONF_CLOUDHOOK_URL,
+    "unique_id",
+}
 # Enode payloads (wire names): user ids, VINs, serial numbers, coordinates, tokens.
 TO_REDACT_PAYLOAD = {
     "userId",
@@ -87,6 +96,7 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": _entry_dict(entry),
         "coordinator": _coordinator_dict(entry),
+        "webhook": webhook_diagnostics(entry),
         "user": async_redact_data(data.user.to_dict(), TO_REDACT_PAYLOAD | {"id"})
         if data.user is not None
         else None,
