@@ -270,31 +270,6 @@ async def test_no_asset_types(hass: HomeAssistant, simulator: Simulator) -> None
     assert result["errors"] == {"asset_types": "no_asset_types"}
 
 
-async def test_link_ui_error_is_explained(
-    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
-) -> None:
-    """Another Link UI error shows Link UI's own message; retrying is offered."""
-    client = await hass_client_no_auth()
-    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
-    redirect = await complete_link_ui(result["url"], cancel=True)
-    redirect = redirect.replace("error=cancelled_by_user", "error=vendor_error")
-    redirect = re.sub(r"error_message=[^&]*", "error_message=Tesla+is+not+answering", redirect)
-    status, _ = await follow_link_callback(client, redirect)
-    assert status == 200
-    result = await hass.config_entries.flow.async_configure(result["flow_id"])
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "link_failed"
-    assert result["description_placeholders"] == {
-        "error": "vendor_error",
-        "reason": "Tesla is not answering.",
-    }
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "link_abort"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "link_cancelled"
-
-
 async def test_cancelled_then_retry(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
@@ -324,15 +299,38 @@ async def test_cancelled_then_retry(
     assert result["step_id"] == "charger_recommended"
 
 
-async def test_cancelled_then_abort(
-    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+@pytest.mark.parametrize(
+    ("error", "step_id", "placeholders"),
+    [
+        (None, "link_cancelled", None),
+        (
+            "vendor_error",
+            "link_failed",
+            {"error": "vendor_error", "reason": "Tesla is not answering."},
+        ),
+    ],
+)
+async def test_left_link_ui_then_stop(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    hass_client_no_auth: Any,
+    error: str | None,
+    step_id: str,
+    placeholders: dict[str, str] | None,
 ) -> None:
-    """After a cancelled Link UI the user can stop."""
+    """After a cancel (translated step) or Link UI's error (its message) the user can stop."""
     client = await hass_client_no_auth()
-    result = await to_link(hass, simulator, ["vehicle"])
+    result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
     redirect = await complete_link_ui(result["url"], cancel=True)
-    await follow_link_callback(client, redirect)
+    if error is not None:
+        redirect = redirect.replace("error=cancelled_by_user", f"error={error}")
+        redirect = re.sub(r"error_message=[^&]*", "error_message=Tesla+is+not+answering", redirect)
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == step_id
+    assert result["description_placeholders"] == placeholders
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "link_abort"}
     )

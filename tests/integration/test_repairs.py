@@ -184,37 +184,34 @@ async def test_charger_issues_and_charger_link_fix(
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"charger_recommended_{TESLA_ID}") is None
 
 
-async def test_fix_flow_link_ui_error_then_retried(
-    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
-) -> None:
-    """A Link UI error (not a cancel) shows Link UI's message; submitting tries again."""
-    client = await hass_client_no_auth()
-    await setup_entry(hass, make_entry(simulator))
-    manager = repairs_flow_manager(hass)
-    assert manager is not None
-    result = await manager.async_init(DOMAIN, data={"issue_id": PHONE_KEY_ISSUE})
-    result = await manager.async_configure(result["flow_id"], {})
-    redirect = await complete_link_ui(result["url"], cancel=True)
-    redirect = redirect.replace("error=cancelled_by_user", "error=vendor_error")
-    redirect = re.sub(r"error_message=[^&]*", "error_message=Tesla+is+not+answering", redirect)
-    await follow_link_callback(client, redirect)
-    result = await manager.async_configure(result["flow_id"])
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "link_failed"
-    assert result["description_placeholders"]["reason"] == "Tesla is not answering."
-    assert result["description_placeholders"]["device"] == "Batmobile"
-    result = await manager.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.EXTERNAL_STEP
-    redirect = await complete_link_ui(result["url"])
-    await follow_link_callback(client, redirect)
-    result = await manager.async_configure(result["flow_id"])
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+def _as_link_ui_error(redirect: str, error: str | None) -> str:
+    """Turn Link UI's cancel redirect into one that reports ``error`` (None: keep the cancel)."""
+    if error is None:
+        return redirect
+    redirect = redirect.replace("error=cancelled_by_user", f"error={error}")
+    return re.sub(r"error_message=[^&]*", "error_message=Tesla+is+not+answering", redirect)
 
 
-async def test_fix_flow_cancelled_then_retried(
-    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+@pytest.mark.parametrize(
+    ("error", "step_id", "placeholders"),
+    [
+        (None, "link_cancelled", {"error": "cancelled_by_user", "device": "Batmobile"}),
+        (
+            "vendor_error",
+            "link_failed",
+            {"error": "vendor_error", "reason": "Tesla is not answering.", "device": "Batmobile"},
+        ),
+    ],
+)
+async def test_fix_flow_left_then_retried(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    hass_client_no_auth: Any,
+    error: str | None,
+    step_id: str,
+    placeholders: dict[str, str],
 ) -> None:
-    """Leaving Link UI shows why; submitting tries again."""
+    """Leaving Link UI (a cancel, or Link UI's error) shows why; submitting tries again."""
     client = await hass_client_no_auth()
     await setup_entry(hass, make_entry(simulator))
     manager = repairs_flow_manager(hass)
@@ -223,12 +220,11 @@ async def test_fix_flow_cancelled_then_retried(
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     redirect = await complete_link_ui(result["url"], cancel=True)
-    await follow_link_callback(client, redirect)
+    await follow_link_callback(client, _as_link_ui_error(redirect, error))
     result = await manager.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "link_cancelled"
-    assert result["description_placeholders"]["error"] == "cancelled_by_user"
-    assert result["description_placeholders"]["device"] == "Batmobile"
+    assert result["step_id"] == step_id
+    assert placeholders.items() <= result["description_placeholders"].items()
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     redirect = await complete_link_ui(result["url"])
