@@ -86,7 +86,7 @@ async def init_integration(
     return await setup_entry(hass, mock_config_entry)
 
 
-# --- Link UI helpers (config-flow engineer, issue 4) ---------------------------------------
+# --- Link UI helpers: drive the simulator's Link UI and the integration's callback view --------
 
 LINK_UI_USERNAME = "anna@example.com"
 LINK_UI_PASSWORD = "demo"
@@ -162,9 +162,6 @@ async def follow_link_callback(client: Any, redirect: str) -> tuple[int, str]:
 
     resp = await client.get(URL(redirect).path_qs)
     return resp.status, await resp.text()
-
-
-# --- end of Link UI helpers
 
 
 async def async_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
