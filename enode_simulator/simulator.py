@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 import contextlib
-import importlib
 import inspect
 import logging
 from pathlib import Path
@@ -24,8 +23,10 @@ from .app import (
     core_middleware,
 )
 from .clock import SimClock, iso
+from .linkui import add_routes as add_linkui_routes
 from .scenario import apply_scenario, generate_fleet, load_scenario
 from .state import ApiError, SimState
+from .webhooks import WebhookDispatcher, add_routes as add_webhook_routes
 
 type JSON = dict[str, Any]
 
@@ -91,7 +92,7 @@ class Simulator:
         self._action_delay = action_delay
         self.load_scenario(scenario)
         self.app = self._build_app()
-        self.webhooks: Any = None
+        self.webhooks: WebhookDispatcher
         self._setup_extensions()
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -113,21 +114,11 @@ class Simulator:
         return app
 
     def _setup_extensions(self) -> None:
-        """Wire the Link UI and webhook modules when they are present."""
-        try:
-            webhooks = importlib.import_module("enode_simulator.webhooks")
-        except ImportError:  # pragma: no cover - built in parallel
-            webhooks = None
-        if webhooks is not None and hasattr(webhooks, "WebhookDispatcher"):
-            self.webhooks = webhooks.WebhookDispatcher(clock=self.clock.now_dt)
-            self.state.listeners.append(self.webhooks.emit)
-            webhooks.add_routes(self.app, self.webhooks)
-        try:
-            linkui = importlib.import_module("enode_simulator.linkui")
-        except ImportError:  # pragma: no cover - built in parallel
-            linkui = None
-        if linkui is not None and hasattr(linkui, "add_routes"):
-            linkui.add_routes(self.app)
+        """Wire the webhook dispatcher and the Link UI into the app."""
+        self.webhooks = WebhookDispatcher(clock=self.clock.now_dt)
+        self.state.listeners.append(self.webhooks.emit)
+        add_webhook_routes(self.app, self.webhooks)
+        add_linkui_routes(self.app)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve on ``host:port`` (0 picks a free port)."""
@@ -141,8 +132,7 @@ class Simulator:
         bound_host, bound_port = runner.addresses[0][:2]
         shown = bound_host if ":" not in bound_host else f"[{bound_host}]"
         self._base_url = f"http://{shown}:{bound_port}"
-        if self.webhooks is not None:
-            await self.webhooks.start()
+        await self.webhooks.start()
         if self.tick_interval:
             self._ticker = asyncio.create_task(self._tick_forever(), name="enode-simulator-tick")
         _LOGGER.info("Enode simulator listening on %s", self._base_url)
@@ -154,8 +144,7 @@ class Simulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        if self.webhooks is not None:
-            await self.webhooks.stop()
+        await self.webhooks.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -181,8 +170,6 @@ class Simulator:
     async def flush_webhooks(self, *, force: bool = False) -> Any:
         """Deliver pending webhook events now (after applying due time-based changes)."""
         self.state.tick()
-        if self.webhooks is None:  # pragma: no cover - built in parallel
-            return []
         return await self.webhooks.flush(force=force)
 
     # -- addresses and credentials ------------------------------------------------------
