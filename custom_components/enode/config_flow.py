@@ -207,8 +207,9 @@ def _credentials_data(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], di
 class EnodeLinkFlow(ConfigEntryBaseFlow):
     """The linking steps shared by the config flow and the options flow.
 
-    asset_types -> vendor -> link (external step: Link UI) -> linked, with link_failed (retry or
-    abort) when Link UI reports an error, and charger onboarding (seed 004) after a vehicle.
+    asset_types -> vendor -> link (external step: Link UI) -> linked, with link_failed or
+    link_cancelled (retry or abort) when Link UI reports an error or a cancel, and charger
+    onboarding (charger_required / charger_recommended) after a vehicle.
     """
 
     _link_target: LinkTarget
