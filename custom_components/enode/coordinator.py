@@ -587,7 +587,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
                 "device_id": device.id if device else None,
                 "action_id": action.id,
                 "asset_id": action.target_id,
-                "asset_type": str(action.target_type),
+                "asset_type": action.target_type,
                 "kind": str(action.kind).lower()
                 if isinstance(action, ChargeAction)
                 else "set_max_current",

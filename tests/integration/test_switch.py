@@ -110,6 +110,8 @@ async def test_turn_on_off_confirmed(
     ]
     assert events[0].data["failure_reason"] is None
     assert events[0].data["device_id"] is not None
+    expected_type = "vehicle" if asset_id == GPS_VEHICLE_ID else "charger"
+    assert {e.data["asset_type"] for e in events} == {expected_type}
 
 
 async def test_failed_unreachable(hass: HomeAssistant, simulator_factory: Any) -> None:
