@@ -53,6 +53,17 @@ async def _timed(func: Callable[[], Awaitable[Any]], repeat: int) -> list[float]
     return samples
 
 
+def _client(sim: Simulator) -> EnodeClient:
+    """Return a client for the simulator (custom environment)."""
+    return EnodeClient(
+        sim.client_id,
+        sim.client_secret,
+        environment=Environment.CUSTOM,
+        api_url=sim.base_url,
+        token_url=sim.token_url,
+    )
+
+
 async def _fleet_refresh(vehicles: int, chargers: int, repeat: int) -> tuple[int, float, int]:
     """Return (requests per refresh, median ms per refresh, KiB held by the parsed snapshot)."""
     sim = Simulator(
@@ -60,13 +71,7 @@ async def _fleet_refresh(vehicles: int, chargers: int, repeat: int) -> tuple[int
     )
     await sim.start(host="127.0.0.1", port=0)
     try:
-        async with EnodeClient(
-            sim.client_id,
-            sim.client_secret,
-            environment=Environment.CUSTOM,
-            api_url=sim.base_url,
-            token_url=sim.token_url,
-        ) as client:
+        async with _client(sim) as client:
             user_id = sim.user_id
 
             async def refresh() -> dict[AssetType, list[Any]]:
@@ -98,13 +103,7 @@ async def _webhook_batch(repeat: int) -> float:
     sim = Simulator(scenario={"generate": {"vehicles": 50, "chargers": 50}}, tick_interval=None)
     await sim.start(host="127.0.0.1", port=0)
     try:
-        async with EnodeClient(
-            sim.client_id,
-            sim.client_secret,
-            environment=Environment.CUSTOM,
-            api_url=sim.base_url,
-            token_url=sim.token_url,
-        ) as client:
+        async with _client(sim) as client:
             vehicles = await client.list_vehicles(sim.user_id)
             chargers = await client.list_chargers(sim.user_id)
     finally:

@@ -354,15 +354,11 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             )
         client = self._flow_client()
         if self._relink_asset_id is None:
-            try:
-                self._known_asset_ids = frozenset(
-                    asset.id for asset in await async_fetch_assets(client, self._flow_user_id())
-                )
-                if self._assets_before_flow is None:
-                    self._assets_before_flow = self._known_asset_ids
-            except EnodeError as err:
-                LOGGER.warning("Could not read the linked Enode devices: %s", err)
+            if (known := await self._async_linked_assets()) is None:
                 return self.async_abort(reason="cannot_connect")
+            self._known_asset_ids = frozenset(asset.id for asset in known)
+            if self._assets_before_flow is None:
+                self._assets_before_flow = self._known_asset_ids
         return await async_open_link_ui(
             self,
             client,
@@ -372,6 +368,14 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             asset_types=self._asset_types,
             vendor=self._vendor,
         )
+
+    async def _async_linked_assets(self) -> list[Asset] | None:
+        """Return the devices the flow's Enode user has linked; None (logged) if unreadable."""
+        try:
+            return await async_fetch_assets(self._flow_client(), self._flow_user_id())
+        except EnodeError as err:
+            LOGGER.warning("Could not read the linked Enode devices: %s", err)
+            return None
 
     async def async_step_link_failed(
         self, user_input: dict[str, Any] | None = None
@@ -401,10 +405,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
 
     async def async_step_linked(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Link UI finished: find the linked devices; offer the charger; finish."""
-        try:
-            assets = await async_fetch_assets(self._flow_client(), self._flow_user_id())
-        except EnodeError as err:
-            LOGGER.warning("Could not read the linked Enode devices: %s", err)
+        if (assets := await self._async_linked_assets()) is None:
             return self.async_abort(reason="cannot_connect")
         if self._relink_asset_id is not None:
             return await self._async_link_finished(assets)
@@ -464,10 +465,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Skip linking a charger."""
-        try:
-            assets = await async_fetch_assets(self._flow_client(), self._flow_user_id())
-        except EnodeError as err:
-            LOGGER.warning("Could not read the linked Enode devices: %s", err)
+        if (assets := await self._async_linked_assets()) is None:
             return self.async_abort(reason="cannot_connect")
         return await self._async_link_finished(assets)
 
@@ -536,10 +534,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Offer to keep the devices the Enode user already has linked, if any."""
-        try:
-            assets = await async_fetch_assets(self._flow_client(), self._flow_user_id())
-        except EnodeError as err:
-            LOGGER.warning("Could not read the linked Enode devices: %s", err)
+        if (assets := await self._async_linked_assets()) is None:
             return self.async_abort(reason="cannot_connect")
         if not assets:
             return await self.async_step_asset_types()
