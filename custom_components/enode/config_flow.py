@@ -21,7 +21,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import instance_id
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -57,6 +56,7 @@ from .const import (
 )
 from .coordinator import async_fetch_user_assets, vehicle_controls_charging
 from .entity import device_name
+from .helpers import create_client
 from .link import (
     LINK_ERROR,
     LINK_REASON,
@@ -111,16 +111,7 @@ async def async_default_user_id(hass: HomeAssistant) -> str:
 
 def create_flow_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
     """Return a client for the credentials of a flow (on Home Assistant's session)."""
-    environment = Environment(data[CONF_ENVIRONMENT])
-    custom = environment is Environment.CUSTOM
-    return EnodeClient(
-        data[CONF_CLIENT_ID],
-        data[CONF_CLIENT_SECRET],
-        environment=environment,
-        api_url=data.get(CONF_API_URL) if custom else None,
-        token_url=data.get(CONF_TOKEN_URL) if custom else None,
-        session=async_get_clientsession(hass),
-    )
+    return create_client(hass, data)
 
 
 async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
@@ -154,8 +145,7 @@ def entry_title(assets: list[Asset]) -> str:
 
 async def async_fetch_assets(client: EnodeClient, user_id: str) -> list[Asset]:
     """Return every asset the user has linked (one list request per linked asset type)."""
-    _, lists = await async_fetch_user_assets(client, user_id)
-    return [asset for assets in lists.values() for asset in assets.values()]
+    return list((await async_fetch_user_assets(client, user_id)).iter_assets())
 
 
 def _credentials_schema(*, advanced: bool, reconfigure: bool = False) -> vol.Schema:

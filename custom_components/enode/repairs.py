@@ -29,12 +29,7 @@ import voluptuous as vol
 
 from .api import Asset, AssetType, Intervention
 from .const import DOMAIN
-from .coordinator import (
-    EnodeConfigEntry,
-    EnodeData,
-    asset_type_of,
-    vehicle_controls_charging,
-)
+from .coordinator import vehicle_controls_charging
 from .entity import device_name
 from .link import (
     LinkTarget,
@@ -43,6 +38,7 @@ from .link import (
     link_error,
     link_error_step,
 )
+from .models import EnodeConfigEntry, EnodeData
 
 ISSUE_INTERVENTION = "intervention"
 ISSUE_INTERVENTION_LINK = "intervention_link"
@@ -107,7 +103,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str
                 "data": {
                     DATA_ENTRY_ID: entry_id,
                     DATA_ASSET_ID: asset.id,
-                    DATA_ASSET_TYPE: str(asset_type_of(asset)),
+                    DATA_ASSET_TYPE: str(asset.asset_type),
                 },
             }
     if data.user is not None:
@@ -120,7 +116,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str
                 (
                     asset.id
                     for asset in data.all_assets().values()
-                    if asset.vendor == linked.vendor and str(asset_type_of(asset)) == vendor_type
+                    if asset.vendor == linked.vendor and str(asset.asset_type) == vendor_type
                 ),
                 None,
             )
