@@ -17,7 +17,7 @@ import uuid
 from ..clock import iso
 from .base import StateBase
 from .errors import ApiError, bad_request, not_found
-from .model import JSON, Action, Asset
+from .model import JSON, Action, Asset, render_capabilities
 
 OPERATION_MODE_CAPABILITY: dict[str, str] = {
     "IMPORT_FOCUS": "importFocus",
@@ -71,6 +71,22 @@ class ActionsMixin(StateBase):
     def _pending_for(self, asset: Asset) -> list[Action]:
         return [a for a in self.actions.values() if a.pending and a.target_id == asset.id]
 
+    def _supersede(self, asset: Asset) -> None:
+        """A newer action for the asset cancels its pending ones (CONFLICT)."""
+        for pending in self._pending_for(asset):
+            self._finish(pending, "CANCELLED", "CONFLICT", CONFLICT_DETAIL)
+
+    def _asset_unplugged(self, asset: Asset) -> None:
+        """Unplugging cancels the asset's pending charge actions (FAILED_PRECONDITION)."""
+        for pending in self._pending_for(asset):
+            if pending.kind:
+                self._finish(pending, "CANCELLED", "FAILED_PRECONDITION", UNPLUGGED_DETAIL)
+
+    def _asset_deleted(self, asset: Asset) -> None:
+        """Deleting the asset cancels its pending actions (NOT_FOUND)."""
+        for pending in self._pending_for(asset):
+            self._finish(pending, "CANCELLED", "NOT_FOUND", NOT_FOUND_DETAIL)
+
     def control_charging(self, asset_id: str, asset_type: str, kind: Any) -> Action:
         """``POST /vehicles|chargers/{id}/charging``."""
         asset = self.get_asset(asset_id, asset_type)
@@ -88,7 +104,7 @@ class ActionsMixin(StateBase):
         caps = (
             self.vehicle_capabilities(asset)
             if asset.type == "vehicle"
-            else {n: c.render() for n, c in asset.capabilities.items()}
+            else render_capabilities(asset.capabilities)
         )
         if not caps[capability]["isCapable"]:
             raise bad_request(f"The {asset_type} is not capable of {capability}.")
@@ -103,7 +119,7 @@ class ActionsMixin(StateBase):
             raise bad_request(f"The {asset_type} is not charging.")
         if kind == "START" and asset.type == "vehicle" and asset.level >= asset.charge_limit:
             raise bad_request("The vehicle is fully charged.")
-        asset.failed_unplugged_commands = 0
+        self._reset_unplugged_failures(asset)
         self.mark_dirty()
         for pending in self._pending_for(asset):
             if asset.type == "vehicle" and pending.category == "charge" and pending.kind == kind:
@@ -127,8 +143,7 @@ class ActionsMixin(StateBase):
         if not asset.capabilities["setMaxCurrent"].capable:
             raise bad_request(f"The {asset_type} is not capable of setMaxCurrent.")
         self.mark_dirty()
-        for pending in self._pending_for(asset):
-            self._finish(pending, "CANCELLED", "CONFLICT", CONFLICT_DETAIL)
+        self._supersede(asset)
         return self._new_action(asset, "max_current", target_state={"maxCurrent": max_current})
 
     def smart_charging_policy(self, vehicle_id: str) -> JSON:
@@ -180,8 +195,7 @@ class ActionsMixin(StateBase):
             raise bad_request(f"The battery is not capable of {mode}.")
         if battery.extra.get("config", {}).get("operationMode") == mode:
             raise bad_request(f"The battery is already in {mode}.")
-        for pending in self._pending_for(battery):
-            self._finish(pending, "CANCELLED", "CONFLICT", CONFLICT_DETAIL)
+        self._supersede(battery)
         return self._new_action(battery, "operation_mode", target_state={"operationMode": mode})
 
     def get_action(self, action_id: str, target_type: str) -> Action:

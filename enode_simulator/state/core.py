@@ -21,7 +21,7 @@ import uuid
 
 from ..catalog import SCOPES_BY_ASSET_TYPE, VENDORS
 from ..clock import iso
-from .actions import NOT_FOUND_DETAIL, ActionsMixin
+from .actions import ActionsMixin
 from .auth import AuthMixin
 from .errors import bad_request
 from .linking import LinkingMixin
@@ -207,9 +207,7 @@ class SimState(
         self._changed()
 
     def _delete_asset(self, asset: Asset) -> None:
-        for action in self.actions.values():
-            if action.pending and action.target_id == asset.id:
-                self._finish(action, "CANCELLED", "NOT_FOUND", NOT_FOUND_DETAIL)
+        self._asset_deleted(asset)
         self._unplug(asset, cancel=False)
         del self.assets[asset.id]
         self.mark_dirty()

@@ -8,7 +8,7 @@ A new asset field (an inverter's production, an HVAC's setpoint) is declared on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,11 @@ class Capability:
         interventions = list(spec.get("interventionIds", []))
         capable = bool(spec.get("isCapable", True))
         return cls(supported=capable or bool(interventions), interventions=interventions)
+
+
+def render_capabilities(capabilities: Mapping[str, Capability]) -> JSON:
+    """``{name: {isCapable, interventionIds}}``: the capabilities as stored (no pairing applied)."""
+    return {name: cap.render() for name, cap in capabilities.items()}
 
 
 @dataclass

@@ -3,9 +3,9 @@
 The pair is *established* when both belong to the same user: the charger then unlocks the
 vehicle's ``startCharging``, ``stopCharging`` and ``location``. It is *active* while the two
 are plugged into each other: the charge rate falls back to the charger's and the vehicle's
-location comes from the charger's Location. Ten consecutive refused commands while unplugged
-clear the pairing; plugging the two together restores it. Every pairing rule belongs here; the
-renderer and the actions ask this module and never decide pairing themselves.
+location comes from the charger's Location. Ten (``max_unplugged_failures``) consecutive refused
+commands while unplugged clear the pairing; plugging the two together restores it. Every pairing
+rule belongs here; the renderer and the actions ask this module and never decide pairing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from .base import StateBase
-from .model import JSON, Asset
+from .model import JSON, Asset, render_capabilities
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -75,7 +75,7 @@ class PairingMixin(StateBase):
 
     def vehicle_capabilities(self, vehicle: Asset) -> JSON:
         """Vehicle capabilities with EV charger pairing applied (DESIGN.md section 6)."""
-        caps: JSON = {name: cap.render() for name, cap in vehicle.capabilities.items()}
+        caps = render_capabilities(vehicle.capabilities)
         charger = self.paired_charger(vehicle)
         if charger is None:
             return caps
@@ -103,8 +103,23 @@ class PairingMixin(StateBase):
         return caps
 
     def _count_unplugged_failure(self, asset: Asset) -> None:
+        """A vehicle's command refused as unplugged: ``max_unplugged_failures`` clear pairing."""
         if asset.type != "vehicle" or asset.pairing_cleared:
             return
         asset.failed_unplugged_commands += 1
         if asset.failed_unplugged_commands >= self.settings.max_unplugged_failures:
             asset.pairing_cleared = True
+
+    def _reset_unplugged_failures(self, asset: Asset) -> None:
+        """A charge command accepted while plugged in: the count starts again."""
+        asset.failed_unplugged_commands = 0
+
+    def _restore_pairing(self, asset: Asset, plugged_into: Asset | None) -> None:
+        """Plugging a vehicle into a charger of the same user restores a cleared pairing."""
+        if (
+            asset.type == "vehicle"
+            and plugged_into is not None
+            and plugged_into.user_id == asset.user_id
+        ):
+            asset.pairing_cleared = False
+            asset.failed_unplugged_commands = 0

@@ -10,7 +10,6 @@ charge and discharge, a meter, HVAC drift) belongs in ``_integrate`` and its hel
 from __future__ import annotations
 
 from ..clock import iso
-from .actions import UNPLUGGED_DETAIL
 from .base import StateBase
 from .errors import bad_request
 from .model import Asset
@@ -72,9 +71,7 @@ class PhysicalMixin(StateBase):
             item.plugged = True
             item.plugged_to = other.id if other is not None else None
             item.charge_updated = now
-            if item.type == "vehicle" and other is not None and other.user_id == item.user_id:
-                item.pairing_cleared = False
-                item.failed_unplugged_commands = 0
+            self._restore_pairing(item, other)
         if charging:
             self._set_charging(asset, True)
         self._changed()
@@ -96,9 +93,7 @@ class PhysicalMixin(StateBase):
             item.charging = False
             item.charge_updated = now
             if cancel:
-                for action in self.actions.values():
-                    if action.pending and action.target_id == item.id and action.kind:
-                        self._finish(action, "CANCELLED", "FAILED_PRECONDITION", UNPLUGGED_DETAIL)
+                self._asset_unplugged(item)
 
     def set_battery_level(self, vehicle_id: str, level: float) -> None:
         """Set a vehicle's (or home battery's) battery level in percent."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..clock import iso
 from .base import StateBase
-from .model import JSON, Asset, User
+from .model import JSON, Asset, User, render_capabilities
 
 
 def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -31,6 +31,15 @@ def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
                 fields.extend(changed_fields(old[key], new[key], path))
         return fields
     return [prefix]
+
+
+def _power_delivery_state(asset: Asset, *, complete: bool = False) -> str:
+    """``powerDeliveryState`` of a vehicle or charger (``complete``: a vehicle at its limit)."""
+    if not asset.plugged:
+        return "UNPLUGGED"
+    if asset.charging:
+        return "PLUGGED_IN:CHARGING"
+    return "PLUGGED_IN:COMPLETE" if complete else "PLUGGED_IN:STOPPED"
 
 
 class RenderMixin(StateBase):
@@ -50,7 +59,7 @@ class RenderMixin(StateBase):
         if asset.type == "charger":
             return base | self._render_charger(asset)
         body = base | copy.deepcopy(asset.extra)
-        caps: JSON = {name: cap.render() for name, cap in asset.capabilities.items()}
+        caps = render_capabilities(asset.capabilities)
         if asset.type == "hvac":
             caps = copy.deepcopy(asset.extra.get("capabilities", {})) | caps
             body["location"] = {"id": asset.location_id}
@@ -72,14 +81,6 @@ class RenderMixin(StateBase):
             to_go = max(0.0, vehicle.charge_limit - level) / 100 * vehicle.battery_capacity
             remaining = round(to_go / rate * 60)
         fully = level >= vehicle.charge_limit
-        if not vehicle.plugged:
-            pds = "UNPLUGGED"
-        elif vehicle.charging:
-            pds = "PLUGGED_IN:CHARGING"
-        elif fully:
-            pds = "PLUGGED_IN:COMPLETE"
-        else:
-            pds = "PLUGGED_IN:STOPPED"
         gps_ok = vehicle.gps and vehicle.capabilities["location"].capable
         return {
             "information": dict(vehicle.information),
@@ -95,7 +96,7 @@ class RenderMixin(StateBase):
                 "chargeTimeRemaining": remaining,
                 "lastUpdated": iso(vehicle.charge_updated) if vehicle.charge_updated else None,
                 "maxCurrent": vehicle.max_current,
-                "powerDeliveryState": pds,
+                "powerDeliveryState": _power_delivery_state(vehicle, complete=fully),
                 "pluggedInChargerId": active.id if active is not None else None,
             },
             "smartChargingPolicy": dict(vehicle.smart_charging_policy),
@@ -119,12 +120,6 @@ class RenderMixin(StateBase):
 
     def _render_charger(self, charger: Asset) -> JSON:
         active = self.active_partner(charger)
-        if not charger.plugged:
-            pds = "UNPLUGGED"
-        elif charger.charging:
-            pds = "PLUGGED_IN:CHARGING"
-        else:
-            pds = "PLUGGED_IN:STOPPED"
         return {
             "chargeState": {
                 "isPluggedIn": charger.plugged,
@@ -132,10 +127,10 @@ class RenderMixin(StateBase):
                 "chargeRate": round(self.session_rate(charger), 2) if charger.charging else None,
                 "lastUpdated": iso(charger.charge_updated) if charger.charge_updated else None,
                 "maxCurrent": charger.max_current,
-                "powerDeliveryState": pds,
+                "powerDeliveryState": _power_delivery_state(charger),
                 "pluggedInVehicleId": active.id if active is not None else None,
             },
-            "capabilities": {name: cap.render() for name, cap in charger.capabilities.items()},
+            "capabilities": render_capabilities(charger.capabilities),
             "scopes": list(charger.scopes),
             "information": dict(charger.information),
             "location": {
