@@ -128,13 +128,7 @@ class StateBase:
         def sync(self) -> None: ...
 
         def add_asset(
-            self,
-            user_id: str,
-            template: JSON,
-            *,
-            account: str | None = None,
-            scopes: Iterable[str] | None = None,
-            asset_id: str | None = None,
+            self, user_id: str, template: JSON, *, account: str | None, scopes: Iterable[str] | None
         ) -> Asset: ...
 
         def _delete_asset(self, asset: Asset) -> None: ...
