@@ -54,7 +54,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import async_fetch_user_assets, vehicle_controls_charging
+from .coordinator import async_fetch_user_assets, async_hand_off, vehicle_controls_charging
 from .entity import device_name
 from .helpers import create_client
 from .link import (
@@ -66,6 +66,7 @@ from .link import (
     link_error,
     link_error_step,
 )
+from .models import EnodeData
 from .services import (
     HOME_ZONE,
     LocationError,
@@ -212,6 +213,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
     _assets_before_flow: frozenset[str] | None = None
     _charger_offered: bool = False
     _onboarding_vehicle: Vehicle | None = None
+    # The last read of the user's assets: read again only after Link UI (set-up reads once).
+    _linked: EnodeData | None = None
 
     # ----------------------------------------------------------- to implement
 
@@ -349,6 +352,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             self._known_asset_ids = frozenset(asset.id for asset in known)
             if self._assets_before_flow is None:
                 self._assets_before_flow = self._known_asset_ids
+        self._linked = None  # Link UI may link more
         return await async_open_link_ui(
             self,
             client,
@@ -360,12 +364,19 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
         )
 
     async def _async_linked_assets(self) -> list[Asset] | None:
-        """Return the devices the flow's Enode user has linked; None (logged) if unreadable."""
-        try:
-            return await async_fetch_assets(self._flow_client(), self._flow_user_id())
-        except EnodeError as err:
-            LOGGER.warning("Could not read the linked Enode devices: %s", err)
-            return None
+        """Return the devices the flow's Enode user has linked; None (logged) if unreadable.
+
+        Read once per visit to Link UI: the steps after it reuse the read.
+        """
+        if self._linked is None:
+            try:
+                self._linked = await async_fetch_user_assets(
+                    self._flow_client(), self._flow_user_id()
+                )
+            except EnodeError as err:
+                LOGGER.warning("Could not read the linked Enode devices: %s", err)
+                return None
+        return list(self._linked.iter_assets())
 
     async def async_step_link_failed(
         self, user_input: dict[str, Any] | None = None
@@ -541,7 +552,9 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         return await self.async_step_charger_skip()
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
-        """Create the entry, titled with the linked devices."""
+        """Create the entry, titled with the linked devices (its set-up reuses their read)."""
+        if self._linked is not None and self.unique_id is not None:
+            async_hand_off(self.hass, self.unique_id, self._linked)
         return self.async_create_entry(title=entry_title(assets), data=self._data)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:

@@ -10,6 +10,13 @@ texts and Locations are cached. The user request is deliberate: its ``linkedVend
 asset types are linked (so a typical vehicle + charger household costs 3 requests instead of a
 list for each of the six asset types) and whether each vendor's credentials are still valid (the
 repairs need that when no webhook reports ``user:credentials:invalidated``).
+
+Cadence (README "Performance"): push is the main path. Enode pushes the changes of every asset
+type (``user:<type>:updated``, for all six) and every action outcome, so while deliveries or
+heartbeats arrive nothing needs polling: one safety-net refresh every ``UPDATE_INTERVAL_PUSH``
+catches what a lost delivery missed. Without push: every 5 minutes, every minute while charging
+or while a command's outcome is unknown. A token is fetched only when a request needs one (the
+client), so an idle hour with healthy push costs nothing but its share of the safety net.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .actions import EnodeActions
 from .api import (
@@ -51,18 +59,22 @@ from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
 from .models import EnodeConfigEntry, EnodeData
 
-# Polling cadence: slow when nothing happens, faster while charging or an action is pending, a
-# short burst right after a command.
+# Polling cadence without push: slow when nothing happens, faster while charging or while a
+# command's outcome is unknown.
 UPDATE_INTERVAL_IDLE = timedelta(minutes=5)
 UPDATE_INTERVAL_ACTIVE = timedelta(minutes=1)
-UPDATE_INTERVAL_BURST = timedelta(seconds=10)
-BURST_DURATION = timedelta(minutes=2)
-# While webhook deliveries (or heartbeats) arrive, polling is only a slow safety net; push counts as
-# healthy for this long after the last verified delivery.
-UPDATE_INTERVAL_PUSH = timedelta(minutes=30)
+# While webhook deliveries (or heartbeats) arrive, polling is only a safety net hours apart: every
+# asset type's changes are pushed. Push counts as healthy for this long after the last verified
+# delivery (or after the webhook was registered, until its first delivery).
+UPDATE_INTERVAL_PUSH = timedelta(hours=6)
 PUSH_HEALTHY_WINDOW = timedelta(minutes=15)
-# Locations are re-read at most this often (and whenever an unknown Location id shows up).
-LOCATIONS_MAX_AGE = timedelta(minutes=30)
+# Locations are re-read at most this often (and whenever an unknown Location id shows up): they
+# change only when the user edits them.
+LOCATIONS_MAX_AGE = timedelta(hours=24)
+# What a config flow read moments before it created the entry: the entry's first refresh takes it
+# instead of reading it again (set-up reads each thing once). Keyed by the entry's unique id.
+HANDOFF_MAX_AGE = 60.0  # seconds
+_HANDOFF: HassKey[dict[str, tuple[float, EnodeData]]] = HassKey(f"{DOMAIN}_handoff")
 
 
 def linked_asset_types(user: User | None) -> set[AssetType]:
@@ -107,6 +119,22 @@ async def async_fetch_user_assets(client: EnodeClient, user_id: str) -> EnodeDat
     )
 
 
+@callback
+def async_hand_off(hass: HomeAssistant, unique_id: str, data: EnodeData) -> None:
+    """Offer a flow's fresh read of the user's assets to the first refresh of its entry."""
+    hass.data.setdefault(_HANDOFF, {})[unique_id] = (hass.loop.time(), data)
+
+
+@callback
+def _async_take_hand_off(hass: HomeAssistant, unique_id: str | None) -> EnodeData | None:
+    """Return (once) what a flow read for this entry, if it is at most ``HANDOFF_MAX_AGE`` old."""
+    offered = hass.data.get(_HANDOFF, {}).pop(unique_id or "", None)
+    if offered is None:
+        return None
+    read_at, data = offered
+    return data if hass.loop.time() - read_at <= HANDOFF_MAX_AGE else None
+
+
 def vehicle_controls_charging(vehicle: Vehicle) -> bool:
     """Return whether a vehicle can start and stop charging (by itself or through its charger)."""
     capabilities = vehicle.capabilities
@@ -140,8 +168,6 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         # Location ids the assets referred to that the last read of the user's Locations did not
         # have (deleted meanwhile): not worth another request until the Locations are stale.
         self._missing_locations: set[str] = set()
-        # While set, polling bursts (after a command); the timer that ends the burst.
-        self._burst_end: CALLBACK_TYPE | None = None
         self._rate_limited = False
         # Push health: the last verified webhook delivery; the timer that ends "healthy".
         self.push_last_delivery: datetime | None = None
@@ -199,18 +225,26 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         """Fetch a fresh snapshot; raise the client's errors."""
         # Actions first: an outcome seen now is then reflected in the asset lists below.
         await self.actions.async_poll_pending()
-        data = await async_fetch_user_assets(self.client, self.user_id)
-        return await self._async_complete(data)
+        settled = self.actions.awaiting_state()
+        data = None
+        if not self._fetched:
+            data = _async_take_hand_off(self.hass, self.config_entry.unique_id)
+        if data is None:
+            data = await async_fetch_user_assets(self.client, self.user_id)
+        return await self._async_complete(data, settled)
 
-    async def _async_complete(self, data: EnodeData) -> EnodeData:
-        """Add the cached Locations and intervention texts, and the actions still pending."""
+    async def _async_complete(self, data: EnodeData, settled: Iterable[str] = ()) -> EnodeData:
+        """Add the cached Locations and intervention texts, and the actions still pending.
+
+        ``settled``: the actions whose device state that followed their outcome is in ``data``.
+        """
         return replace(
             data,
             locations=await self._async_locations(data),
             interventions=await self._async_interventions(data.iter_assets()),
             # The latest snapshot's (a command may have started meanwhile), minus the outcomes
             # known now: a finished action leaves together with the state that followed.
-            pending_actions=self.actions.still_pending(self.data.pending_actions),
+            pending_actions=self.actions.still_pending(self.data.pending_actions, settled),
         )
 
     async def _async_locations(self, data: EnodeData) -> dict[str, Location]:
@@ -262,14 +296,14 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         return result
 
     def _interval_for(self, data: EnodeData) -> timedelta:
-        """Return the adaptive polling interval."""
-        if self._burst_end is not None:
-            return UPDATE_INTERVAL_BURST
-        if data.pending_actions:
-            return UPDATE_INTERVAL_ACTIVE
+        """Return the polling interval the snapshot calls for.
+
+        With healthy push every change (and every action outcome) is pushed: only the safety
+        net. Without push: faster while charging or while a command's outcome is unknown.
+        """
         if self.push_healthy:
             return UPDATE_INTERVAL_PUSH
-        if data.is_charging:
+        if data.pending_actions or data.is_charging:
             return UPDATE_INTERVAL_ACTIVE
         return UPDATE_INTERVAL_IDLE
 
@@ -281,38 +315,43 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             self._schedule_refresh()
 
     @callback
-    def async_command_sent(self) -> None:
-        """A command was sent: poll in a short burst for a while."""
-        if self._burst_end is not None:
-            self._burst_end()
-        self._burst_end = async_call_later(self.hass, BURST_DURATION, self._async_burst_ended)
-        self._async_reschedule()
-
-    @callback
-    def _async_burst_ended(self, _now: datetime) -> None:
-        """The burst after a command is over: back to the adaptive polling."""
-        self._burst_end = None
-        self._async_reschedule()
+    def async_set_updated_data(self, data: EnodeData) -> None:
+        """Publish a snapshot (pushed, or a command's) with the polling interval it calls for."""
+        if not self._rate_limited:
+            self.update_interval = self._interval_for(data)
+        super().async_set_updated_data(data)
 
     # --------------------------------------------------------- pushed updates
 
     @property
     def push_healthy(self) -> bool:
-        """Return whether webhook deliveries arrived within ``PUSH_HEALTHY_WINDOW``."""
+        """Return whether push is trusted: a verified delivery within ``PUSH_HEALTHY_WINDOW``
+        (or the webhook was registered that recently and its first delivery is awaited)."""
         return self._push_expiry is not None
 
     @callback
     def async_push_received(self) -> None:
         """Record a verified webhook delivery: push is healthy, polling slows down."""
-        was_healthy = self.push_healthy
         self.push_last_delivery = dt_util.utcnow()
+        self._async_trust_push("Enode push updates are arriving; polling slowly")
+
+    @callback
+    def async_push_registered(self) -> None:
+        """The webhook is registered at Enode: trust push until the window passes undelivered."""
+        if not self.push_healthy:
+            self._async_trust_push("Enode webhook registered; polling slowly")
+
+    @callback
+    def _async_trust_push(self, message: str) -> None:
+        """Trust push for ``PUSH_HEALTHY_WINDOW`` from now."""
+        was_healthy = self.push_healthy
         if self._push_expiry is not None:
             self._push_expiry()
         self._push_expiry = async_call_later(
             self.hass, PUSH_HEALTHY_WINDOW, self._async_push_expired
         )
         if not was_healthy:
-            LOGGER.debug("Enode push updates are arriving; polling slowly")
+            LOGGER.debug(message)
             self._async_reschedule()
 
     @callback
@@ -323,20 +362,36 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._async_reschedule()
 
     async def async_shutdown(self) -> None:
-        """Cancel the push health and burst timers, then shut down."""
-        for cancel in (self._push_expiry, self._burst_end):
-            if cancel is not None:
-                cancel()
-        self._push_expiry = self._burst_end = None
+        """Cancel the push health and the actions' timers, then shut down."""
+        if self._push_expiry is not None:
+            self._push_expiry()
+            self._push_expiry = None
+        self.actions.async_shutdown()
         await super().async_shutdown()
 
     async def async_set_asset(self, asset: Asset) -> None:
-        """Merge an updated or newly discovered asset (for example from a webhook)."""
-        data = self.data.with_asset(asset)
+        """Merge an asset as Enode just reported it (pushed, or read after a command)."""
+        await self.async_set_assets([asset])
+
+    async def async_set_assets(self, assets: Iterable[Asset]) -> None:
+        """Merge assets as Enode just reported them, in one snapshot.
+
+        They are the state that followed the outcomes already known for them: those actions
+        leave the snapshot with them.
+        """
+        data = self.data
+        settled: set[str] = set()
+        for asset in assets:
+            data = data.with_asset(asset)
+            settled |= self.actions.awaiting_state(asset.id)
         try:
-            data = await self._async_complete(data)
+            data = await self._async_complete(data, settled)
         except EnodeError as err:
             LOGGER.debug("Could not fetch the texts for an updated asset: %s", err)
+            data = replace(
+                data,
+                pending_actions=self.actions.still_pending(data.pending_actions, settled),
+            )
         self.async_set_updated_data(data)
 
     @callback

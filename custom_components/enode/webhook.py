@@ -161,6 +161,7 @@ class EnodeWebhook:
             LOGGER.warning("Could not register the Enode webhook; polling instead: %s", err)
             return
         self.status = STATUS_REGISTERED
+        self.coordinator.async_push_registered()
         if self.entry.data.get(CONF_ENODE_WEBHOOK_ID) != hook.id:
             self.hass.config_entries.async_update_entry(
                 self.entry, data={**self.entry.data, CONF_ENODE_WEBHOOK_ID: hook.id}

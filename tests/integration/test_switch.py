@@ -33,6 +33,7 @@ from custom_components.enode.api import (
     EnodeRateLimitError,
 )
 from custom_components.enode.const import DOMAIN, EVENT_ACTION
+from custom_components.enode.coordinator import UPDATE_INTERVAL_ACTIVE
 
 from .conftest import (
     CHARGER,
@@ -169,11 +170,12 @@ async def test_pending_then_reconciled_later(hass: HomeAssistant, simulator_fact
     events = async_capture_events(hass, EVENT_ACTION)
     with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.1):
         await _switch(hass, SERVICE_TURN_ON)
-    # Optimistic: the requested state while the action is PENDING; polling is in burst mode.
+    # Optimistic: the requested state while the action is PENDING; without push the outcome is
+    # polled every minute (no burst of refreshes after the command).
     assert hass.states.get(SWITCH).state == STATE_ON
     assert sim.asset(GPS_VEHICLE_ID)["chargeState"]["isCharging"] is False
     assert len(coordinator.data.pending_actions) == 1
-    assert coordinator.update_interval.total_seconds() == 10
+    assert coordinator.update_interval == UPDATE_INTERVAL_ACTIVE
     assert events == []
 
     sim.advance_time(601)
