@@ -21,8 +21,8 @@ client), so an idle hour with healthy push costs nothing but its share of the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -57,7 +57,7 @@ from .api import (
 from .api.const import INTERVENTION_LANGUAGES
 from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
-from .models import EnodeConfigEntry, EnodeData
+from .models import ASSET_FIELDS, EnodeConfigEntry, EnodeData
 
 # Polling cadence without push: slow when nothing happens, faster while charging or while a
 # command's outcome is unknown.
@@ -135,6 +135,44 @@ def _async_take_hand_off(hass: HomeAssistant, unique_id: str | None) -> EnodeDat
     return data if hass.loop.time() - read_at <= HANDOFF_MAX_AGE else None
 
 
+# The snapshot's per-asset mappings; a change anywhere else concerns every entity.
+_ASSET_FIELD_NAMES = frozenset(ASSET_FIELDS.values())
+
+
+def plugged_partner_id(asset: Asset) -> str | None:
+    """Return the id of the charger a vehicle is plugged into, or of a charger's vehicle."""
+    if isinstance(asset, Vehicle):
+        return asset.charge_state.plugged_in_charger_id
+    if isinstance(asset, Charger):
+        return asset.charge_state.plugged_in_vehicle_id
+    return None
+
+
+def changed_asset_ids(
+    before: EnodeData, after: EnodeData, assets: Iterable[Asset]
+) -> frozenset[str] | None:
+    """Return the assets whose entities a merge of ``assets`` concerns, or None for all.
+
+    Their own entities and those of the vehicles or chargers plugged into them (before or
+    after), the only other assets an entity shows; None when anything else in the snapshot
+    changed (an asset appeared, the Locations, the texts, the pending actions, the user).
+    """
+    for item in fields(EnodeData):
+        if item.name not in _ASSET_FIELD_NAMES and getattr(before, item.name) != getattr(
+            after, item.name
+        ):
+            return None
+    changed: set[str] = set()
+    for asset in assets:
+        if (previous := before.asset(asset.id)) is None:
+            return None
+        changed.add(asset.id)
+        for partner_id in (plugged_partner_id(previous), plugged_partner_id(asset)):
+            if partner_id is not None:
+                changed.add(partner_id)
+    return frozenset(changed)
+
+
 def vehicle_controls_charging(vehicle: Vehicle) -> bool:
     """Return whether a vehicle can start and stop charging (by itself or through its charger)."""
     capabilities = vehicle.capabilities
@@ -169,6 +207,11 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         # have (deleted meanwhile): not worth another request until the Locations are stale.
         self._missing_locations: set[str] = set()
         self._rate_limited = False
+        # While a snapshot of merged assets is published: the assets whose entities it concerns
+        # (``changed_asset_ids``); None: every listener.
+        self.changed_assets: frozenset[str] | None = None
+        # The listeners by context (an entity's is its asset id), to update only those.
+        self._listeners_by_context: dict[object, dict[CALLBACK_TYPE, CALLBACK_TYPE]] = {}
         # Push health: the last verified webhook delivery; the timer that ends "healthy".
         self.push_last_delivery: datetime | None = None
         self._push_expiry: CALLBACK_TYPE | None = None
@@ -233,15 +276,28 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             data = await async_fetch_user_assets(self.client, self.user_id)
         return await self._async_complete(data, settled)
 
-    async def _async_complete(self, data: EnodeData, settled: Iterable[str] = ()) -> EnodeData:
+    async def _async_complete(
+        self,
+        data: EnodeData,
+        settled: Iterable[str] = (),
+        merged: Sequence[Asset] | None = None,
+    ) -> EnodeData:
         """Add the cached Locations and intervention texts, and the actions still pending.
 
         ``settled``: the actions whose device state that followed their outcome is in ``data``.
+        ``merged``: only these assets are new in ``data`` (only their texts are looked up).
         """
+        if merged is None:
+            interventions = await self._async_interventions(data.iter_assets())
+        else:
+            interventions = {
+                **self.data.interventions,
+                **await self._async_interventions(merged),
+            }
         return replace(
             data,
             locations=await self._async_locations(data),
-            interventions=await self._async_interventions(data.iter_assets()),
+            interventions=interventions,
             # The latest snapshot's (a command may have started meanwhile), minus the outcomes
             # known now: a finished action leaves together with the state that followed.
             pending_actions=self.actions.still_pending(self.data.pending_actions, settled),
@@ -379,20 +435,55 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         They are the state that followed the outcomes already known for them: those actions
         leave the snapshot with them.
         """
+        merged = list(assets)
         data = self.data
         settled: set[str] = set()
-        for asset in assets:
+        for asset in merged:
             data = data.with_asset(asset)
             settled |= self.actions.awaiting_state(asset.id)
         try:
-            data = await self._async_complete(data, settled)
+            data = await self._async_complete(data, settled, merged)
         except EnodeError as err:
             LOGGER.debug("Could not fetch the texts for an updated asset: %s", err)
             data = replace(
                 data,
                 pending_actions=self.actions.still_pending(data.pending_actions, settled),
             )
-        self.async_set_updated_data(data)
+        self.changed_assets = changed_asset_ids(self.data, data, merged)
+        try:
+            self.async_set_updated_data(data)
+        finally:
+            self.changed_assets = None
+
+    @callback
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: object = None
+    ) -> CALLBACK_TYPE:
+        """Add a listener (an entity's context is its asset id); return its remover."""
+        remove = super().async_add_listener(update_callback, context)
+        listeners = self._listeners_by_context.setdefault(context, {})
+        listeners[remove] = update_callback
+
+        @callback
+        def remove_listener() -> None:
+            listeners.pop(remove, None)
+            if not listeners:
+                self._listeners_by_context.pop(context, None)
+            remove()
+
+        return remove_listener
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Update the listeners: after a merge of some assets, only their entities', then the
+        listeners of no asset (repairs, entity creation, commands)."""
+        changed = self.changed_assets
+        if changed is None:
+            super().async_update_listeners()
+            return
+        for context in (*changed, None):
+            for update_callback in list(self._listeners_by_context.get(context, {}).values()):
+                update_callback()
 
     @callback
     def async_remove_asset(self, asset_id: str) -> None:
@@ -406,8 +497,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     @callback
     def async_remove_stale_devices(self) -> None:
         """Remove devices of assets that are no longer linked."""
-        if not self._fetched or not self.last_update_success:
-            return
+        if not self._fetched or not self.last_update_success or self.changed_assets is not None:
+            return  # a merge of assets removes none
         known = {asset.id for asset in self.data.iter_assets()}
         registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id

@@ -3,6 +3,13 @@
 Every entity belongs to one Enode asset and reads only the coordinator's snapshot. The base entity
 is generic over the asset type (``EnodeEntity[Vehicle]``), so descriptions and entities are typed
 per asset type; a new device type needs a model, a description tuple per platform, and texts.
+
+Updates are cheap at scale (README "Performance"): a pushed asset updates only the entities of
+that asset and of the vehicle or charger plugged into it (the coordinator's listener context is
+the asset id; anything else in the snapshot changing updates every entity), and an entity writes
+its state only when what it shows changed (``_state_inputs``). An entity that shows something of
+another asset than its own or its plugged-in partner must say so in ``EnodeCoordinator``'s
+``changed_assets`` rules.
 """
 
 from __future__ import annotations
@@ -75,13 +82,33 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         description: EntityDescription,
     ) -> None:
         """Initialize the entity."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, context=asset.id)
         self.entity_description = description
         self._model = type(asset)
         self.asset_id = asset.id
         self._attr_unique_id = f"{asset.id}_{description.key}"
         self._attr_device_info = asset_device_info(asset)
         self._last_name = device_name(asset)
+        # What the state was last written from (see ``_state_inputs``).
+        self._written: object = None
+
+    def _state_inputs(self) -> object:
+        """Return what the written state is computed from (its value and attributes).
+
+        Only called while available. ``None`` means unknown: the state is always written.
+        """
+        return None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state when it changed (not for every update of the snapshot)."""
+        available = self.available
+        inputs = self._state_inputs() if available else None
+        written = (available, inputs)
+        if inputs is not None and written == self._written:
+            return
+        self._written = written
+        super()._handle_coordinator_update()
 
     @property
     def _current(self) -> AssetT | None:
@@ -184,7 +211,15 @@ def async_add_asset_entities[
     def _async_add_new() -> None:
         current: set[str] = set()
         new_entities: list[Entity] = []
-        for asset_id, asset in coordinator.data.assets(model.asset_type).items():
+        assets = coordinator.data.assets(model.asset_type)
+        # After a push only the changed assets can have gained an entity (none was removed).
+        changed = coordinator.changed_assets
+        items = (
+            assets.items()
+            if changed is None
+            else [(asset_id, assets[asset_id]) for asset_id in changed if asset_id in assets]
+        )
+        for asset_id, asset in items:
             if not isinstance(asset, model):
                 continue
             for description in descriptions:
@@ -198,7 +233,8 @@ def async_add_asset_entities[
                 current.add(unique_id)
                 new_entities.append(factory(coordinator, asset, description))
         # Forget entities of removed assets so they come back if the asset is linked again.
-        added.intersection_update(current)
+        if changed is None:
+            added.intersection_update(current)
         if new_entities:
             async_add_entities(new_entities)
 

@@ -46,6 +46,17 @@ class PendingAction:
     asset_type: AssetType
 
 
+# The field of ``EnodeData`` that holds each asset type.
+ASSET_FIELDS: dict[AssetType, str] = {
+    AssetType.VEHICLE: "vehicles",
+    AssetType.CHARGER: "chargers",
+    AssetType.BATTERY: "batteries",
+    AssetType.INVERTER: "inverters",
+    AssetType.METER: "meters",
+    AssetType.HVAC: "hvacs",
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnodeData:
     """A typed snapshot of everything the Enode user has linked, keyed by asset id."""
@@ -67,15 +78,8 @@ class EnodeData:
 
     def assets(self, asset_type: AssetType) -> Mapping[str, Asset]:
         """Return the assets of a type, keyed by id."""
-        by_type: dict[AssetType, Mapping[str, Asset]] = {
-            AssetType.VEHICLE: self.vehicles,
-            AssetType.CHARGER: self.chargers,
-            AssetType.BATTERY: self.batteries,
-            AssetType.INVERTER: self.inverters,
-            AssetType.METER: self.meters,
-            AssetType.HVAC: self.hvacs,
-        }
-        return by_type[asset_type]
+        assets: Mapping[str, Asset] = getattr(self, ASSET_FIELDS[asset_type])
+        return assets
 
     def iter_assets(self) -> Iterator[Asset]:
         """Yield every asset (vehicles first, then chargers, ...)."""

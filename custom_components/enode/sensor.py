@@ -266,3 +266,7 @@ class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the sensor value."""
         return self.entity_description.value_fn(self.asset, self.data)
+
+    def _state_inputs(self) -> object:
+        """Return the value (the state is written when it changes)."""
+        return (self.native_value,)

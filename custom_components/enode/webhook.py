@@ -28,6 +28,7 @@ from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
+    Asset,
     AssetBase,
     AssetType,
     ChargeAction,
@@ -267,13 +268,49 @@ class EnodeWebhook:
         return web.Response(status=HTTPStatus.OK)
 
     async def async_process(self, events: Sequence[WebhookEvent]) -> None:
-        """Merge a delivery's events in order (deliveries one after the other)."""
+        """Merge a delivery's events in order (deliveries one after the other).
+
+        Consecutive updates of assets are merged into one snapshot: a delivery of 100 updates
+        updates the entities once, not 100 times (README "Performance").
+        """
         async with self._lock:
+            updates: dict[str, Asset] = {}
             for event in events:
+                if (update := self._asset_update(event)) is not None:
+                    asset = update.asset
+                    known = updates.get(asset.id) or self.coordinator.data.asset(asset.id)
+                    if _older(asset, known):
+                        LOGGER.debug("Ignoring a late %s event (older than known)", event.event)
+                    else:
+                        updates[asset.id] = asset
+                    continue
+                await self._async_merge(updates)
                 try:
                     await self._async_process_event(event)
                 except Exception:  # one bad event must not lose the others
                     LOGGER.exception("Could not process the Enode webhook event %s", event.event)
+            await self._async_merge(updates)
+
+    def _asset_update(self, event: WebhookEvent) -> AssetEvent | None:
+        """Return the event if it discovers or updates an asset of this entry's user."""
+        if (
+            isinstance(event, AssetEvent)
+            and event.change != "deleted"
+            and event.user_id == self.coordinator.user_id
+        ):
+            return event
+        return None
+
+    async def _async_merge(self, updates: dict[str, Asset]) -> None:
+        """Merge the collected asset updates in one snapshot, and forget them."""
+        if not updates:
+            return
+        assets = list(updates.values())
+        updates.clear()
+        try:
+            await self.coordinator.async_set_assets(assets)
+        except Exception:  # the other events of the delivery still count
+            LOGGER.exception("Could not merge %d pushed Enode asset updates", len(assets))
 
     async def _async_process_event(self, event: WebhookEvent) -> None:
         """Merge one event into the coordinator."""
@@ -291,7 +328,8 @@ class EnodeWebhook:
             LOGGER.debug("Ignoring a %s event of another Enode user", event.event)
             return
         if isinstance(event, AssetEvent):
-            await self._async_asset_event(event)
+            # Discovered and updated assets are merged by async_process; here: deleted.
+            coordinator.async_remove_asset(event.asset.id)
         elif isinstance(event, VendorActionEvent):
             action = event.action
             if isinstance(action, ChargeAction | MaxCurrentAction):
@@ -301,19 +339,6 @@ class EnodeWebhook:
         elif isinstance(event, CredentialsInvalidatedEvent):
             # The user request says which vendor is invalid: the repairs follow the refresh.
             await coordinator.async_request_refresh()
-
-    async def _async_asset_event(self, event: AssetEvent) -> None:
-        """Merge a discovered, updated or deleted asset."""
-        coordinator = self.coordinator
-        asset = event.asset
-        if event.change == "deleted":
-            coordinator.async_remove_asset(asset.id)
-            return
-        current = coordinator.data.asset(asset.id)
-        if _older(asset, current):
-            LOGGER.debug("Ignoring a late %s event (older than what is known)", event.event)
-            return
-        await coordinator.async_set_asset(asset)
 
 
 def _older(new: AssetBase, current: AssetBase | None) -> bool:
