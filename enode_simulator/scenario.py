@@ -223,7 +223,8 @@ def build_asset(
         odometer = template.get("odometer")
         asset.odometer_km = float(odometer) if odometer is not None else None
         if "smartChargingPolicy" in template:
-            asset.smart_charging_policy = copy.deepcopy(template["smartChargingPolicy"])
+            # Keys it leaves out keep their defaults (off, no deadline, minimum 0).
+            asset.smart_charging_policy.update(copy.deepcopy(template["smartChargingPolicy"]))
     elif asset_type == "charger":
         asset.information = {
             "brand": info.get("brand", brand),
