@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from enode_simulator.clock import parse_iso
 from enode_simulator.state.model import Tariff
 from enode_simulator.state.smart import next_time_of_day, price_hours, tariff_price
 
-from ..conftest import SimulatorFactory
+from ..conftest import SimulatorFactory, advance_to_local
 from .conftest import Api
 
 VW = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"  # controls charging only through the Zaptec
@@ -32,16 +32,6 @@ async def simulator(simulator_factory: SimulatorFactory) -> Simulator:
     return await simulator_factory(
         {"extends": "demo", "settings": {"actionDelay": 3, "tokenLifetime": 7 * 86400}}
     )
-
-
-def advance_to_local(sim: Simulator, hour: int, minute: int = 0) -> datetime:
-    """Move simulated time to the next ``hour:minute`` in Oslo (the demo Home's zone)."""
-    now = sim.clock.now_dt().astimezone(OSLO)
-    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if target <= now:
-        target += timedelta(days=1)
-    sim.advance_time((target - now).total_seconds())
-    return target
 
 
 def local(value: str) -> str:
