@@ -37,11 +37,16 @@ from .coordinator import (
 )
 from .entity import device_name
 from .link import (
+    STEP_LINK_CANCELLED,
+    STEP_LINK_FAILED,
+    LinkRequest,
+    LinkSessionRequest,
     LinkTarget,
+    RelinkRequest,
     async_forget_flow,
     async_open_link_ui,
-    link_error,
-    link_error_step,
+    link_error_placeholders,
+    step_after_link_ui,
 )
 
 ISSUE_INTERVENTION = "intervention"
@@ -77,7 +82,7 @@ def _vendor_label(vendor: str | None) -> str:
 def _is_blocking(asset: Asset, intervention_id: str) -> bool:
     """Return whether an intervention blocks a capability of the asset (an incapable one)."""
     return any(
-        intervention_id in capability.intervention_ids and not capability.is_capable
+        capability.is_blocked and intervention_id in capability.intervention_ids
         for _, capability in asset.capabilities.items()
     )
 
@@ -251,43 +256,46 @@ class EnodeLinkRepairFlow(RepairsFlow):
         """Open Link UI (external step); the callback view resumes the flow here."""
         if user_input is not None:
             async_forget_flow(self.hass, self.flow_id)
-            self._link_error = link_error(user_input) or {}
+            self._link_error = link_error_placeholders(user_input) or {}
             return self.async_external_step_done(
-                next_step_id=link_error_step(self._link_error, "done")
+                next_step_id=step_after_link_ui(self._link_error, "done")
             )
         entry = self._entry()
         if entry is None:
             return self.async_abort(reason="not_loaded")
+        request: LinkSessionRequest = (
+            RelinkRequest(asset_id=self._asset_id)
+            if self._asset_id is not None
+            else LinkRequest(
+                user_id=entry.runtime_data.coordinator.user_id,
+                asset_types=[self._asset_type],
+                vendor=self._vendor,
+            )
+        )
         return await async_open_link_ui(
-            self,
-            entry.runtime_data.client,
-            target=LinkTarget.REPAIR_FLOW,
-            relink_asset_id=self._asset_id,
-            user_id=entry.runtime_data.coordinator.user_id,
-            asset_types=[self._asset_type],
-            vendor=self._vendor,
+            self, entry.runtime_data.client, request, target=LinkTarget.REPAIR_FLOW
         )
 
     async def async_step_link_failed(
         self, user_input: dict[str, str] | None = None
     ) -> data_entry_flow.FlowResult:
         """Link UI reported an error: explain; submitting tries again."""
-        if user_input is not None:
-            return await self.async_step_link()
-        return self.async_show_form(
-            step_id="link_failed",
-            data_schema=vol.Schema({}),
-            description_placeholders=self._placeholders(),
-        )
+        return await self._async_step_link_left(STEP_LINK_FAILED, user_input)
 
     async def async_step_link_cancelled(
         self, user_input: dict[str, str] | None = None
     ) -> data_entry_flow.FlowResult:
         """The user cancelled in Link UI: say so; submitting tries again."""
+        return await self._async_step_link_left(STEP_LINK_CANCELLED, user_input)
+
+    async def _async_step_link_left(
+        self, step_id: str, user_input: dict[str, str] | None
+    ) -> data_entry_flow.FlowResult:
+        """Link UI was left without linking (``step_id`` says how): explain, or try again."""
         if user_input is not None:
             return await self.async_step_link()
         return self.async_show_form(
-            step_id="link_cancelled",
+            step_id=step_id,
             data_schema=vol.Schema({}),
             description_placeholders=self._placeholders(),
         )

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 from custom_components.enode.api import Environment
-from custom_components.enode.config_flow import entry_title
+from custom_components.enode.link_flow import entry_title
 from custom_components.enode.const import (
     CONF_API_URL,
     CONF_ENVIRONMENT,
@@ -737,7 +737,7 @@ async def test_charger_skip_devices_unreadable(
 async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
     """A linked vendor of a type this version does not know is skipped (stub client)."""
     from custom_components.enode.api import LinkedVendor, User
-    from custom_components.enode.config_flow import async_fetch_assets
+    from custom_components.enode.link_flow import async_fetch_assets
 
     class StubClient:
         requested: list[str] = []

@@ -11,6 +11,8 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.loader import async_get_integration
 import yaml
 
+from custom_components.enode.repairs import EnodeLinkRepairFlow
+
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text())
 
@@ -28,8 +30,9 @@ def test_strings_and_english_translation_are_identical() -> None:
 
 def test_flow_texts() -> None:
     """Steps, errors and abort reasons used by the config and options flows are translated."""
-    # The Link UI step (and its aborts) is shared with the repair flows: link.py.
-    source = _source("config_flow.py") + _source("link.py")
+    # The linking steps are shared with the options flow (link_flow.py); the Link UI step (and
+    # its aborts) with the repair flows (link.py).
+    source = _source("config_flow.py") + _source("link_flow.py") + _source("link.py")
     steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
     errors = set(re.findall(r'errors\[[A-Za-z_"]+\] = "([a-z_]+)"', source))
     errors |= set(re.findall(r'return "([a-z_]+)"', source))
@@ -114,9 +117,28 @@ def test_vendor_texts() -> None:
         description = STRINGS[section]["step"]["vendor"]["description"]
         # The outages placeholder is a whole sentence (or nothing), appended to the text.
         assert description.endswith(".{outages}"), description
-    note = STRINGS["selector"]["vendor_note"]["options"]["outages"]
+    note = STRINGS["common"]["vendor_outages"]
     assert "{brands}" in note
     assert note.endswith(".")
+    # The brand choice that leaves the brand to Link UI is a translated option of the selector.
+    assert STRINGS["selector"]["vendor"]["options"]["link_ui"]
+
+
+def test_common_texts() -> None:
+    """Every common text the code builds a label, sentence or page from exists, and is used.
+
+    Common texts are whole labels or sentences with the run-time names as placeholders; the
+    selector section holds only the options of real selectors (no sentences smuggled in).
+    """
+    source = _source("link_flow.py") + _source("locations.py") + _source("link.py")
+    used = set(re.findall(r"\.common\(\s*[\"']([a-z_]+)[\"']", source))
+    pages = set(re.findall(r'= "(link_page_[a-z_]+)"', source))
+    used |= {f"{page}_{part}" for page in pages for part in ("title", "message")}
+    assert pages
+    assert used == set(STRINGS["common"])
+    selectors = set(re.findall(r'_SELECTOR = "([a-z_]+)"', source))
+    selectors |= set(re.findall(r'translation_key="([a-z_]+)"', _source("config_flow.py")))
+    assert selectors == set(STRINGS["selector"])
 
 
 async def test_home_assistant_serves_external_step_description(hass: HomeAssistant) -> None:
@@ -136,7 +158,14 @@ def test_issue_texts() -> None:
     source = _source("repairs.py") + _source("link.py")
     keys = set(re.findall(r'^ISSUE_[A-Z_]+ = "([a-z_]+)"', source, re.MULTILINE))
     assert keys == set(STRINGS["issues"])
-    steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
+    # Every step of the fix flow but the two that show nothing (init goes on to confirm, done
+    # closes the issue).
+    steps = {
+        name.removeprefix("async_step_")
+        for name in dir(EnodeLinkRepairFlow)
+        if name.startswith("async_step_")
+    } - {"init", "done"}
+    assert {"confirm", "link", "link_failed", "link_cancelled"} <= steps
     aborts = set(re.findall(r'reason="([a-z_]+)"', source))
     for key, issue in STRINGS["issues"].items():
         assert "title" in issue
@@ -159,7 +188,7 @@ def test_action_texts() -> None:
     icons = json.loads((COMPONENT / "icons.json").read_text())
     assert set(icons["services"]) == set(services)
     keys = set(re.findall(r'_validation_error\(\s*"([a-z_]+)"', _source("services.py")))
-    keys |= set(re.findall(r'LocationError\("([a-z_]+)"', _source("services.py")))
+    keys |= set(re.findall(r'LocationError\("([a-z_]+)"', _source("locations.py")))
     keys |= set(re.findall(r'translation_key="([a-z_]+)"', _source("services.py")))
     assert keys
     assert keys <= set(STRINGS["exceptions"])
