@@ -292,6 +292,22 @@ def step_after_link_ui(error: Mapping[str, str] | None, success_step: str) -> st
     )
 
 
+@callback
+def async_link_ui_returned[ResultT: FlowResult[Any, Any]](
+    flow: FlowHandler[Any, ResultT, Any], user_input: Mapping[str, Any], success_step: str
+) -> tuple[ResultT, dict[str, str] | None]:
+    """End the flow's external step ``link`` with Link UI's outcome (the callback view's input).
+
+    Forgets the flow's link sessions and goes on with ``success_step``, ``link_cancelled`` or
+    ``link_failed``. Returns that result and the placeholders of Link UI's error (None after
+    success).
+    """
+    async_forget_flow(flow.hass, flow.flow_id)
+    error = link_error_placeholders(user_input)
+    next_step_id = step_after_link_ui(error, success_step)
+    return flow.async_external_step_done(next_step_id=next_step_id), error
+
+
 async def async_open_link_ui[ResultT: FlowResult[Any, Any]](
     flow: FlowHandler[Any, ResultT, Any],
     client: EnodeClient,

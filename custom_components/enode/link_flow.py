@@ -42,9 +42,8 @@ from .link import (
     LinkTarget,
     RelinkRequest,
     async_forget_flow,
+    async_link_ui_returned,
     async_open_link_ui,
-    link_error_placeholders,
-    step_after_link_ui,
 )
 from .texts import Texts, async_texts
 
@@ -234,11 +233,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
     async def async_step_link(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Open Link UI (external step); the callback view resumes the flow here."""
         if user_input is not None:
-            async_forget_flow(self.hass, self.flow_id)
-            self._link_error = link_error_placeholders(user_input)
-            return self.async_external_step_done(
-                next_step_id=step_after_link_ui(self._link_error, "linked")
-            )
+            result, self._link_error = async_link_ui_returned(self, user_input, "linked")
+            return result
         request: LinkSessionRequest
         if self._relink_asset_id is not None:
             request = RelinkRequest(asset_id=self._relink_asset_id)

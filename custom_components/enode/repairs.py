@@ -44,9 +44,8 @@ from .link import (
     LinkTarget,
     RelinkRequest,
     async_forget_flow,
+    async_link_ui_returned,
     async_open_link_ui,
-    link_error_placeholders,
-    step_after_link_ui,
 )
 
 ISSUE_INTERVENTION = "intervention"
@@ -255,11 +254,9 @@ class EnodeLinkRepairFlow(RepairsFlow):
     ) -> data_entry_flow.FlowResult:
         """Open Link UI (external step); the callback view resumes the flow here."""
         if user_input is not None:
-            async_forget_flow(self.hass, self.flow_id)
-            self._link_error = link_error_placeholders(user_input) or {}
-            return self.async_external_step_done(
-                next_step_id=step_after_link_ui(self._link_error, "done")
-            )
+            result, error = async_link_ui_returned(self, user_input, "done")
+            self._link_error = error or {}
+            return result
         entry = self._entry()
         if entry is None:
             return self.async_abort(reason="not_loaded")

@@ -19,7 +19,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 from custom_components.enode.api import Environment
-from custom_components.enode.link_flow import entry_title
 from custom_components.enode.const import (
     CONF_API_URL,
     CONF_ENVIRONMENT,
@@ -27,6 +26,7 @@ from custom_components.enode.const import (
     CONF_USER_ID,
     DOMAIN,
 )
+from custom_components.enode.link_flow import entry_title
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, entry_data, follow_link_callback, make_entry
