@@ -37,8 +37,8 @@ from .api import (
     AssetType,
     EnodeAuthenticationError,
     EnodeClient,
-    EnodeConnectionError,
     EnodeError,
+    EnodeRateLimitError,
     Environment,
 )
 from .const import (
@@ -93,21 +93,30 @@ def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
     )
 
 
-async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
-    """Verify the client credentials; return an error key or None."""
-    client = create_client(hass, data)
-    try:
-        await client.verify_credentials()
-    except EnodeAuthenticationError:
+def flow_error(error: Exception) -> str:
+    """Return the config-flow error key for an error while verifying or reading Enode.
+
+    Stand-in for ``helpers.flow_error`` until the core half of issue 7 lands.
+    """
+    if isinstance(error, EnodeAuthenticationError):
         return "invalid_auth"
-    except EnodeConnectionError:
+    if isinstance(error, EnodeRateLimitError):
+        return "rate_limited"
+    if isinstance(error, EnodeError):
         return "cannot_connect"
-    except EnodeError:
-        LOGGER.debug("Enode rejected the token request", exc_info=True)
-        return "cannot_connect"
-    except Exception:
+    return "unknown"
+
+
+async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
+    """Verify the client credentials; return a form error key, or None when they work."""
+    try:
+        await create_client(hass, data).verify_credentials()
+    except EnodeError as err:
+        LOGGER.debug("Enode did not accept the credentials: %s", err)
+        return flow_error(err)
+    except Exception as err:
         LOGGER.exception("Unexpected error while verifying the Enode credentials")
-        return "unknown"
+        return flow_error(err)
     return None
 
 
