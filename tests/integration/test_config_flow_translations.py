@@ -15,6 +15,14 @@ from custom_components.enode.repairs import EnodeLinkRepairFlow
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text())
+# Abort reasons only the options flow has.
+OPTIONS_ONLY_ABORTS = {
+    "not_loaded",
+    "no_devices",
+    "no_chargers",
+    "devices_linked",
+    "device_relinked",
+}
 
 
 def _source(name: str) -> str:
@@ -62,9 +70,8 @@ def test_flow_texts() -> None:
     assert flow_errors <= errors
     assert errors - {"zone_not_found", "location_not_found"} <= set(config["error"])
     assert {"zone_not_found", "location_not_found", "cannot_connect"} <= set(options["error"])
-    options_only = {"not_loaded", "no_devices", "no_chargers", "devices_linked", "device_relinked"}
-    assert aborts - options_only <= set(config["abort"])
-    assert options_only <= set(options["abort"])
+    assert aborts - OPTIONS_ONLY_ABORTS <= set(config["abort"])
+    assert set(options["abort"]) >= OPTIONS_ONLY_ABORTS
 
 
 def test_abort_reasons_home_assistant_raises() -> None:
@@ -78,8 +85,12 @@ def test_abort_reasons_home_assistant_raises() -> None:
     mismatch = set(re.findall(r'_abort_if_unique_id_mismatch\(reason="([a-z_]+)"\)', source))
     assert mismatch == {"account_mismatch"}
     raised = {"already_in_progress", "already_configured", "reauth_successful"}
-    raised |= {"reconfigure_successful", "unique_id_mismatch"} | mismatch
+    raised |= {"reconfigure_successful"} | mismatch
     assert raised <= set(STRINGS["config"]["abort"])
+    # Every abort text is one the flows can show (no leftovers).
+    literal = set(re.findall(r'reason="([a-z_]+)"', source + _source("link_flow.py")))
+    literal |= set(re.findall(r'reason="([a-z_]+)"', _source("link.py")))
+    assert set(STRINGS["config"]["abort"]) == (raised | literal) - OPTIONS_ONLY_ABORTS
 
 
 def test_link_failed_texts_are_readable() -> None:
