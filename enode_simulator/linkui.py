@@ -16,8 +16,9 @@ Cancel (``POST /link/{token}/cancel``) on any page redirects to ``redirectUri`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+import functools
 from html import escape
 from typing import Any
 
@@ -298,6 +299,25 @@ class FlowState:
     account: str | None = None
 
 
+type _SessionPage = Callable[[LinkUI, web.Request, str, LinkSession], Awaitable[web.StreamResponse]]
+
+
+def _session_page(
+    handler: _SessionPage,
+) -> Callable[[LinkUI, web.Request], Awaitable[web.StreamResponse]]:
+    """A page of a usable session: ``handler(ui, request, token, session)``, else its error page."""
+
+    @functools.wraps(handler)
+    async def page(ui: LinkUI, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        session = ui._session(token)
+        if isinstance(session, Page):
+            return session.response()
+        return await handler(ui, request, token, session)
+
+    return page
+
+
 class LinkUI:
     """The Link UI pages over the simulator state."""
 
@@ -374,6 +394,23 @@ class LinkUI:
             return vendor == fixed
         return any(option.vendor == vendor for option in self._options(session))
 
+    def _vendor_refusal(self, token: str, session: LinkSession, vendor: str) -> Page | None:
+        """The error page when the session may not link ``vendor`` now, else ``None``."""
+        if not self._vendor_allowed(session, vendor):
+            return render_error("Unknown brand", "Choose one of the brands offered.", status=400)
+        option = self._option(vendor)
+        if not option.selectable:
+            return self._unavailable(token, option)
+        return None
+
+    def _relink_gone(self, session: LinkSession) -> Page | None:
+        """The error page when the session relinks an asset that no longer exists."""
+        if session.relink_asset_id is not None and self._relink_asset(session) is None:
+            return render_error(
+                "Device not found", "The device to relink no longer exists.", status=404
+            )
+        return None
+
     def _unavailable(self, token: str, option: VendorOption) -> Page:
         page = render_error(
             f"{option.display_name} is unavailable",
@@ -415,47 +452,37 @@ class LinkUI:
 
     # -- handlers ------------------------------------------------------------------------------
 
-    async def start(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def start(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """GET /link/{token}: brand selection, or straight to sign-in."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
-        if session.relink_asset_id is not None and self._relink_asset(session) is None:
-            return render_error(
-                "Device not found",
-                "The device to relink no longer exists.",
-                status=404,
-            ).response()
+        gone = self._relink_gone(session)
+        if gone is not None:
+            return gone.response()
         fixed = self._fixed_vendor(session)
         if fixed is not None:
             return _redirect(303, self._signin_url(token, fixed))
         return render_brand_selection(token, self._options(session), session.asset_types).response()
 
-    async def choose_brand(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def choose_brand(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """POST /link/{token}/brand: the chosen vendor."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
         form = await request.post()
         vendor = str(form.get("vendor", ""))
-        if not self._vendor_allowed(session, vendor):
-            return render_error(
-                "Unknown brand", "Choose one of the brands offered.", status=400
-            ).response()
-        option = self._option(vendor)
-        if not option.selectable:
-            return self._unavailable(token, option).response()
+        refusal = self._vendor_refusal(token, session, vendor)
+        if refusal is not None:
+            return refusal.response()
         self.flows[token] = FlowState(vendor=vendor)
         return _redirect(303, self._signin_url(token, vendor))
 
-    async def sign_in_form(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def sign_in_form(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """GET /link/{token}/signin?vendor=...: the sign-in form."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
         vendor = request.query.get("vendor") or self._fixed_vendor(session) or ""
         return self._sign_in_page(token, session, vendor).response()
 
@@ -468,14 +495,12 @@ class LinkUI:
         username: str = "",
         error: str | None = None,
     ) -> Page:
-        if not self._vendor_allowed(session, vendor):
-            return render_error("Unknown brand", "Choose one of the brands offered.", status=400)
-        option = self._option(vendor)
-        if not option.selectable:
-            return self._unavailable(token, option)
+        refusal = self._vendor_refusal(token, session, vendor)
+        if refusal is not None:
+            return refusal
         page = render_sign_in(
             token,
-            option,
+            self._option(vendor),
             username=username,
             error=error,
             relink=session.relink_asset_id is not None,
@@ -483,12 +508,11 @@ class LinkUI:
         page.html = page.html.replace("</main>", f"{self._hint(vendor)}</main>")
         return page
 
-    async def sign_in(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def sign_in(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """POST /link/{token}/signin: check the virtual account's credentials."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
         form = await request.post()
         vendor = str(form.get("vendor", "")) or self._fixed_vendor(session) or ""
         username = str(form.get("username", "")).strip()
@@ -512,12 +536,11 @@ class LinkUI:
         self.flows[token] = FlowState(vendor=vendor, account=account.key)
         return _redirect(303, f"/link/{token}/devices")
 
-    async def devices(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def devices(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """GET /link/{token}/devices: the devices found in the signed-in account."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
         account = self._account(self.flows.get(token))
         if account is None:
             return _redirect(303, f"/link/{token}")
@@ -529,29 +552,26 @@ class LinkUI:
             scopes=session.scopes,
         ).response()
 
-    async def connect(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def connect(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """POST /link/{token}/connect: link the devices and redirect to ``redirectUri``."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
         account = self._account(self.flows.get(token))
         if account is None:
             return _redirect(303, f"/link/{token}")
-        if session.relink_asset_id is not None and self._relink_asset(session) is None:
-            return render_error(
-                "Device not found", "The device to relink no longer exists.", status=404
-            ).response()
+        gone = self._relink_gone(session)
+        if gone is not None:
+            return gone.response()
         self.state.complete_link_session(session, account)
         self.flows.pop(token, None)
         return _redirect(302, redirect_url(session.redirect_uri))
 
-    async def cancel(self, request: web.Request) -> web.StreamResponse:
+    @_session_page
+    async def cancel(
+        self, request: web.Request, token: str, session: LinkSession
+    ) -> web.StreamResponse:
         """POST /link/{token}/cancel: back to ``redirectUri`` with ``error``."""
-        token = request.match_info["token"]
-        session = self._session(token)
-        if isinstance(session, Page):
-            return session.response()
         session.used = True
         self.flows.pop(token, None)
         return _redirect(

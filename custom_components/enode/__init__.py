@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import EnodeClient, Environment
-from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN
-from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeRuntimeData
+from .const import DOMAIN
+from .coordinator import EnodeCoordinator
+from .helpers import create_client
 from .link import async_setup_link
+from .models import EnodeConfigEntry, EnodeRuntimeData
 from .repairs import async_delete_issues, async_setup_repairs
 from .services import async_setup_services
-from .webhook import async_remove_webhook, async_setup_webhook
+from .webhook import EnodeWebhook, async_prepare_webhook, async_remove_webhook
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -35,24 +35,17 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def create_client(hass: HomeAssistant, entry: EnodeConfigEntry) -> EnodeClient:
-    """Return an Enode client for a config entry, on Home Assistant's shared aiohttp session."""
-    data = entry.data
-    environment = Environment(data.get(CONF_ENVIRONMENT, Environment.PRODUCTION))
-    return EnodeClient(
-        data[CONF_CLIENT_ID],
-        data[CONF_CLIENT_SECRET],
-        environment=environment,
-        api_url=data.get(CONF_API_URL) if environment is Environment.CUSTOM else None,
-        token_url=data.get(CONF_TOKEN_URL) if environment is Environment.CUSTOM else None,
-        session=async_get_clientsession(hass),
-    )
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> bool:
-    """Set up an Enode user (config entry): first refresh, then the platforms."""
-    client = create_client(hass, entry)
+    """Set up an Enode user (config entry): first refresh, then the platforms and push."""
+    async_prepare_webhook(hass, entry)
+    client = create_client(hass, entry.data)
     coordinator = EnodeCoordinator(hass, entry, client)
+    entry.runtime_data = EnodeRuntimeData(
+        client=client,
+        coordinator=coordinator,
+        actions=coordinator.actions,
+        webhook=EnodeWebhook(hass, entry, client, coordinator),
+    )
     try:
         await coordinator.async_config_entry_first_refresh()
     except ConfigEntryNotReady as err:
@@ -62,23 +55,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
             translation_key="setup_not_ready",
             translation_placeholders={"error": str(cause) if cause else "unknown"},
         ) from cause
-    entry.runtime_data = EnodeRuntimeData(client=client, coordinator=coordinator)
+    # Commands waiting for an outcome a refresh found are released once the snapshot shows it.
+    entry.async_on_unload(
+        coordinator.async_add_listener(coordinator.actions.async_snapshot_updated)
+    )
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Repair issues follow the coordinator's data (interventions, credentials, chargers).
     entry.async_on_unload(async_setup_repairs(hass, entry))
     # Push updates: the Home Assistant webhook and its registration at Enode (in the background).
-    entry.runtime_data.webhook = await async_setup_webhook(hass, entry)
+    entry.runtime_data.webhook.async_start()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> bool:
     """Unload a config entry."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        await entry.runtime_data.client.close()
-    return unloaded
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_config_entry_device(
@@ -95,8 +88,4 @@ async def async_remove_config_entry_device(
 async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     """Delete the repair issues of a removed entry, and its webhook at Enode (best effort)."""
     async_delete_issues(hass, entry)
-    client = create_client(hass, entry)
-    try:
-        await async_remove_webhook(hass, entry, client)
-    finally:
-        await client.close()
+    await async_remove_webhook(hass, entry, create_client(hass, entry.data))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 import re
-from typing import Any
+from typing import TypedDict
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -16,26 +17,34 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import Asset, AssetType, Vehicle
-from .coordinator import EnodeConfigEntry, EnodeData
-from .entity import (
-    EnodeEntity,
-    async_add_asset_entities,
-    has_charge_state,
-    vehicle_charger,
-)
+from .api import AssetBase, Charger, Vehicle
+from .coordinator import EnodeCoordinator
+from .entity import EnodeEntity, async_add_asset_entities, has_charge_state, vehicle_charger
+from .models import EnodeConfigEntry, EnodeData
 
 PARALLEL_UPDATES = 0
 
 
-def _snake(value: Any) -> str | None:
+class InterventionAttributes(TypedDict):
+    """An intervention as the "Action required" sensor shows it."""
+
+    id: str
+    title: str | None
+    access: str | None
+    agent: str | None
+    action: str | None
+    blocking: bool
+    capabilities: list[str]
+
+
+def _snake(value: StrEnum | None) -> str | None:
     """Return an Enode enum value in snake case ("ThirdParty" -> "third_party")."""
     if value is None:
         return None
     return re.sub(r"(?<!^)(?=[A-Z])", "_", str(value)).lower()
 
 
-def asset_interventions(data: EnodeData, asset: Asset) -> list[dict[str, Any]]:
+def asset_interventions(data: EnodeData, asset: AssetBase) -> list[InterventionAttributes]:
     """Return an asset's interventions in the order Enode returns them.
 
     ``blocking`` is True when a capability that lists the intervention is not capable (the
@@ -50,7 +59,7 @@ def asset_interventions(data: EnodeData, asset: Asset) -> list[dict[str, Any]]:
             blocking[intervention_id] = blocking.get(intervention_id, False) or (
                 not capability.is_capable
             )
-    result: list[dict[str, Any]] = []
+    result: list[InterventionAttributes] = []
     for intervention_id in asset.all_intervention_ids():
         intervention = data.interventions.get(intervention_id)
         resolution = intervention.resolution if intervention is not None else None
@@ -77,71 +86,81 @@ def plugged_in_at_charging_location(vehicle: Vehicle, data: EnodeData) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnodeBinarySensorEntityDescription(BinarySensorEntityDescription):
-    """Describes an Enode binary sensor."""
+class EnodeBinarySensorEntityDescription[AssetT: AssetBase](BinarySensorEntityDescription):
+    """Describes an Enode binary sensor of an asset type."""
 
-    exists_fn: Callable[[Any], bool] = lambda _: True
-    is_on_fn: Callable[[Any, EnodeData], bool | None]
-    attributes_fn: Callable[[Any, EnodeData], Mapping[str, Any]] | None = None
+    exists_fn: Callable[[AssetT], bool] = lambda _: True
+    is_on_fn: Callable[[AssetT, EnodeData], bool | None]
+    attributes_fn: Callable[[AssetT, EnodeData], Mapping[str, object]] | None = None
 
 
-ACTION_REQUIRED = EnodeBinarySensorEntityDescription(
-    key="action_required",
-    translation_key="action_required",
-    device_class=BinarySensorDeviceClass.PROBLEM,
-    is_on_fn=lambda asset, _: bool(asset.all_intervention_ids()),
-    attributes_fn=lambda asset, data: {"interventions": asset_interventions(data, asset)},
-)
-REACHABLE = EnodeBinarySensorEntityDescription(
-    key="reachable",
-    translation_key="reachable",
-    device_class=BinarySensorDeviceClass.CONNECTIVITY,
-    entity_category=EntityCategory.DIAGNOSTIC,
-    is_on_fn=lambda asset, _: asset.is_reachable,
-)
-PLUGGED_IN = EnodeBinarySensorEntityDescription(
-    key="plugged_in",
-    translation_key="plugged_in",
-    device_class=BinarySensorDeviceClass.PLUG,
-    exists_fn=has_charge_state,
-    is_on_fn=lambda asset, _: asset.charge_state.is_plugged_in,
-)
-CHARGING = EnodeBinarySensorEntityDescription(
-    key="charging",
-    device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
-    exists_fn=has_charge_state,
-    is_on_fn=lambda asset, _: asset.charge_state.is_charging,
-)
+def _action_required[AssetT: AssetBase]() -> EnodeBinarySensorEntityDescription[AssetT]:
+    """Whether Enode asks the user to do something; the interventions as attributes."""
+    return EnodeBinarySensorEntityDescription[AssetT](
+        key="action_required",
+        translation_key="action_required",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda asset, _: bool(asset.all_intervention_ids()),
+        attributes_fn=lambda asset, data: {"interventions": asset_interventions(data, asset)},
+    )
 
-VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription, ...] = (
-    PLUGGED_IN,
-    CHARGING,
+
+def _reachable[AssetT: AssetBase]() -> EnodeBinarySensorEntityDescription[AssetT]:
+    """Whether Enode can reach the device right now."""
+    return EnodeBinarySensorEntityDescription[AssetT](
+        key="reachable",
+        translation_key="reachable",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda asset, _: asset.is_reachable,
+    )
+
+
+def _plugged_in[AssetT: Vehicle | Charger]() -> EnodeBinarySensorEntityDescription[AssetT]:
+    """Whether a cable connects the vehicle and a charger."""
+    return EnodeBinarySensorEntityDescription[AssetT](
+        key="plugged_in",
+        translation_key="plugged_in",
+        device_class=BinarySensorDeviceClass.PLUG,
+        exists_fn=has_charge_state,
+        is_on_fn=lambda asset, _: asset.charge_state.is_plugged_in,
+    )
+
+
+def _charging[AssetT: Vehicle | Charger]() -> EnodeBinarySensorEntityDescription[AssetT]:
+    """Whether power flows into the vehicle."""
+    return EnodeBinarySensorEntityDescription[AssetT](
+        key="charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        exists_fn=has_charge_state,
+        is_on_fn=lambda asset, _: asset.charge_state.is_charging,
+    )
+
+
+VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Vehicle], ...] = (
+    _plugged_in(),
+    _charging(),
     EnodeBinarySensorEntityDescription(
         key="fully_charged",
         translation_key="fully_charged",
         exists_fn=has_charge_state,
         is_on_fn=lambda v, _: v.charge_state.is_fully_charged,
     ),
-    REACHABLE,
+    _reachable(),
     EnodeBinarySensorEntityDescription(
         key="plugged_in_at_charging_location",
         translation_key="plugged_in_at_charging_location",
         is_on_fn=plugged_in_at_charging_location,
     ),
-    ACTION_REQUIRED,
+    _action_required(),
 )
 
-CHARGER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription, ...] = (
-    PLUGGED_IN,
-    CHARGING,
-    REACHABLE,
-    ACTION_REQUIRED,
+CHARGER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Charger], ...] = (
+    _plugged_in(),
+    _charging(),
+    _reachable(),
+    _action_required(),
 )
-
-BINARY_SENSORS: dict[AssetType, tuple[EnodeBinarySensorEntityDescription, ...]] = {
-    AssetType.VEHICLE: VEHICLE_BINARY_SENSORS,
-    AssetType.CHARGER: CHARGER_BINARY_SENSORS,
-}
 
 
 async def async_setup_entry(
@@ -150,22 +169,37 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up Enode binary sensors (and add new ones as assets or capabilities appear)."""
-    async_add_asset_entities(entry, async_add_entities, BINARY_SENSORS, EnodeBinarySensorEntity)
+    async_add_asset_entities(
+        entry, async_add_entities, Vehicle, VEHICLE_BINARY_SENSORS, EnodeBinarySensorEntity
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Charger, CHARGER_BINARY_SENSORS, EnodeBinarySensorEntity
+    )
 
 
-class EnodeBinarySensorEntity(EnodeEntity, BinarySensorEntity):
+class EnodeBinarySensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], BinarySensorEntity):
     """A binary sensor of an Enode asset."""
 
-    entity_description: EnodeBinarySensorEntityDescription
+    entity_description: EnodeBinarySensorEntityDescription[AssetT]
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset: AssetT,
+        description: EnodeBinarySensorEntityDescription[AssetT],
+    ) -> None:
+        """Initialize the binary sensor."""
+        super().__init__(coordinator, asset, description)
+        self.entity_description = description
 
     @property
     def is_on(self) -> bool | None:
         """Return the state."""
-        return self.entity_description.is_on_fn(self.asset, self.coordinator.data)
+        return self.entity_description.is_on_fn(self.asset, self.data)
 
     @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+    def extra_state_attributes(self) -> Mapping[str, object] | None:
         """Return extra attributes (the interventions of "Action required")."""
         if self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(self.asset, self.coordinator.data)
+        return self.entity_description.attributes_fn(self.asset, self.data)

@@ -20,7 +20,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import instance_id
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -35,10 +34,8 @@ import voluptuous as vol
 from .api import (
     Asset,
     AssetType,
-    EnodeAuthenticationError,
     EnodeClient,
     EnodeError,
-    EnodeRateLimitError,
     Environment,
 )
 from .const import (
@@ -50,6 +47,7 @@ from .const import (
     LOGGER,
 )
 from .entity import device_name
+from .helpers import create_client, flow_error
 from .link import LinkTarget
 from .link_flow import EnodeLinkFlow, entry_title
 from .locations import (
@@ -74,37 +72,6 @@ def unique_id_for(environment: str, client_id: str, user_id: str) -> str:
 async def async_default_user_id(hass: HomeAssistant) -> str:
     """Return the Enode user id derived from this Home Assistant instance (stable)."""
     return f"home-assistant-{await instance_id.async_get(hass)}"
-
-
-def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
-    """Return a client for the credentials of a flow (on Home Assistant's session).
-
-    Stand-in for ``helpers.create_client`` until the core half of issue 7 lands.
-    """
-    environment = Environment(data[CONF_ENVIRONMENT])
-    custom = environment is Environment.CUSTOM
-    return EnodeClient(
-        data[CONF_CLIENT_ID],
-        data[CONF_CLIENT_SECRET],
-        environment=environment,
-        api_url=data.get(CONF_API_URL) if custom else None,
-        token_url=data.get(CONF_TOKEN_URL) if custom else None,
-        session=async_get_clientsession(hass),
-    )
-
-
-def flow_error(error: Exception) -> str:
-    """Return the config-flow error key for an error while verifying or reading Enode.
-
-    Stand-in for ``helpers.flow_error`` until the core half of issue 7 lands.
-    """
-    if isinstance(error, EnodeAuthenticationError):
-        return "invalid_auth"
-    if isinstance(error, EnodeRateLimitError):
-        return "rate_limited"
-    if isinstance(error, EnodeError):
-        return "cannot_connect"
-    return "unknown"
 
 
 async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from homeassistant.components.device_tracker.config_entry import TrackerEntity
 from homeassistant.components.device_tracker.const import SourceType
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import AssetType, Vehicle
-from .coordinator import EnodeConfigEntry
-from .entity import EnodeEntity, async_add_asset_entities, capability_present
+from .api import Vehicle
+from .entity import (
+    EnodeEntity,
+    EnodeEntityDescription,
+    async_add_asset_entities,
+    capability_present,
+)
+from .models import EnodeConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -27,14 +28,9 @@ def has_gps(vehicle: Vehicle) -> bool:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnodeTrackerEntityDescription(EntityDescription):
-    """Describes the vehicle position tracker."""
-
-    exists_fn: Callable[[Vehicle], bool] = has_gps
-
-
-POSITION = EnodeTrackerEntityDescription(key="position", translation_key="position")
+POSITION = EnodeEntityDescription[Vehicle](
+    key="position", translation_key="position", exists_fn=has_gps
+)
 
 
 async def async_setup_entry(
@@ -43,12 +39,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up vehicle trackers (and add them when a vehicle starts reporting GPS)."""
-    async_add_asset_entities(
-        entry, async_add_entities, {AssetType.VEHICLE: (POSITION,)}, EnodeVehicleTracker
-    )
+    async_add_asset_entities(entry, async_add_entities, Vehicle, (POSITION,), EnodeVehicleTracker)
 
 
-class EnodeVehicleTracker(EnodeEntity, TrackerEntity):
+class EnodeVehicleTracker(EnodeEntity[Vehicle], TrackerEntity):
     """The GPS position of a vehicle."""
 
     _attr_source_type = SourceType.GPS
@@ -56,9 +50,9 @@ class EnodeVehicleTracker(EnodeEntity, TrackerEntity):
     @property
     def latitude(self) -> float | None:
         """Return the latitude."""
-        return self.asset.location.latitude  # type: ignore[union-attr]
+        return self.asset.location.latitude
 
     @property
     def longitude(self) -> float | None:
         """Return the longitude."""
-        return self.asset.location.longitude  # type: ignore[union-attr]
+        return self.asset.location.longitude

@@ -11,7 +11,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .api import Asset
 from .const import CONF_USER_ID, DOMAIN
-from .coordinator import EnodeConfigEntry, EnodeData
+from .models import EnodeConfigEntry, EnodeData
 from .webhook import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_SECRET, webhook_diagnostics
 
 # Entry data: credentials, the Enode user id and the webhook's id, secret and cloudhook URL.
@@ -55,7 +55,7 @@ def _redact_asset(asset: Asset) -> dict[str, Any]:
 def _asset_dict(data: EnodeData, asset: Asset) -> dict[str, Any]:
     """Return an asset and the texts of its interventions, redacted."""
     result: dict[str, Any] = {
-        "asset_type": asset.asset_type,
+        "asset_type": str(asset.asset_type),
         "asset": _redact_asset(asset),
         "interventions": [
             async_redact_data(intervention.to_dict(), TO_REDACT_PAYLOAD)
@@ -84,7 +84,7 @@ def _coordinator_dict(entry: EnodeConfigEntry) -> dict[str, Any]:
     return {
         "last_update_success": coordinator.last_update_success,
         "update_interval_seconds": interval.total_seconds() if interval else None,
-        "pending_actions": len(coordinator.pending_actions),
+        "pending_actions": len(coordinator.data.pending_actions),
     }
 
 

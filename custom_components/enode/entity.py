@@ -1,9 +1,15 @@
-"""Base entity, device info and dynamic entity creation for Enode."""
+"""Base entity, device info and dynamic entity creation for Enode.
+
+Every entity belongs to one Enode asset and reads only the coordinator's snapshot. The base entity
+is generic over the asset type (``EnodeEntity[Vehicle]``), so descriptions and entities are typed
+per asset type; a new device type needs a model, a description tuple per platform, and texts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
@@ -12,163 +18,185 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import Asset, AssetType, Capability, Charger, Vehicle
+from .api import AssetBase, Capability, Charger, Vehicle
 from .const import DOMAIN
-from .coordinator import EnodeConfigEntry, EnodeCoordinator, EnodeData
+from .coordinator import EnodeCoordinator
+from .models import EnodeConfigEntry, EnodeData
 
 
-def capability_present(capability: Capability | None) -> bool:
+def capability_present(capability: Capability) -> bool:
     """Return whether a capability is capable or blocked (not permanently missing).
 
     Enode: ``isCapable: false`` without interventions is permanently missing; with interventions
     it is blocked until the user acts.
     """
-    if capability is None:
-        return False
-    return capability.is_capable or bool(capability.intervention_ids)
+    return capability.is_capable or capability.is_blocked
 
 
-def has_charge_state(asset: Any) -> bool:
-    """Return whether an asset reports its charge state (capable or blocked)."""
+def has_charge_state(asset: Vehicle | Charger) -> bool:
+    """Return whether a vehicle or charger reports its charge state (capable or blocked)."""
     return capability_present(asset.capabilities.charge_state)
 
 
-def device_name(asset: Asset) -> str:
+def device_name(asset: AssetBase) -> str:
     """Return the device name of an asset (never the VIN)."""
-    information = getattr(asset, "information", None)
-    display_name = getattr(information, "display_name", None)
-    if display_name:
-        return str(display_name)
-    brand = getattr(information, "brand", None) or str(asset.vendor).title()
-    model = getattr(information, "model", None)
-    return f"{brand} {model}" if model else str(brand)
+    if asset.display_name:
+        return asset.display_name
+    brand = asset.information.brand or str(asset.vendor).title()
+    model = asset.information.model
+    return f"{brand} {model}" if model else brand
 
 
-def asset_device_info(asset: Asset) -> DeviceInfo:
-    """Return the device info of an asset: brand, model, year, name and (charger) serial."""
-    information = getattr(asset, "information", None)
-    model = getattr(information, "model", None)
-    year = getattr(information, "year", None)
-    if model and year:
-        model = f"{model} ({year})"
+def asset_device_info(asset: AssetBase) -> DeviceInfo:
+    """Return the device info of an asset: brand, model, year, name and serial number."""
+    model = asset.information.model
+    if model and asset.model_year:
+        model = f"{model} ({asset.model_year})"
     info = DeviceInfo(
         identifiers={(DOMAIN, asset.id)},
-        manufacturer=getattr(information, "brand", None) or str(asset.vendor).title(),
+        manufacturer=asset.information.brand or str(asset.vendor).title(),
         model=model,
         name=device_name(asset),
     )
-    serial = getattr(information, "serial_number", None)
-    if isinstance(asset, Charger) and serial:
-        info["serial_number"] = serial
+    if asset.serial_number:
+        info["serial_number"] = asset.serial_number
     return info
 
 
-class EnodeEntity(CoordinatorEntity[EnodeCoordinator]):
-    """An entity of one Enode asset."""
+class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
+    """An entity of one Enode asset of type ``AssetT``."""
 
     _attr_has_entity_name = True
 
     def __init__(
         self,
         coordinator: EnodeCoordinator,
-        asset_id: str,
+        asset: AssetT,
         description: EntityDescription,
     ) -> None:
         """Initialize the entity."""
         super().__init__(coordinator)
         self.entity_description = description
-        self.asset_id = asset_id
-        self._attr_unique_id = f"{asset_id}_{description.key}"
-        asset = coordinator.data.asset(asset_id)
-        assert asset is not None
+        self._model = type(asset)
+        self.asset_id = asset.id
+        self._attr_unique_id = f"{asset.id}_{description.key}"
         self._attr_device_info = asset_device_info(asset)
+        self._last_name = device_name(asset)
 
     @property
-    def asset(self) -> Asset:
+    def _current(self) -> AssetT | None:
+        """Return this entity's asset in the snapshot, if it is still linked."""
+        asset = self.coordinator.data.assets(self._model.asset_type).get(self.asset_id)
+        return asset if isinstance(asset, self._model) else None
+
+    @property
+    def asset(self) -> AssetT:
         """Return this entity's asset (only call while available)."""
-        asset = self.coordinator.data.asset(self.asset_id)
+        asset = self._current
         assert asset is not None
         return asset
 
     @property
+    def data(self) -> EnodeData:
+        """Return the snapshot."""
+        return self.coordinator.data
+
+    @property
     def device_info_name(self) -> str:
         """Return the device name (for messages)."""
-        if (asset := self.coordinator.data.asset(self.asset_id)) is not None:
-            return device_name(asset)
-        return self.asset_id
+        if (asset := self._current) is not None:
+            self._last_name = device_name(asset)
+        return self._last_name
 
     @property
     def available(self) -> bool:
         """Return whether the coordinator works and the asset is still linked."""
-        return super().available and self.coordinator.data.asset(self.asset_id) is not None
+        return super().available and self._current is not None
 
-    def raise_if_unusable(self, capability_name: str) -> None:
+    def raise_if_unusable(self, capability: Capability, name: str) -> None:
         """Raise a translated ServiceValidationError when a capability is missing or blocked."""
-        capability: Capability | None = getattr(
-            getattr(self.asset, "capabilities", None), capability_name, None
-        )
-        if capability is not None and capability.is_capable:
+        if capability.is_capable:
             return
-        if capability is None or not capability.intervention_ids:
+        device = self.device_info_name
+        if not capability.is_blocked:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="capability_missing",
-                translation_placeholders={
-                    "device": device_name(self.asset),
-                    "capability": capability_name,
-                },
+                translation_placeholders={"device": device, "capability": name},
             )
         interventions = self.coordinator.data.interventions
         titles = [
-            interventions[iid].resolution.title if iid in interventions else iid
+            str(interventions[iid].resolution.title) if iid in interventions else iid
             for iid in capability.intervention_ids
         ]
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="capability_blocked",
             translation_placeholders={
-                "device": device_name(self.asset),
-                "capability": capability_name,
-                "intervention": "; ".join(str(title) for title in titles),
+                "device": device,
+                "capability": name,
+                "intervention": "; ".join(titles),
             },
         )
 
 
-type EntityFactory = Callable[[EnodeCoordinator, str, Any], Entity]
+class AssetEntityDescription[AssetT: AssetBase](Protocol):
+    """What ``async_add_asset_entities`` needs of a description: its key and ``exists_fn``."""
+
+    @property
+    def key(self) -> str:
+        """Return the key (the suffix of the unique id)."""
+
+    @property
+    def exists_fn(self) -> Callable[[AssetT], bool]:
+        """Return whether the entity exists for an asset (e.g. its capability is present)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeEntityDescription[AssetT: AssetBase](EntityDescription):
+    """A description with ``exists_fn``, for platforms without a description class of their own."""
+
+    exists_fn: Callable[[AssetT], bool] = lambda _: True
 
 
 @callback
-def async_add_asset_entities(
+def async_add_asset_entities[
+    AssetT: AssetBase,
+    # A bound cannot name AssetT (the descriptions of the factory's entity type are of AssetT):
+    # the factory's signature ties the two together.
+    DescriptionT: AssetEntityDescription[Any],
+](
     entry: EnodeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    descriptions: Mapping[AssetType, Sequence[Any]],
-    factory: EntityFactory,
+    model: type[AssetT],
+    descriptions: Sequence[DescriptionT],
+    factory: Callable[[EnodeCoordinator, AssetT, DescriptionT], Entity],
 ) -> None:
-    """Add the entities of every asset now and whenever assets or capabilities appear.
+    """Add the entities of every asset of a type now, and whenever assets or capabilities appear.
 
-    Each description needs an ``exists_fn(asset) -> bool``: an entity is created the first time it
-    returns True (for example when a capability becomes capable), without a reload.
+    An entity is created the first time its description's ``exists_fn(asset)`` returns True (for
+    example when a capability becomes capable), without a reload.
     """
     coordinator = entry.runtime_data.coordinator
     added: set[str] = set()
 
     @callback
     def _async_add_new() -> None:
-        data: EnodeData = coordinator.data
         current: set[str] = set()
         new_entities: list[Entity] = []
-        for asset_type, type_descriptions in descriptions.items():
-            for asset_id, asset in data.assets(asset_type).items():
-                for description in type_descriptions:
-                    unique_id = f"{asset_id}_{description.key}"
-                    if unique_id in added:
-                        current.add(unique_id)
-                        continue
-                    if not description.exists_fn(asset):
-                        continue
-                    added.add(unique_id)
+        for asset_id, asset in coordinator.data.assets(model.asset_type).items():
+            if not isinstance(asset, model):
+                continue
+            for description in descriptions:
+                unique_id = f"{asset_id}_{description.key}"
+                if unique_id in added:
                     current.add(unique_id)
-                    new_entities.append(factory(coordinator, asset_id, description))
+                    continue
+                if not description.exists_fn(asset):
+                    continue
+                added.add(unique_id)
+                current.add(unique_id)
+                new_entities.append(factory(coordinator, asset, description))
         # Forget entities of removed assets so they come back if the asset is linked again.
         added.intersection_update(current)
         if new_entities:
@@ -182,3 +210,9 @@ def vehicle_charger(data: EnodeData, vehicle: Vehicle) -> Charger | None:
     """Return the charger a vehicle is plugged into (pairing active), if known."""
     charger_id = vehicle.charge_state.plugged_in_charger_id
     return data.chargers.get(charger_id) if charger_id else None
+
+
+def charger_vehicle(data: EnodeData, charger: Charger) -> Vehicle | None:
+    """Return the vehicle plugged into a charger (pairing active), if known."""
+    vehicle_id = charger.charge_state.plugged_in_vehicle_id
+    return data.vehicles.get(vehicle_id) if vehicle_id else None

@@ -1,16 +1,27 @@
-"""The one error-translating helper every Enode action (switch, number, ...) goes through."""
+"""Shared helpers: the client factory, the language mapper and the one error translator.
+
+Every path that talks to Enode on a user's behalf — entity commands, actions (services), flows and
+the coordinator — turns the client's errors into Home Assistant errors here, with the same
+translation keys everywhere: rejected credentials start reauth, a 429 says when to try again, a
+5xx says Enode is unavailable.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 import functools
-from typing import Any, Concatenate
+from typing import TYPE_CHECKING, Any, Concatenate
 
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import (
     ActionState,
+    AssetBase,
     EnodeAuthenticationError,
+    EnodeClient,
     EnodeConflictError,
     EnodeConnectionError,
     EnodeError,
@@ -18,39 +29,113 @@ from .api import (
     EnodeNotFoundError,
     EnodePreconditionError,
     EnodeRateLimitError,
+    EnodeServerError,
+    Environment,
+    VendorAction,
 )
-from .const import DOMAIN
-from .coordinator import EnodeAction
-from .entity import EnodeEntity
+from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN
+
+if TYPE_CHECKING:
+    from .entity import EnodeEntity
+    from .models import EnodeConfigEntry
+
+# Language used for Enode texts when Home Assistant's language has no Enode equivalent.
+DEFAULT_ENODE_LANGUAGE = "en-US"
+# Retry-After assumed when Enode's 429 does not say.
+DEFAULT_RETRY_AFTER = 60.0
 
 
-def _detail(error: EnodeError) -> str:
-    """Return the most useful human text of an error."""
+def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
+    """Return an Enode client for a config entry's (or a flow's) data, on HA's shared session."""
+    environment = Environment(data.get(CONF_ENVIRONMENT, Environment.PRODUCTION))
+    custom = environment is Environment.CUSTOM
+    return EnodeClient(
+        data[CONF_CLIENT_ID],
+        data[CONF_CLIENT_SECRET],
+        environment=environment,
+        api_url=data.get(CONF_API_URL) if custom else None,
+        token_url=data.get(CONF_TOKEN_URL) if custom else None,
+        session=async_get_clientsession(hass),
+    )
+
+
+def enode_language(language: str | None, supported: Iterable[str]) -> str:
+    """Map a Home Assistant language ("en", "en-GB", "nb", ...) to one Enode supports.
+
+    An exact match first, then the first supported language with the same primary language
+    (Norwegian "no"/"nn" count as "nb"), else en-US.
+    """
+    codes = [code for code in supported if code != "browser"]
+    if not language:
+        return DEFAULT_ENODE_LANGUAGE
+    wanted = language.replace("_", "-").lower()
+    for code in codes:
+        if code.lower() == wanted:
+            return code
+    primary = wanted.split("-", 1)[0]
+    if primary in ("no", "nn"):
+        primary = "nb"
+    for code in codes:
+        if code.split("-", 1)[0].lower() == primary:
+            return code
+    return DEFAULT_ENODE_LANGUAGE
+
+
+def problem_text(error: EnodeError) -> str:
+    """Return the most useful human text of an Enode error (its Problem detail or title)."""
     return error.detail or error.title or str(error)
 
 
-def translate_error(entity: EnodeEntity, error: EnodeError) -> HomeAssistantError:
-    """Return the translated Home Assistant error for a client error."""
+def retry_after(error: EnodeRateLimitError) -> float:
+    """Return how long to wait after a 429 (Enode's Retry-After, else a minute)."""
+    return error.retry_after if error.retry_after else DEFAULT_RETRY_AFTER
+
+
+def error_translation(error: EnodeError, device: str | None) -> tuple[str, dict[str, str]]:
+    """Return the translation key and placeholders for a client error.
+
+    ``device`` names the device the request was about; errors that are about a device use a
+    device-less key when there is none (an action on the whole entry).
+    """
+    placeholders = {"error": problem_text(error)}
     key: str
-    placeholders = {"device": entity.device_info_name, "error": _detail(error)}
     if isinstance(error, EnodeAuthenticationError):
-        entity.coordinator.config_entry.async_start_reauth(entity.hass)
-        key = "authentication_error"
-    elif isinstance(error, EnodePreconditionError):
+        return "authentication_error", {}
+    if isinstance(error, EnodeRateLimitError):
+        return "rate_limited_action", {"retry_after": f"{retry_after(error):.0f}"}
+    if isinstance(error, EnodeServerError):
+        return "enode_unavailable", placeholders
+    if isinstance(error, EnodeConnectionError):
+        return "communication_error", placeholders
+    if isinstance(error, EnodePreconditionError):
         key = "precondition_failed"
     elif isinstance(error, EnodeConflictError):
         key = "controlled_by_schedule" if error.status == 422 else "action_conflict"
-    elif isinstance(error, EnodeRateLimitError):
-        key = "rate_limited_action"
-        placeholders["retry_after"] = f"{error.retry_after or 60:.0f}"
     elif isinstance(error, EnodeNotFoundError):
         key = "not_found"
     elif isinstance(error, EnodeForbiddenError):
         key = "forbidden"
-    elif isinstance(error, EnodeConnectionError):
-        key = "communication_error"
     else:
         key = "unknown_error"
+    if device is None:
+        return "request_failed" if key == "unknown_error" else "request_rejected", placeholders
+    return key, {"device": device, **placeholders}
+
+
+def translate_error(
+    hass: HomeAssistant,
+    error: EnodeError,
+    *,
+    entry: EnodeConfigEntry | None,
+    device: str | None = None,
+) -> HomeAssistantError:
+    """Return the translated Home Assistant error for a client error.
+
+    Rejected credentials also start the entry's reauth flow (as a failed refresh does).
+    """
+    if isinstance(error, EnodeAuthenticationError) and entry is not None:
+        entry.async_start_reauth(hass)
+    key, placeholders = error_translation(error, device)
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,
@@ -58,25 +143,39 @@ def translate_error(entity: EnodeEntity, error: EnodeError) -> HomeAssistantErro
     )
 
 
-def enode_exception_handler[EntityT: EnodeEntity, **P](
-    func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
-) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
-    """Decorate an entity's command: translate Enode errors to HomeAssistantError."""
+def flow_error(error: Exception) -> str:
+    """Return the config-flow error key for an error while verifying or reading Enode."""
+    if isinstance(error, EnodeAuthenticationError):
+        return "invalid_auth"
+    if isinstance(error, EnodeRateLimitError):
+        return "rate_limited"
+    if isinstance(error, EnodeError):
+        return "cannot_connect"
+    return "unknown"
 
-    @functools.wraps(func)
-    async def handler(self: EntityT, *args: P.args, **kwargs: P.kwargs) -> None:
+
+def enode_exception_handler[EntityT: EnodeEntity[AssetBase], **P](
+    func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]],
+) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
+    """Decorate an entity's command: translate Enode errors to a ``HomeAssistantError``."""
+
+    async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             await func(self, *args, **kwargs)
         except EnodeError as error:
-            raise translate_error(self, error) from error
-        finally:
-            self.coordinator.async_update_listeners()
+            raise translate_error(
+                self.hass,
+                error,
+                entry=self.coordinator.config_entry,
+                device=self.device_info_name,
+            ) from error
 
-    return handler  # type: ignore[return-value]
+    functools.update_wrapper(handler, func)
+    return handler
 
 
-def raise_for_action(entity: EnodeEntity, action: EnodeAction) -> None:
-    """Raise a translated HomeAssistantError when an action failed or was cancelled."""
+def raise_for_action(device: str, action: VendorAction) -> None:
+    """Raise a translated ``HomeAssistantError`` when an action failed or was cancelled."""
     if action.state not in (ActionState.FAILED, ActionState.CANCELLED):
         return
     failure = action.failure_reason
@@ -86,5 +185,5 @@ def raise_for_action(entity: EnodeEntity, action: EnodeAction) -> None:
         translation_key="action_failed"
         if action.state is ActionState.FAILED
         else "action_cancelled",
-        translation_placeholders={"device": entity.device_info_name, "detail": detail},
+        translation_placeholders={"device": device, "detail": detail},
     )

@@ -74,8 +74,7 @@ def entry_title(assets: list[Asset]) -> str:
 
 async def async_fetch_assets(client: EnodeClient, user_id: str) -> list[Asset]:
     """Return every asset the user has linked (one list request per linked asset type)."""
-    _, lists = await async_fetch_user_assets(client, user_id)
-    return [asset for assets in lists.values() for asset in assets.values()]
+    return list((await async_fetch_user_assets(client, user_id)).iter_assets())
 
 
 def _brand(integration: Integration) -> str:

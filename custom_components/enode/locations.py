@@ -16,7 +16,7 @@ from homeassistant.helpers.selector import SelectOptionDict
 
 from .api import Location
 from .const import DOMAIN
-from .coordinator import EnodeConfigEntry
+from .models import EnodeConfigEntry
 from .texts import async_texts
 
 HOME_ZONE = "zone.home"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -16,10 +15,11 @@ from homeassistant.const import EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import AssetType, EnodeClient, MaxCurrentAction
-from .coordinator import EnodeConfigEntry
+from .api import Capability, Charger, EnodeClient, MaxCurrentAction, Vehicle
+from .coordinator import EnodeCoordinator
 from .entity import EnodeEntity, async_add_asset_entities, capability_present
 from .helpers import enode_exception_handler, raise_for_action
+from .models import EnodeConfigEntry
 
 # Commands to different devices are independent at Enode, and each call waits (bounded) for its
 # action's outcome: serializing them would make one call for n entities take up to n waits.
@@ -27,21 +27,26 @@ PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnodeNumberEntityDescription(NumberEntityDescription):
-    """Describes an Enode number."""
+class EnodeNumberEntityDescription[AssetT: Vehicle | Charger](NumberEntityDescription):
+    """Describes an Enode number set through an action."""
 
-    asset_type: AssetType
-    capability: str
-    exists_fn: Callable[[Any], bool]
-    value_fn: Callable[[Any], float | None]
+    # The capability that allows setting the value, and its name (for messages).
+    capability_fn: Callable[[AssetT], Capability]
+    capability_name: str
+    value_fn: Callable[[AssetT], float | None]
     set_fn: Callable[[EnodeClient, str, float], Awaitable[MaxCurrentAction]]
 
+    @property
+    def exists_fn(self) -> Callable[[AssetT], bool]:
+        """Return whether the entity exists: its capability is capable or blocked."""
+        return lambda asset: capability_present(self.capability_fn(asset))
 
-def _max_current(
-    asset_type: AssetType, set_fn: Callable[[EnodeClient, str, float], Awaitable[MaxCurrentAction]]
-) -> EnodeNumberEntityDescription:
+
+def _max_current[AssetT: Vehicle | Charger](
+    set_fn: Callable[[EnodeClient, str, float], Awaitable[MaxCurrentAction]],
+) -> EnodeNumberEntityDescription[AssetT]:
     """The maximum charging current of a charger or (experimental at Enode) a vehicle."""
-    return EnodeNumberEntityDescription(
+    return EnodeNumberEntityDescription[AssetT](
         key="max_current",
         translation_key="max_current",
         device_class=NumberDeviceClass.CURRENT,
@@ -51,28 +56,19 @@ def _max_current(
         native_step=1,
         mode=NumberMode.BOX,
         entity_category=EntityCategory.CONFIG,
-        asset_type=asset_type,
-        capability="set_max_current",
-        exists_fn=lambda asset: capability_present(asset.capabilities.set_max_current),
+        capability_fn=lambda asset: asset.capabilities.set_max_current,
+        capability_name="set_max_current",
         value_fn=lambda asset: asset.charge_state.max_current,
         set_fn=set_fn,
     )
 
 
-NUMBERS: dict[AssetType, tuple[EnodeNumberEntityDescription, ...]] = {
-    AssetType.VEHICLE: (
-        _max_current(
-            AssetType.VEHICLE,
-            lambda client, asset_id, value: client.set_vehicle_max_current(asset_id, value),
-        ),
-    ),
-    AssetType.CHARGER: (
-        _max_current(
-            AssetType.CHARGER,
-            lambda client, asset_id, value: client.set_charger_max_current(asset_id, value),
-        ),
-    ),
-}
+VEHICLE_MAX_CURRENT: EnodeNumberEntityDescription[Vehicle] = _max_current(
+    lambda client, asset_id, value: client.set_vehicle_max_current(asset_id, value)
+)
+CHARGER_MAX_CURRENT: EnodeNumberEntityDescription[Charger] = _max_current(
+    lambda client, asset_id, value: client.set_charger_max_current(asset_id, value)
+)
 
 
 async def async_setup_entry(
@@ -81,28 +77,42 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up Enode numbers (and add them when the capability appears)."""
-    async_add_asset_entities(entry, async_add_entities, NUMBERS, EnodeNumberEntity)
+    async_add_asset_entities(
+        entry, async_add_entities, Vehicle, (VEHICLE_MAX_CURRENT,), EnodeNumberEntity
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Charger, (CHARGER_MAX_CURRENT,), EnodeNumberEntity
+    )
 
 
-class EnodeNumberEntity(EnodeEntity, NumberEntity):
+class EnodeNumberEntity[AssetT: Vehicle | Charger](EnodeEntity[AssetT], NumberEntity):
     """A settable value of an Enode asset (through an Enode action)."""
 
-    entity_description: EnodeNumberEntityDescription
+    entity_description: EnodeNumberEntityDescription[AssetT]
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset: AssetT,
+        description: EnodeNumberEntityDescription[AssetT],
+    ) -> None:
+        """Initialize the number."""
+        super().__init__(coordinator, asset, description)
+        self.entity_description = description
 
     @property
     def native_value(self) -> float | None:
         """Return the value (the requested one while the action is pending)."""
-        action = self.coordinator.pending_action(self.asset_id, MaxCurrentAction)
-        if isinstance(action, MaxCurrentAction) and action.target_state.max_current is not None:
+        action = self.data.pending_action(self.asset_id, MaxCurrentAction)
+        if action is not None and action.target_state.max_current is not None:
             return action.target_state.max_current
         return self.entity_description.value_fn(self.asset)
 
     @enode_exception_handler
     async def async_set_native_value(self, value: float) -> None:
         """Set the value."""
-        self.raise_if_unusable(self.entity_description.capability)
-        action = await self.entity_description.set_fn(self.coordinator.client, self.asset_id, value)
-        outcome = await self.coordinator.async_run_action(
-            action, self.entity_description.asset_type
-        )
-        raise_for_action(self, outcome)
+        description = self.entity_description
+        self.raise_if_unusable(description.capability_fn(self.asset), description.capability_name)
+        action = await description.set_fn(self.coordinator.client, self.asset_id, value)
+        outcome = await self.coordinator.actions.async_run(action, self._model.asset_type)
+        raise_for_action(self.device_info_name, outcome)

@@ -29,12 +29,7 @@ import voluptuous as vol
 
 from .api import Asset, AssetType, Intervention
 from .const import DOMAIN
-from .coordinator import (
-    EnodeConfigEntry,
-    EnodeData,
-    asset_type_of,
-    vehicle_controls_charging,
-)
+from .coordinator import vehicle_controls_charging
 from .entity import device_name
 from .link import (
     STEP_LINK_CANCELLED,
@@ -47,6 +42,7 @@ from .link import (
     async_link_ui_returned,
     async_open_link_ui,
 )
+from .models import EnodeConfigEntry, EnodeData
 
 ISSUE_INTERVENTION = "intervention"
 ISSUE_INTERVENTION_LINK = "intervention_link"
@@ -111,7 +107,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str
                 "data": {
                     DATA_ENTRY_ID: entry_id,
                     DATA_ASSET_ID: asset.id,
-                    DATA_ASSET_TYPE: str(asset_type_of(asset)),
+                    DATA_ASSET_TYPE: str(asset.asset_type),
                 },
             }
     if data.user is not None:
@@ -124,7 +120,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str
                 (
                     asset.id
                     for asset in data.all_assets().values()
-                    if asset.vendor == linked.vendor and str(asset_type_of(asset)) == vendor_type
+                    if asset.vendor == linked.vendor and str(asset.asset_type) == vendor_type
                 ),
                 None,
             )

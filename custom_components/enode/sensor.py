@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -25,16 +24,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import AssetType, Charger, PowerDeliveryState, Vehicle
-from .coordinator import EnodeConfigEntry, EnodeData
+from .api import AssetBase, Charger, PowerDeliveryState, Vehicle
+from .coordinator import EnodeCoordinator
 from .entity import (
     EnodeEntity,
     async_add_asset_entities,
     capability_present,
+    charger_vehicle,
     device_name,
     has_charge_state,
     vehicle_charger,
 )
+from .models import EnodeConfigEntry, EnodeData
 
 PARALLEL_UPDATES = 0
 
@@ -83,38 +84,56 @@ def location_name(data: EnodeData, location_id: str | None) -> str | None:
     return location.name if location is not None else None
 
 
-def _name_of(asset: Any) -> str | None:
+def _name_of(asset: AssetBase | None) -> str | None:
     """Return the device name of an asset, or None."""
     return device_name(asset) if asset is not None else None
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnodeSensorEntityDescription(SensorEntityDescription):
-    """Describes an Enode sensor."""
+class EnodeSensorEntityDescription[AssetT: AssetBase](SensorEntityDescription):
+    """Describes an Enode sensor of an asset type."""
 
-    exists_fn: Callable[[Any], bool] = lambda _: True
-    value_fn: Callable[[Any, EnodeData], StateType | datetime]
+    exists_fn: Callable[[AssetT], bool] = lambda _: True
+    value_fn: Callable[[AssetT, EnodeData], StateType | datetime]
 
 
-# Sensors vehicles and chargers share.
-POWER_DELIVERY_STATE = EnodeSensorEntityDescription(
-    key="power_delivery_state",
-    translation_key="power_delivery_state",
-    device_class=SensorDeviceClass.ENUM,
-    options=POWER_DELIVERY_STATES,
-    exists_fn=has_charge_state,
-    value_fn=lambda asset, _: power_delivery_state(asset.charge_state.power_delivery_state),
-)
-LAST_SEEN = EnodeSensorEntityDescription(
-    key="last_seen",
-    translation_key="last_seen",
-    device_class=SensorDeviceClass.TIMESTAMP,
-    entity_category=EntityCategory.DIAGNOSTIC,
-    entity_registry_enabled_default=False,
-    value_fn=lambda asset, _: asset.last_seen,
-)
+def _power_delivery_state[AssetT: Vehicle | Charger]() -> EnodeSensorEntityDescription[AssetT]:
+    """The power delivery state (vehicles and chargers)."""
+    return EnodeSensorEntityDescription[AssetT](
+        key="power_delivery_state",
+        translation_key="power_delivery_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=POWER_DELIVERY_STATES,
+        exists_fn=has_charge_state,
+        value_fn=lambda asset, _: power_delivery_state(asset.charge_state.power_delivery_state),
+    )
 
-VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
+
+def _last_seen[AssetT: AssetBase]() -> EnodeSensorEntityDescription[AssetT]:
+    """When Enode last heard from the device (every asset type)."""
+    return EnodeSensorEntityDescription[AssetT](
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda asset, _: asset.last_seen,
+    )
+
+
+def _location[AssetT: AssetBase](
+    exists_fn: Callable[[AssetT], bool] = lambda _: True,
+) -> EnodeSensorEntityDescription[AssetT]:
+    """The name of the Enode Location the device is at."""
+    return EnodeSensorEntityDescription[AssetT](
+        key="location",
+        translation_key="location",
+        exists_fn=exists_fn,
+        value_fn=lambda asset, data: location_name(data, asset.location.id),
+    )
+
+
+VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
     EnodeSensorEntityDescription(
         key="battery_level",
         device_class=SensorDeviceClass.BATTERY,
@@ -179,14 +198,9 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         exists_fn=lambda v: capability_present(v.capabilities.odometer),
         value_fn=lambda v, _: v.odometer.distance,
     ),
-    POWER_DELIVERY_STATE,
-    LAST_SEEN,
-    EnodeSensorEntityDescription(
-        key="location",
-        translation_key="location",
-        exists_fn=lambda v: capability_present(v.capabilities.location),
-        value_fn=lambda v, data: location_name(data, v.location.id),
-    ),
+    _power_delivery_state(),
+    _last_seen(),
+    _location(lambda v: capability_present(v.capabilities.location)),
     EnodeSensorEntityDescription(
         key="connected_charger",
         translation_key="connected_charger",
@@ -201,13 +215,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
     ),
 )
 
-
-def _charger_vehicle(data: EnodeData, charger: Charger) -> Vehicle | None:
-    vehicle_id = charger.charge_state.plugged_in_vehicle_id
-    return data.vehicles.get(vehicle_id) if vehicle_id else None
-
-
-CHARGER_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
+CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
     EnodeSensorEntityDescription(
         key="charge_rate",
         translation_key="charge_rate",
@@ -218,24 +226,15 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription, ...] = (
         exists_fn=has_charge_state,
         value_fn=lambda c, _: c.charge_state.charge_rate,
     ),
-    POWER_DELIVERY_STATE,
-    LAST_SEEN,
+    _power_delivery_state(),
+    _last_seen(),
     EnodeSensorEntityDescription(
         key="connected_vehicle",
         translation_key="connected_vehicle",
-        value_fn=lambda c, data: _name_of(_charger_vehicle(data, c)),
+        value_fn=lambda c, data: _name_of(charger_vehicle(data, c)),
     ),
-    EnodeSensorEntityDescription(
-        key="location",
-        translation_key="location",
-        value_fn=lambda c, data: location_name(data, c.location.id),
-    ),
+    _location(),
 )
-
-SENSORS: dict[AssetType, tuple[EnodeSensorEntityDescription, ...]] = {
-    AssetType.VEHICLE: VEHICLE_SENSORS,
-    AssetType.CHARGER: CHARGER_SENSORS,
-}
 
 
 async def async_setup_entry(
@@ -244,15 +243,26 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up Enode sensors (and add new ones as assets or capabilities appear)."""
-    async_add_asset_entities(entry, async_add_entities, SENSORS, EnodeSensorEntity)
+    async_add_asset_entities(entry, async_add_entities, Vehicle, VEHICLE_SENSORS, EnodeSensorEntity)
+    async_add_asset_entities(entry, async_add_entities, Charger, CHARGER_SENSORS, EnodeSensorEntity)
 
 
-class EnodeSensorEntity(EnodeEntity, SensorEntity):
+class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
     """A sensor of an Enode asset."""
 
-    entity_description: EnodeSensorEntityDescription
+    entity_description: EnodeSensorEntityDescription[AssetT]
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset: AssetT,
+        description: EnodeSensorEntityDescription[AssetT],
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, asset, description)
+        self.entity_description = description
 
     @property
     def native_value(self) -> StateType | datetime:
         """Return the sensor value."""
-        return self.entity_description.value_fn(self.asset, self.coordinator.data)
+        return self.entity_description.value_fn(self.asset, self.data)

@@ -27,7 +27,6 @@ import voluptuous as vol
 
 from .api import Asset, AssetType, Charger, EnodeError
 from .const import DOMAIN
-from .coordinator import EnodeConfigEntry, asset_type_of
 from .entity import device_name
 from .link import LinkRequest, LinkSessionRequest, LinkTarget, RelinkRequest, async_start_link
 from .locations import (
@@ -37,6 +36,7 @@ from .locations import (
     async_assign_charging_location,
     zone_place,
 )
+from .models import EnodeConfigEntry
 
 SERVICE_LINK = "link"
 SERVICE_RELINK = "relink"
@@ -216,7 +216,7 @@ async def _async_refresh(call: ServiceCall) -> None:
             seconds=f"{REFRESH_MIN_INTERVAL - (now - last):.0f}",
         )
     try:
-        await entry.runtime_data.client.refresh_hint(asset_type_of(asset), asset.id)
+        await entry.runtime_data.client.refresh_hint(asset.asset_type, asset.id)
     except EnodeError as err:
         raise _enode_error(err) from err
     hints[asset.id] = now

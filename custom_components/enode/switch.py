@@ -20,17 +20,23 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
-    AssetType,
     ChargeAction,
+    Charger,
     ChargingAction,
     EnodeClient,
     EnodePreconditionError,
     Vehicle,
 )
 from .const import DOMAIN
-from .coordinator import EnodeConfigEntry
-from .entity import EnodeEntity, async_add_asset_entities, capability_present
-from .helpers import enode_exception_handler, raise_for_action
+from .coordinator import EnodeCoordinator
+from .entity import (
+    EnodeEntity,
+    EnodeEntityDescription,
+    async_add_asset_entities,
+    capability_present,
+)
+from .helpers import enode_exception_handler, problem_text, raise_for_action
+from .models import EnodeConfigEntry
 
 # Commands to different devices are independent at Enode, and each call waits (bounded) for its
 # action's outcome: serializing them would make one call for n entities take up to n waits.
@@ -38,54 +44,38 @@ PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnodeSwitchEntityDescription(SwitchEntityDescription):
-    """Describes an Enode charging switch."""
+class EnodeChargingSwitchEntityDescription[AssetT: Vehicle | Charger](SwitchEntityDescription):
+    """Describes the charging switch of a vehicle or a charger."""
 
-    asset_type: AssetType
-    exists_fn: Callable[[Any], bool]
-    set_fn: Callable[[EnodeClient, str, ChargingAction], Awaitable[ChargeAction]] | None = None
+    exists_fn: Callable[[AssetT], bool]
+    set_fn: Callable[[EnodeClient, str, ChargingAction], Awaitable[ChargeAction]]
 
 
-def _controllable(asset: Any) -> bool:
+def _controllable(asset: Vehicle | Charger) -> bool:
     capabilities = asset.capabilities
     return capability_present(capabilities.start_charging) or capability_present(
         capabilities.stop_charging
     )
 
 
-SWITCHES: dict[AssetType, tuple[EnodeSwitchEntityDescription, ...]] = {
-    AssetType.VEHICLE: (
-        EnodeSwitchEntityDescription(
-            key="charging",
-            translation_key="charging",
-            asset_type=AssetType.VEHICLE,
-            exists_fn=_controllable,
-            set_fn=lambda client, asset_id, action: client.set_vehicle_charging(asset_id, action),
-        ),
-    ),
-    AssetType.CHARGER: (
-        EnodeSwitchEntityDescription(
-            key="charging",
-            translation_key="charging",
-            asset_type=AssetType.CHARGER,
-            exists_fn=_controllable,
-            set_fn=lambda client, asset_id, action: client.set_charger_charging(asset_id, action),
-        ),
-    ),
-}
-
-
-SMART_CHARGING_SWITCHES: dict[AssetType, tuple[EnodeSwitchEntityDescription, ...]] = {
-    AssetType.VEHICLE: (
-        EnodeSwitchEntityDescription(
-            key="smart_charging",
-            translation_key="smart_charging",
-            entity_category=EntityCategory.CONFIG,
-            asset_type=AssetType.VEHICLE,
-            exists_fn=lambda v: capability_present(v.capabilities.smart_charging),
-        ),
-    ),
-}
+VEHICLE_CHARGING = EnodeChargingSwitchEntityDescription[Vehicle](
+    key="charging",
+    translation_key="charging",
+    exists_fn=_controllable,
+    set_fn=lambda client, asset_id, action: client.set_vehicle_charging(asset_id, action),
+)
+CHARGER_CHARGING = EnodeChargingSwitchEntityDescription[Charger](
+    key="charging",
+    translation_key="charging",
+    exists_fn=_controllable,
+    set_fn=lambda client, asset_id, action: client.set_charger_charging(asset_id, action),
+)
+SMART_CHARGING = EnodeEntityDescription[Vehicle](
+    key="smart_charging",
+    translation_key="smart_charging",
+    entity_category=EntityCategory.CONFIG,
+    exists_fn=lambda vehicle: capability_present(vehicle.capabilities.smart_charging),
+)
 
 
 async def async_setup_entry(
@@ -94,28 +84,39 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up Enode switches (and add them when their capability appears)."""
-    async_add_asset_entities(entry, async_add_entities, SWITCHES, EnodeChargingSwitch)
     async_add_asset_entities(
-        entry, async_add_entities, SMART_CHARGING_SWITCHES, EnodeSmartChargingSwitch
+        entry, async_add_entities, Vehicle, (VEHICLE_CHARGING,), EnodeChargingSwitch
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Charger, (CHARGER_CHARGING,), EnodeChargingSwitch
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Vehicle, (SMART_CHARGING,), EnodeSmartChargingSwitch
     )
 
 
-class EnodeChargingSwitch(EnodeEntity, SwitchEntity):
+class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], SwitchEntity):
     """Start and stop charging."""
 
-    entity_description: EnodeSwitchEntityDescription
+    entity_description: EnodeChargingSwitchEntityDescription[AssetT]
+
+    def __init__(
+        self,
+        coordinator: EnodeCoordinator,
+        asset: AssetT,
+        description: EnodeChargingSwitchEntityDescription[AssetT],
+    ) -> None:
+        """Initialize the switch."""
+        super().__init__(coordinator, asset, description)
+        self.entity_description = description
 
     @property
     def is_on(self) -> bool | None:
         """Return whether it charges (the requested state while an action is pending)."""
-        action = self.coordinator.pending_action(self.asset_id, ChargeAction)
-        if isinstance(action, ChargeAction) and action.kind in (
-            ChargingAction.START,
-            ChargingAction.STOP,
-        ):
+        action = self.data.pending_action(self.asset_id, ChargeAction)
+        if action is not None and action.kind in (ChargingAction.START, ChargingAction.STOP):
             return action.kind is ChargingAction.START
-        charging: bool | None = self.asset.charge_state.is_charging  # type: ignore[union-attr]
-        return charging
+        return self.asset.charge_state.is_charging
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging."""
@@ -128,37 +129,31 @@ class EnodeChargingSwitch(EnodeEntity, SwitchEntity):
     @enode_exception_handler
     async def _async_set_charging(self, kind: ChargingAction) -> None:
         """Send the command and follow the action."""
-        self.raise_if_unusable(
-            "start_charging" if kind is ChargingAction.START else "stop_charging"
-        )
-        assert self.entity_description.set_fn is not None
+        capabilities = self.asset.capabilities
+        if kind is ChargingAction.START:
+            self.raise_if_unusable(capabilities.start_charging, "start_charging")
+        else:
+            self.raise_if_unusable(capabilities.stop_charging, "stop_charging")
         action = await self.entity_description.set_fn(self.coordinator.client, self.asset_id, kind)
-        outcome = await self.coordinator.async_run_action(
-            action, self.entity_description.asset_type
-        )
-        raise_for_action(self, outcome)
+        outcome = await self.coordinator.actions.async_run(action, self._model.asset_type)
+        raise_for_action(self.device_info_name, outcome)
 
 
-class EnodeSmartChargingSwitch(EnodeEntity, SwitchEntity):
-    """Enable or disable a vehicle's smart charging policy."""
+class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
+    """Enable or disable a vehicle's smart charging policy.
 
-    entity_description: EnodeSwitchEntityDescription
-
-    @property
-    def _vehicle(self) -> Vehicle:
-        vehicle = self.asset
-        assert isinstance(vehicle, Vehicle)
-        return vehicle
+    Smart charging is a policy, not an action: Enode answers the update with the new policy.
+    """
 
     @property
     def is_on(self) -> bool | None:
         """Return whether smart charging is enabled."""
-        return self._vehicle.smart_charging_policy.is_enabled
+        return self.asset.smart_charging_policy.is_enabled
 
     @property
-    def extra_state_attributes(self) -> Mapping[str, Any]:
+    def extra_state_attributes(self) -> Mapping[str, object]:
         """Return the rest of the policy: the deadline and the minimum charge limit."""
-        policy = self._vehicle.smart_charging_policy
+        policy = self.asset.smart_charging_policy
         return {"deadline": policy.deadline, "minimum_charge_limit": policy.minimum_charge_limit}
 
     async def async_turn_on(self, **kwargs: Any) -> None:
@@ -173,7 +168,7 @@ class EnodeSmartChargingSwitch(EnodeEntity, SwitchEntity):
     async def _async_set_enabled(self, enabled: bool) -> None:
         """Update the policy and merge the answer into the vehicle."""
         if enabled:
-            self.raise_if_unusable("smart_charging")
+            self.raise_if_unusable(self.asset.capabilities.smart_charging, "smart_charging")
         try:
             policy = await self.coordinator.client.update_smart_charging_policy(
                 self.asset_id, is_enabled=enabled
@@ -184,8 +179,8 @@ class EnodeSmartChargingSwitch(EnodeEntity, SwitchEntity):
                 translation_key="smart_charging_rejected",
                 translation_placeholders={
                     "device": self.device_info_name,
-                    "error": error.detail or error.title or str(error),
+                    "error": problem_text(error),
                 },
             ) from error
-        if isinstance(vehicle := self.coordinator.data.asset(self.asset_id), Vehicle):
+        if (vehicle := self._current) is not None:
             await self.coordinator.async_set_asset(replace(vehicle, smart_charging_policy=policy))

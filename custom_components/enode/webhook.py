@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
 from http import HTTPStatus
 import secrets
 from typing import Any
@@ -29,6 +28,7 @@ from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
+    AssetBase,
     AssetType,
     ChargeAction,
     EnodeClient,
@@ -51,15 +51,16 @@ from .api.webhooks import (
     verify_signature,
 )
 from .const import CONF_ENVIRONMENT, DOMAIN, LOGGER
-from .coordinator import EnodeConfigEntry, EnodeCoordinator
+from .coordinator import EnodeCoordinator
+from .models import EnodeConfigEntry
 
 # Entry data keys (CONF_WEBHOOK_ID is Home Assistant's "webhook_id").
 CONF_WEBHOOK_SECRET = "webhook_secret"
 CONF_CLOUDHOOK_URL = "cloudhook_url"
 CONF_ENODE_WEBHOOK_ID = "enode_webhook_id"
 
-# What the Enode webhook subscribes to (heartbeats are always sent; test events on request).
-WEBHOOK_EVENTS: tuple[str, ...] = (
+# What our Enode webhook subscribes to (heartbeats are always sent; test events on request).
+SUBSCRIBED_EVENTS: tuple[str, ...] = (
     *(
         f"user:{asset_type}:{change}"
         for asset_type in AssetType
@@ -109,6 +110,15 @@ class EnodeWebhook:
         return self.status == STATUS_REGISTERED
 
     # ------------------------------------------------------------------ set-up
+
+    @callback
+    def async_start(self) -> None:
+        """Register the Home Assistant webhook here, and at Enode in the background."""
+        self.async_register_local()
+        self.entry.async_on_unload(self.async_unregister_local)
+        self.entry.async_create_background_task(
+            self.hass, self.async_register_at_enode(), f"{DOMAIN} webhook registration"
+        )
 
     @callback
     def async_register_local(self) -> None:
@@ -215,7 +225,7 @@ class EnodeWebhook:
         if existing is None:
             try:
                 return await self.client.create_webhook(
-                    url=url, secret=self._secret, events=list(WEBHOOK_EVENTS)
+                    url=url, secret=self._secret, events=list(SUBSCRIBED_EVENTS)
                 )
             except EnodePreconditionError as err:
                 if "already exists" not in f"{err.title} {err.detail}".lower():
@@ -227,7 +237,7 @@ class EnodeWebhook:
                     raise
         # The secret is never returned: set ours. An update also reactivates the webhook.
         return await self.client.update_webhook(
-            existing.id, url=url, secret=self._secret, events=list(WEBHOOK_EVENTS)
+            existing.id, url=url, secret=self._secret, events=list(SUBSCRIBED_EVENTS)
         )
 
     # ---------------------------------------------------------------- deliveries
@@ -284,7 +294,7 @@ class EnodeWebhook:
         elif isinstance(event, VendorActionEvent):
             action = event.action
             if isinstance(action, ChargeAction | MaxCurrentAction):
-                await coordinator.async_handle_action(action)
+                await coordinator.actions.async_handle_update(action)
             else:
                 LOGGER.debug("Ignoring an update of an action this integration does not track")
         elif isinstance(event, CredentialsInvalidatedEvent):
@@ -298,25 +308,26 @@ class EnodeWebhook:
         if event.change == "deleted":
             coordinator.async_remove_asset(asset.id)
             return
-        current = coordinator.data.asset(asset.id) if coordinator.data else None
+        current = coordinator.data.asset(asset.id)
         if _older(asset, current):
             LOGGER.debug("Ignoring a late %s event (older than what is known)", event.event)
             return
         await coordinator.async_set_asset(asset)
 
 
-def _older(new: Any, current: Any) -> bool:
+def _older(new: AssetBase, current: AssetBase | None) -> bool:
     """Return whether an asset is older than the known version (by ``lastSeen``)."""
-    new_seen: datetime | None = getattr(new, "last_seen", None)
-    current_seen: datetime | None = getattr(current, "last_seen", None)
-    return new_seen is not None and current_seen is not None and new_seen < current_seen
+    if current is None or new.last_seen is None or current.last_seen is None:
+        return False
+    return new.last_seen < current.last_seen
 
 
 # ------------------------------------------------------------------------- entry hooks
 
 
-async def async_setup_webhook(hass: HomeAssistant, entry: EnodeConfigEntry) -> EnodeWebhook:
-    """Register the entry's webhook (here) and its Enode registration (in the background)."""
+@callback
+def async_prepare_webhook(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
+    """Give the entry its webhook id and signing secret (once; they are kept in the entry)."""
     if CONF_WEBHOOK_ID not in entry.data or CONF_WEBHOOK_SECRET not in entry.data:
         hass.config_entries.async_update_entry(
             entry,
@@ -326,14 +337,6 @@ async def async_setup_webhook(hass: HomeAssistant, entry: EnodeConfigEntry) -> E
                 CONF_WEBHOOK_SECRET: secrets.token_urlsafe(32),
             },
         )
-    runtime = entry.runtime_data
-    push = EnodeWebhook(hass, entry, runtime.client, runtime.coordinator)
-    push.async_register_local()
-    entry.async_on_unload(push.async_unregister_local)
-    entry.async_create_background_task(
-        hass, push.async_register_at_enode(), f"{DOMAIN} webhook registration"
-    )
-    return push
 
 
 async def async_remove_webhook(
@@ -360,9 +363,9 @@ def webhook_diagnostics(entry: EnodeConfigEntry) -> dict[str, Any]:
     coordinator = entry.runtime_data.coordinator
     last = coordinator.push_last_delivery
     return {
-        "status": push.status if push else None,
-        "registered": push.registered if push else False,
-        "url": "**REDACTED**" if push and push.url else None,
+        "status": push.status,
+        "registered": push.registered,
+        "url": "**REDACTED**" if push.url else None,
         "cloudhook": bool(entry.data.get(CONF_CLOUDHOOK_URL)),
         "last_delivery": last.isoformat() if last else None,
         "push_healthy": coordinator.push_healthy,

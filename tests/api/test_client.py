@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.enode.api import (
     ActionState,
+    AssetBase,
     AssetType,
     Battery,
     BatteryOperationMode,
@@ -164,7 +165,7 @@ async def test_list_and_get_every_asset_type(sim: Simulator) -> None:
         assert gps.capabilities.set_max_current.intervention_ids == [LINK_INTERVENTION]
         assert LINK_INTERVENTION in gps.all_intervention_ids()
 
-        expected: dict[AssetType, tuple[type, str]] = {
+        expected: dict[AssetType, tuple[type[AssetBase], str]] = {
             AssetType.VEHICLE: (Vehicle, GPS_VEHICLE),
             AssetType.CHARGER: (Charger, CHARGER),
             AssetType.BATTERY: (Battery, BATTERY),
@@ -173,10 +174,11 @@ async def test_list_and_get_every_asset_type(sim: Simulator) -> None:
             AssetType.HVAC: (Hvac, hvac_id),
         }
         for asset_type, (model, asset_id) in expected.items():
-            listed = await enode.list_assets(sim.user_id, asset_type)
+            assert model.asset_type is asset_type
+            listed = await enode.list_assets(sim.user_id, model)
             assert asset_id in {a.id for a in listed}
             assert all(isinstance(a, model) for a in listed)
-            fetched = await enode.get_asset(asset_type, asset_id)
+            fetched = await enode.get_asset(model, asset_id)
             assert isinstance(fetched, model)
             assert fetched.id == asset_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -401,6 +402,7 @@ def test_actions() -> None:
     assert isinstance(mode, OperationModeAction)
     assert mode.target_state.operation_mode is BatteryOperationMode.IDLE
     assert mode.is_resolved is True
+    assert replace(mode, state=ActionState.UNKNOWN).is_resolved is False
     hvac = action_from_dict({**base, "targetType": "hvac", "target": {"coolSetpoint": 20}})
     assert type(hvac) is VendorAction
     assert hvac.target_type == "hvac"

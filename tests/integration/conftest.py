@@ -283,13 +283,16 @@ def household(
 
 @pytest.fixture
 def fast_client() -> Generator[None]:
-    """Make the integration's client retry without waiting and time out quickly."""
+    """Make the integration's clients (entries and flows) retry without waiting, time out fast.
+
+    Patches the class the one client factory (``helpers.create_client``) builds.
+    """
     from functools import partial
 
     from custom_components.enode import api
 
     with patch(
-        "custom_components.enode.EnodeClient",
+        "custom_components.enode.helpers.EnodeClient",
         partial(api.EnodeClient, retry_base_delay=0.001, request_timeout=1.0),
     ):
         yield
@@ -299,7 +302,7 @@ def fast_client() -> Generator[None]:
 def fast_actions() -> Generator[None]:
     """Poll pending actions quickly while a command waits for its outcome."""
     with (
-        patch("custom_components.enode.coordinator.ACTION_POLL_INTERVAL", 0.02),
-        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 3.0),
+        patch("custom_components.enode.actions.ACTION_POLL_INTERVAL", 0.02),
+        patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 3.0),
     ):
         yield

@@ -835,8 +835,8 @@ async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
                 ],
             )
 
-        async def list_assets(self, user_id: str, asset_type: Any) -> list[Any]:
-            self.requested.append(str(asset_type))
+        async def list_assets(self, user_id: str, model: Any) -> list[Any]:
+            self.requested.append(str(model.asset_type))
             return []
 
     stub = StubClient()

@@ -11,6 +11,13 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.loader import async_get_integration
 import yaml
 
+from custom_components.enode.api import (
+    EnodeAuthenticationError,
+    EnodeConnectionError,
+    EnodeRateLimitError,
+    EnodeServerError,
+)
+from custom_components.enode.helpers import flow_error
 from custom_components.enode.repairs import EnodeLinkRepairFlow
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
@@ -66,8 +73,19 @@ def test_flow_texts() -> None:
             assert set(step.get("data", {})) == set(step.get("data_description", {}))
             for option in step.get("menu_options", {}):
                 assert f"async_step_{option}" in source, option
-    flow_errors = {"invalid_auth", "cannot_connect", "unknown", "invalid_url", "no_asset_types"}
-    assert flow_errors <= errors
+    # The credential check's errors come from the one mapper (helpers.flow_error).
+    errors |= {
+        flow_error(error)
+        for error in (
+            EnodeAuthenticationError("rejected"),
+            EnodeRateLimitError("429", retry_after=60),
+            EnodeConnectionError("unreachable"),
+            EnodeServerError("503"),
+            RuntimeError("unexpected"),
+        )
+    }
+    flow_errors = {"invalid_auth", "rate_limited", "cannot_connect", "unknown"}
+    assert flow_errors | {"invalid_url", "no_asset_types"} <= errors
     assert errors - {"zone_not_found", "location_not_found"} <= set(config["error"])
     assert {"zone_not_found", "location_not_found", "cannot_connect"} <= set(options["error"])
     assert aborts - OPTIONS_ONLY_ABORTS <= set(config["abort"])

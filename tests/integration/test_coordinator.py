@@ -15,13 +15,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.enode.api import ActionState, AssetType, ChargeAction, ChargingAction
+from custom_components.enode.api.const import INTERVENTION_LANGUAGES
 from custom_components.enode.const import DOMAIN, EVENT_ACTION
-from custom_components.enode.coordinator import (
-    UPDATE_INTERVAL_ACTIVE,
-    UPDATE_INTERVAL_IDLE,
-    EnodeData,
-    intervention_language,
-)
+from custom_components.enode.coordinator import UPDATE_INTERVAL_ACTIVE, UPDATE_INTERVAL_IDLE
+from custom_components.enode.helpers import enode_language
+from custom_components.enode.models import EnodeData
 
 from .conftest import (
     CHARGER,
@@ -127,7 +125,7 @@ async def test_interventions_fetched_once_and_localized(
 )
 def test_intervention_language(language: str | None, expected: str) -> None:
     """Home Assistant languages map to Enode languages, falling back to en-US."""
-    assert intervention_language(language) == expected
+    assert enode_language(language, INTERVENTION_LANGUAGES) == expected
 
 
 async def test_unknown_intervention_is_cached(
@@ -363,13 +361,13 @@ async def test_action_polling_errors(hass: HomeAssistant, simulator_factory: Any
     coordinator = entry.runtime_data.coordinator
     sim.inject_fault(status=503, count=1000, path_prefix="/vehicles/actions/")
     with (
-        patch("custom_components.enode.coordinator.ACTION_POLL_INTERVAL", 0.01),
-        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.1),
+        patch("custom_components.enode.actions.ACTION_POLL_INTERVAL", 0.01),
+        patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.1),
     ):
         await hass.services.async_call(
             "switch", "turn_on", {"entity_id": "switch.tessie_charging"}, blocking=True
         )
-    assert len(coordinator.pending_actions) == 1
+    assert len(coordinator.data.pending_actions) == 1
     assert hass.states.get("switch.tessie_charging").state == "on"
     await async_refresh(hass, entry)
     assert hass.states.get("switch.tessie_charging").state == STATE_UNAVAILABLE
@@ -377,15 +375,16 @@ async def test_action_polling_errors(hass: HomeAssistant, simulator_factory: Any
     sim.clear_faults()
     sim.inject_fault(status=404, count=1, path_prefix="/vehicles/actions/")
     await async_refresh(hass, entry)
-    assert coordinator.pending_actions == {}
+    assert coordinator.data.pending_actions == {}
     assert hass.states.get("switch.tessie_charging").state == "off"
 
 
 async def test_final_action_results(hass: HomeAssistant, simulator_factory: Any) -> None:
-    """An action that is already final is reported at once; old outcomes are forgotten."""
+    """An action that is already final is reported at once; each outcome once; the oldest
+    remembered outcomes are forgotten (at most 200 are kept)."""
     sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
     entry = await setup_entry(hass, make_entry(sim))
-    coordinator = entry.runtime_data.coordinator
+    actions = entry.runtime_data.actions
     events = async_capture_events(hass, EVENT_ACTION)
     confirmed = ChargeAction(
         id="a-0",
@@ -394,15 +393,21 @@ async def test_final_action_results(hass: HomeAssistant, simulator_factory: Any)
         state=ActionState.CONFIRMED,
         kind=ChargingAction.START,
     )
-    assert await coordinator.async_run_action(confirmed, AssetType.VEHICLE) is confirmed
+    assert await actions.async_run(confirmed, AssetType.VEHICLE) is confirmed
     for index in range(1, 205):
-        await coordinator.async_handle_action(replace(confirmed, id=f"a-{index}"))
+        await actions.async_handle_update(replace(confirmed, id=f"a-{index}"))
+    await actions.async_handle_update(replace(confirmed, id="a-204"))  # a repeated delivery
     await hass.async_block_till_done()
     assert len(events) == 205
+    assert list(actions.finished) == [f"a-{index}" for index in range(5, 205)]
+    # A forgotten outcome delivered again is reported again (it cannot be told from a new one).
+    await actions.async_handle_update(confirmed)
+    await hass.async_block_till_done()
+    assert len(events) == 206
     # A pending action nobody tracks is ignored until it is final.
-    await coordinator.async_handle_action(replace(confirmed, id="x", state=ActionState.PENDING))
-    assert coordinator.pending_actions == {}
-    await coordinator._async_poll_action("not-tracked")
+    await actions.async_handle_update(replace(confirmed, id="x", state=ActionState.PENDING))
+    assert entry.runtime_data.coordinator.data.pending_actions == {}
+    assert len(events) == 206
 
 
 async def test_intervention_texts_unavailable_keep_assets(

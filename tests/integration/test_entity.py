@@ -11,7 +11,6 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from custom_components.enode.api import PowerDeliveryState
 from custom_components.enode.const import DOMAIN
-from custom_components.enode.entity import capability_present
 from custom_components.enode.sensor import power_delivery_state
 
 from .conftest import (
@@ -136,17 +135,19 @@ async def test_device_info(
 
 
 async def test_helpers_edge_cases(hass: HomeAssistant, simulator_factory: Any) -> None:
-    """Unknown states and assets that vanish under an entity."""
-    assert capability_present(None) is False
+    """Unknown states, and an asset that vanishes under its entities."""
     assert power_delivery_state(PowerDeliveryState.UNKNOWN) is None
     assert power_delivery_state(None) is None
 
     sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, CHARGER]))
     entry = await setup_entry(hass, make_entry(sim))
-    entity = hass.data["entity_components"]["switch"].get_entity("switch.family_car_charging")
-    assert entity.device_info_name == "Family car"
+    assert hass.states.get("switch.family_car_charging").state == STATE_OFF
     entry.runtime_data.coordinator.async_remove_asset(VEHICLE_ID)
-    assert entity.device_info_name == VEHICLE_ID
+    await hass.async_block_till_done()
+    # Its device is removed with its entities; the charger's stay.
+    assert hass.states.get("switch.family_car_charging") is None
+    assert hass.states.get("sensor.family_car_battery") is None
+    assert hass.states.get("switch.zaptec_go_charging").state == STATE_OFF
 
 
 async def test_charge_rate_fallback(hass: HomeAssistant, simulator_factory: Any) -> None:

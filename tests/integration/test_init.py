@@ -13,9 +13,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.enode import create_client
 from custom_components.enode.api import Environment
 from custom_components.enode.const import CONF_ENVIRONMENT, DOMAIN
+from custom_components.enode.helpers import create_client
 
 from .conftest import (
     GPS_VEHICLE,
@@ -171,5 +171,5 @@ async def test_create_client_environments(hass: HomeAssistant) -> None:
             "user_id": "u",
         },
     )
-    client = create_client(hass, entry)
+    client = create_client(hass, entry.data)
     assert client.api_url == "https://enode-api.sandbox.enode.io"

@@ -70,7 +70,7 @@ async def test_set_max_current_pending(hass: HomeAssistant, simulator_factory: A
     """While the action is PENDING the requested value is shown; a failure reverts it."""
     sim = await simulator_factory(household(linked=[CHARGER], action_delay=600))
     entry = await setup_entry(hass, make_entry(sim))
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.05):
         await _set(hass, 10)
     assert hass.states.get(NUMBER).state == "10.0"
     sim.set_reachable(CHARGER_ID, False)

@@ -167,18 +167,18 @@ async def test_pending_then_reconciled_later(hass: HomeAssistant, simulator_fact
     sim, entry = await _setup(hass, simulator_factory, action_delay=600)
     coordinator = entry.runtime_data.coordinator
     events = async_capture_events(hass, EVENT_ACTION)
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.1):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.1):
         await _switch(hass, SERVICE_TURN_ON)
     # Optimistic: the requested state while the action is PENDING; polling is in burst mode.
     assert hass.states.get(SWITCH).state == STATE_ON
     assert sim.asset(GPS_VEHICLE_ID)["chargeState"]["isCharging"] is False
-    assert len(coordinator.pending_actions) == 1
+    assert len(coordinator.data.pending_actions) == 1
     assert coordinator.update_interval.total_seconds() == 10
     assert events == []
 
     sim.advance_time(601)
     await async_refresh(hass, entry)
-    assert coordinator.pending_actions == {}
+    assert coordinator.data.pending_actions == {}
     assert hass.states.get(SWITCH).state == STATE_ON
     assert sim.asset(GPS_VEHICLE_ID)["chargeState"]["isCharging"] is True
     await hass.async_block_till_done()
@@ -189,7 +189,7 @@ async def test_pending_then_cancelled_later(hass: HomeAssistant, simulator_facto
     """A later CANCELLED outcome drops the optimistic state and is reported as an event."""
     sim, entry = await _setup(hass, simulator_factory, action_delay=600)
     events = async_capture_events(hass, EVENT_ACTION)
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.1):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.1):
         await _switch(hass, SERVICE_TURN_ON)
     assert hass.states.get(SWITCH).state == STATE_ON
     sim.unplug(GPS_VEHICLE_ID)
@@ -288,12 +288,13 @@ async def test_client_errors_translated(
 
 
 async def test_server_error_from_simulator(hass: HomeAssistant, simulator_factory: Any) -> None:
-    """A 5xx answer to the command (not retried: POST) is reported as an unknown error."""
+    """A 5xx answer to the command (not retried: POST) says Enode is unavailable."""
     sim, _ = await _setup(hass, simulator_factory)
     sim.inject_fault(status=503, count=1, path_prefix="/vehicles/", method="POST")
     with pytest.raises(HomeAssistantError) as err:
         await _switch(hass, SERVICE_TURN_ON)
-    assert err.value.translation_key == "unknown_error"
+    assert err.value.translation_key == "enode_unavailable"
+    assert str(err.value).startswith("Enode is unavailable right now; try again later.")
 
 
 async def test_pushed_action_outcome(hass: HomeAssistant, simulator_factory: Any) -> None:
@@ -301,13 +302,13 @@ async def test_pushed_action_outcome(hass: HomeAssistant, simulator_factory: Any
     sim, entry = await _setup(hass, simulator_factory, action_delay=600)
     coordinator = entry.runtime_data.coordinator
     events = async_capture_events(hass, EVENT_ACTION)
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.05):
         await _switch(hass, SERVICE_TURN_ON)
-    (pending,) = coordinator.pending_actions.values()
+    (pending,) = (item.action for item in coordinator.data.pending_actions.values())
     sim.advance_time(601)
     final = await entry.runtime_data.client.get_vehicle_action(pending.id)
-    await coordinator.async_handle_action(final)
-    await coordinator.async_handle_action(final)  # a duplicate delivery is ignored
+    await coordinator.actions.async_handle_update(final)
+    await coordinator.actions.async_handle_update(final)  # a duplicate delivery is ignored
     await hass.async_block_till_done()
     assert [e.data["state"] for e in events] == ["confirmed"]
     assert hass.states.get(SWITCH).state == STATE_ON
@@ -321,18 +322,18 @@ async def test_late_pending_delivery_after_outcome(
     sim, entry = await _setup(hass, simulator_factory, action_delay=600)
     coordinator = entry.runtime_data.coordinator
     events = async_capture_events(hass, EVENT_ACTION)
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.05):
         await _switch(hass, SERVICE_TURN_ON)
-    (pending,) = coordinator.pending_actions.values()
+    (pending,) = (item.action for item in coordinator.data.pending_actions.values())
     sim.unplug(GPS_VEHICLE_ID)  # the action is CANCELLED at Enode
     cancelled = await entry.runtime_data.client.get_vehicle_action(pending.id)
-    await coordinator.async_handle_action(cancelled)
+    await coordinator.actions.async_handle_update(cancelled)
     await hass.async_block_till_done()
     assert hass.states.get(SWITCH).state == STATE_OFF
 
-    await coordinator.async_handle_action(pending)  # the stale PENDING delivery
+    await coordinator.actions.async_handle_update(pending)  # the stale PENDING delivery
     await hass.async_block_till_done()
-    assert coordinator.pending_actions == {}
+    assert coordinator.data.pending_actions == {}
     assert hass.states.get(SWITCH).state == STATE_OFF
     polled = sim.count_requests("GET", "/vehicles/actions/")
     await async_refresh(hass, entry)
@@ -359,7 +360,7 @@ async def test_commands_to_several_devices_run_in_parallel(
                 both_pending.set()
 
     unsubscribe = async_track_state_change_event(hass, [SWITCH, CHARGER_SWITCH], on_change)
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 30):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 30):
         call = hass.async_create_task(
             hass.services.async_call(
                 SWITCH_DOMAIN,
@@ -400,7 +401,7 @@ async def test_reused_pending_action_ends_every_waiting_call(
         return pending
 
     with (
-        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 30),
+        patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 30),
         patch.object(client, "set_vehicle_charging", side_effect=reuse),
     ):
         calls = [hass.async_create_task(_switch(hass, SERVICE_TURN_ON)) for _ in range(2)]

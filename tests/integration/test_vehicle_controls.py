@@ -196,7 +196,7 @@ async def test_vehicle_max_current_pending_then_failed(
     sim = await simulator_factory(household(linked=[GPS_VEHICLE], action_delay=600))
     entry = await setup_entry(hass, make_entry(sim))
     events = async_capture_events(hass, EVENT_ACTION)
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.05):
         await _set(hass, 10)
     assert hass.states.get(CURRENT).state == "10.0"
     sim.set_reachable(GPS_VEHICLE_ID, False)

@@ -28,6 +28,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import orjson
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -40,7 +41,9 @@ from custom_components.enode.api import EnodeClient, Environment
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import CONF_ENVIRONMENT, DOMAIN, EVENT_ACTION
 from custom_components.enode.coordinator import (
+    BURST_DURATION,
     UPDATE_INTERVAL_ACTIVE,
+    UPDATE_INTERVAL_BURST,
     UPDATE_INTERVAL_IDLE,
     UPDATE_INTERVAL_PUSH,
 )
@@ -51,7 +54,7 @@ from custom_components.enode.webhook import (
     STATUS_FAILED,
     STATUS_NO_URL,
     STATUS_REGISTERED,
-    WEBHOOK_EVENTS,
+    SUBSCRIBED_EVENTS,
     EnodeWebhook,
 )
 
@@ -152,7 +155,7 @@ async def test_registration_and_pushed_update(
     (hook,) = sim.webhooks.webhooks
     assert hook.url == str(ha_client.make_url(_path(entry)))
     assert hook.secret == entry.data[CONF_WEBHOOK_SECRET]
-    assert sorted(hook.events) == sorted(WEBHOOK_EVENTS)
+    assert sorted(hook.events) == sorted(SUBSCRIBED_EVENTS)
     assert entry.data[CONF_ENODE_WEBHOOK_ID] == hook.id
     assert len(entry.data[CONF_WEBHOOK_SECRET]) >= 32
     assert _battery(hass) == 50
@@ -211,7 +214,7 @@ async def test_existing_enode_webhook_is_reused(
     assert hook.id == old.id
     assert hook.secret == "our-secret-123"
     assert hook.is_active
-    assert sorted(hook.events) == sorted(WEBHOOK_EVENTS)
+    assert sorted(hook.events) == sorted(SUBSCRIBED_EVENTS)
     assert entry.data[CONF_ENODE_WEBHOOK_ID] == old.id
     sim.set_battery_level(GPS_VEHICLE_ID, 71)
     await _deliver(hass, sim)
@@ -457,11 +460,11 @@ async def test_pushed_action_outcome_completes_the_command(
     events = async_capture_events(hass, EVENT_ACTION)
     pending = asyncio.Event()
     unsub = coordinator.async_add_listener(
-        lambda: pending.set() if coordinator.pending_actions else None
+        lambda: pending.set() if coordinator.data.pending_actions else None
     )
     with (
-        patch("custom_components.enode.coordinator.ACTION_POLL_INTERVAL", 60.0),
-        patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 60.0),
+        patch("custom_components.enode.actions.ACTION_POLL_INTERVAL", 60.0),
+        patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 60.0),
     ):
         call = hass.async_create_task(
             hass.services.async_call(
@@ -480,7 +483,7 @@ async def test_pushed_action_outcome_completes_the_command(
     assert [e.data["state"] for e in events] == ["confirmed"]
     assert hass.states.get(SWITCH).state == STATE_ON
     assert sim.count_requests("GET", "/vehicles/actions/") == 0
-    assert coordinator.pending_actions == {}
+    assert coordinator.data.pending_actions == {}
 
 
 async def test_deleted_asset_removes_the_device(
@@ -582,21 +585,29 @@ async def test_heartbeat_keeps_polling_slow_until_silence(
 async def test_pending_action_keeps_fast_polling_while_push_healthy(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
-    """While an action is pending, polling stays fast even with healthy push (a lost delivery
-    must not leave the outcome unknown for 30 minutes)."""
+    """After a command polling bursts; while its action is pending, polling stays fast even
+    with healthy push (a lost delivery must not leave the outcome unknown for 30 minutes)."""
     sim = await _sim(simulator_factory, action_delay=600)
     entry = await _setup(hass, sim)
     coordinator = entry.runtime_data.coordinator
     sim.advance_time(301)
     await _deliver(hass, sim)
     assert coordinator.push_healthy
-    with patch("custom_components.enode.coordinator.ACTION_WAIT_TIMEOUT", 0.05):
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.05):
         await hass.services.async_call(
             SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: SWITCH}, blocking=True
         )
-    assert coordinator.pending_actions
-    coordinator._burst_until = 0  # the burst after the command is over
-    await coordinator.async_refresh()
+    assert coordinator.data.pending_actions
+    assert coordinator.update_interval == UPDATE_INTERVAL_BURST
+    # The burst: the next refresh comes within seconds of the command.
+    sim.clear_requests()
+    async_fire_time_changed(hass, dt_util.utcnow() + UPDATE_INTERVAL_BURST + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/vehicles") == 1
+    # After the burst: the minute cadence while the action is pending, push or not.
+    async_fire_time_changed(hass, dt_util.utcnow() + BURST_DURATION + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert coordinator.data.pending_actions
     assert coordinator.update_interval == UPDATE_INTERVAL_ACTIVE
 
 

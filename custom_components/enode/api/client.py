@@ -42,6 +42,7 @@ from .exceptions import (
 )
 from .models import (
     Asset,
+    AssetBase,
     Battery,
     ChargeAction,
     Charger,
@@ -70,13 +71,8 @@ _LOGGER = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
-ASSET_MODELS: dict[AssetType, type[Vehicle | Charger | Battery | Inverter | Meter | Hvac]] = {
-    AssetType.VEHICLE: Vehicle,
-    AssetType.CHARGER: Charger,
-    AssetType.BATTERY: Battery,
-    AssetType.INVERTER: Inverter,
-    AssetType.METER: Meter,
-    AssetType.HVAC: Hvac,
+ASSET_MODELS: dict[AssetType, type[Asset]] = {
+    model.asset_type: model for model in (Vehicle, Charger, Battery, Inverter, Meter, Hvac)
 }
 
 # Keyword names accepted by ``update_webhook`` and their wire names.
@@ -415,7 +411,7 @@ class EnodeClient:
             "Accept": "application/json",
         }
 
-    async def _get_model[M: EnodeModel](
+    async def _request_model[M: EnodeModel](
         self,
         model: type[M],
         method: str,
@@ -423,6 +419,7 @@ class EnodeClient:
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
     ) -> M:
+        """Send a request (any method) and parse the answer as a ``model``."""
         data = await self._request(method, *segments, params=params, json=json)
         return _parse(model, data)
 
@@ -491,45 +488,37 @@ class EnodeClient:
         """Return every HVAC unit of a user."""
         return await self._paginate(Hvac, "users", user_id, "hvacs")
 
-    async def list_assets(self, user_id: str, asset_type: AssetType) -> list[Asset]:
-        """Return every asset of one type of a user."""
-        asset_type = AssetType(asset_type)
-        model = ASSET_MODELS[asset_type]
-        assets: list[Asset] = list(
-            await self._paginate(model, "users", user_id, ASSET_PATHS[asset_type])
-        )
-        return assets
+    async def list_assets[A: AssetBase](self, user_id: str, model: type[A]) -> list[A]:
+        """Return every asset of one type (``Vehicle``, ``Charger``, ...) of a user."""
+        return await self._paginate(model, "users", user_id, ASSET_PATHS[model.asset_type])
 
-    async def get_asset(self, asset_type: AssetType, asset_id: str) -> Asset:
-        """Return one asset."""
-        asset_type = AssetType(asset_type)
-        return await self._get_model(
-            ASSET_MODELS[asset_type], "GET", ASSET_PATHS[asset_type], asset_id
-        )
+    async def get_asset[A: AssetBase](self, model: type[A], asset_id: str) -> A:
+        """Return one asset of a type (``Vehicle``, ``Charger``, ...)."""
+        return await self._request_model(model, "GET", ASSET_PATHS[model.asset_type], asset_id)
 
     async def get_vehicle(self, vehicle_id: str) -> Vehicle:
         """Return a vehicle."""
-        return await self._get_model(Vehicle, "GET", "vehicles", vehicle_id)
+        return await self._request_model(Vehicle, "GET", "vehicles", vehicle_id)
 
     async def get_charger(self, charger_id: str) -> Charger:
         """Return a charger."""
-        return await self._get_model(Charger, "GET", "chargers", charger_id)
+        return await self._request_model(Charger, "GET", "chargers", charger_id)
 
     async def get_battery(self, battery_id: str) -> Battery:
         """Return a battery."""
-        return await self._get_model(Battery, "GET", "batteries", battery_id)
+        return await self._request_model(Battery, "GET", "batteries", battery_id)
 
     async def get_inverter(self, inverter_id: str) -> Inverter:
         """Return an inverter."""
-        return await self._get_model(Inverter, "GET", "inverters", inverter_id)
+        return await self._request_model(Inverter, "GET", "inverters", inverter_id)
 
     async def get_meter(self, meter_id: str) -> Meter:
         """Return a meter."""
-        return await self._get_model(Meter, "GET", "meters", meter_id)
+        return await self._request_model(Meter, "GET", "meters", meter_id)
 
     async def get_hvac(self, hvac_id: str) -> Hvac:
         """Return an HVAC unit."""
-        return await self._get_model(Hvac, "GET", "hvacs", hvac_id)
+        return await self._request_model(Hvac, "GET", "hvacs", hvac_id)
 
     async def refresh_hint(self, asset_type: AssetType, asset_id: str) -> None:
         """Ask Enode to refresh an asset's data soon (use sparingly)."""
@@ -538,7 +527,7 @@ class EnodeClient:
 
     async def update_charger(self, charger_id: str, *, location_id: str | None) -> Charger:
         """Assign a charger to a Location (``None`` clears it)."""
-        return await self._get_model(
+        return await self._request_model(
             Charger, "PUT", "chargers", charger_id, json={"locationId": location_id}
         )
 
@@ -568,7 +557,9 @@ class EnodeClient:
             payload["vendorType"] = str(vendor_type)
         if color_scheme is not None:
             payload["colorScheme"] = color_scheme
-        return await self._get_model(LinkSession, "POST", "users", user_id, "link", json=payload)
+        return await self._request_model(
+            LinkSession, "POST", "users", user_id, "link", json=payload
+        )
 
     async def relink_asset(
         self,
@@ -582,7 +573,7 @@ class EnodeClient:
         payload: dict[str, Any] = {"language": language, "redirectUri": redirect_uri}
         if color_scheme is not None:
             payload["colorScheme"] = color_scheme
-        return await self._get_model(
+        return await self._request_model(
             LinkSession, "POST", "assets", asset_id, "relink", json=payload
         )
 
@@ -600,7 +591,7 @@ class EnodeClient:
 
     async def set_vehicle_charging(self, vehicle_id: str, action: ChargingAction) -> ChargeAction:
         """Start or stop charging a vehicle."""
-        return await self._get_model(
+        return await self._request_model(
             ChargeAction,
             "POST",
             "vehicles",
@@ -611,7 +602,7 @@ class EnodeClient:
 
     async def set_charger_charging(self, charger_id: str, action: ChargingAction) -> ChargeAction:
         """Start or stop charging on a charger."""
-        return await self._get_model(
+        return await self._request_model(
             ChargeAction,
             "POST",
             "chargers",
@@ -624,7 +615,7 @@ class EnodeClient:
         self, charger_id: str, max_current: float
     ) -> MaxCurrentAction:
         """Set a charger's max current (A)."""
-        return await self._get_model(
+        return await self._request_model(
             MaxCurrentAction,
             "POST",
             "chargers",
@@ -637,7 +628,7 @@ class EnodeClient:
         self, vehicle_id: str, max_current: float
     ) -> MaxCurrentAction:
         """Set a vehicle's max charging current (A); experimental in Enode (Tesla only)."""
-        return await self._get_model(
+        return await self._request_model(
             MaxCurrentAction,
             "POST",
             "vehicles",
@@ -648,7 +639,7 @@ class EnodeClient:
 
     async def get_smart_charging_policy(self, vehicle_id: str) -> SmartChargingPolicy:
         """Return a vehicle's smart charging policy."""
-        return await self._get_model(
+        return await self._request_model(
             SmartChargingPolicy, "GET", "vehicles", vehicle_id, "smart-charging-policy"
         )
 
@@ -674,7 +665,7 @@ class EnodeClient:
             )
             if value is not None
         }
-        return await self._get_model(
+        return await self._request_model(
             SmartChargingPolicy,
             "PUT",
             "vehicles",
@@ -685,7 +676,7 @@ class EnodeClient:
 
     async def set_battery_operation_mode(self, battery_id: str, mode: str) -> OperationModeAction:
         """Set a battery's operation mode."""
-        return await self._get_model(
+        return await self._request_model(
             OperationModeAction,
             "POST",
             "batteries",
@@ -711,7 +702,9 @@ class EnodeClient:
 
     async def get_battery_action(self, action_id: str) -> OperationModeAction:
         """Return a battery action."""
-        return await self._get_model(OperationModeAction, "GET", "batteries", "actions", action_id)
+        return await self._request_model(
+            OperationModeAction, "GET", "batteries", "actions", action_id
+        )
 
     async def cancel_vehicle_action(self, action_id: str) -> VehicleAction:
         """Cancel a vehicle action (409 ``EnodeConflictError`` when already resolved)."""
@@ -723,7 +716,7 @@ class EnodeClient:
 
     async def cancel_battery_action(self, action_id: str) -> OperationModeAction:
         """Cancel a battery action (409 ``EnodeConflictError`` when already resolved)."""
-        return await self._get_model(
+        return await self._request_model(
             OperationModeAction, "POST", "batteries", "actions", action_id, "cancel"
         )
 
@@ -754,7 +747,7 @@ class EnodeClient:
         params: dict[str, str | int] = {}
         if language is not None:
             params["language"] = language
-        return await self._get_model(
+        return await self._request_model(
             Intervention, "GET", "interventions", intervention_id, params=params
         )
 
@@ -777,7 +770,9 @@ class EnodeClient:
             "longitude": longitude,
             "timezoneName": timezone_name,
         }
-        return await self._get_model(Location, "POST", "users", user_id, "locations", json=payload)
+        return await self._request_model(
+            Location, "POST", "users", user_id, "locations", json=payload
+        )
 
     async def list_locations(self, user_id: str) -> list[Location]:
         """Return every Location of a user."""
@@ -785,7 +780,7 @@ class EnodeClient:
 
     async def get_location(self, location_id: str) -> Location:
         """Return a Location."""
-        return await self._get_model(Location, "GET", "locations", location_id)
+        return await self._request_model(Location, "GET", "locations", location_id)
 
     async def update_location(
         self,
@@ -807,18 +802,18 @@ class EnodeClient:
             )
             if value is not None
         }
-        return await self._get_model(Location, "PUT", "locations", location_id, json=payload)
+        return await self._request_model(Location, "PUT", "locations", location_id, json=payload)
 
     async def delete_location(self, location_id: str) -> Location:
         """Delete a Location; return it."""
-        return await self._get_model(Location, "DELETE", "locations", location_id)
+        return await self._request_model(Location, "DELETE", "locations", location_id)
 
     # ----------------------------------------------------------------------------------------
     # Users
 
     async def get_user(self, user_id: str) -> User:
         """Return a user and its linked vendors."""
-        return await self._get_model(User, "GET", "users", user_id)
+        return await self._request_model(User, "GET", "users", user_id)
 
     async def delete_user(self, user_id: str) -> None:
         """Delete a user and all its data."""
@@ -851,7 +846,7 @@ class EnodeClient:
             payload["events"] = list(events)
         if authentication is not None:
             payload["authentication"] = dict(authentication)
-        return await self._get_model(Webhook, "POST", "webhooks", json=payload)
+        return await self._request_model(Webhook, "POST", "webhooks", json=payload)
 
     async def list_webhooks(self) -> list[Webhook]:
         """Return every webhook of the client."""
@@ -859,7 +854,7 @@ class EnodeClient:
 
     async def get_webhook(self, webhook_id: str) -> Webhook:
         """Return a webhook."""
-        return await self._get_model(Webhook, "GET", "webhooks", webhook_id)
+        return await self._request_model(Webhook, "GET", "webhooks", webhook_id)
 
     async def update_webhook(self, webhook_id: str, **changes: Any) -> Webhook:
         """Update a webhook: ``url``, ``secret``, ``events``, ``api_version``, ``authentication``.
@@ -871,7 +866,7 @@ class EnodeClient:
             msg = f"Unknown webhook fields: {', '.join(sorted(unknown))}"
             raise TypeError(msg)
         payload = {_WEBHOOK_FIELDS[key]: value for key, value in changes.items()}
-        return await self._get_model(Webhook, "PATCH", "webhooks", webhook_id, json=payload)
+        return await self._request_model(Webhook, "PATCH", "webhooks", webhook_id, json=payload)
 
     async def delete_webhook(self, webhook_id: str) -> None:
         """Delete a webhook."""
@@ -879,7 +874,7 @@ class EnodeClient:
 
     async def test_webhook(self, webhook_id: str) -> WebhookTestResult:
         """Send an ``enode:webhook:test`` event to a webhook and return the outcome."""
-        return await self._get_model(WebhookTestResult, "POST", "webhooks", webhook_id, "test")
+        return await self._request_model(WebhookTestResult, "POST", "webhooks", webhook_id, "test")
 
     # ----------------------------------------------------------------------------------------
     # Health

@@ -28,9 +28,14 @@ from typing import Any, ClassVar, Self
 from mashumaro.config import BaseConfig
 from mashumaro.mixins.orjson import DataClassORJSONMixin
 
+from .const import AssetType
+
 __all__ = [
     "ActionState",
     "Asset",
+    "AssetBase",
+    "AssetInformation",
+    "AssetLocation",
     "Battery",
     "BatteryCapabilities",
     "BatteryChargeState",
@@ -443,16 +448,69 @@ class HvacCapabilities(_Capabilities):
 
 
 # --------------------------------------------------------------------------------------------
+# What every asset type has
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetInformation(EnodeModel):
+    """Static information every asset type reports."""
+
+    brand: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetLocation(EnodeModel):
+    """The Enode Location an asset is at or assigned to (``id``)."""
+
+    id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetBase(EnodeModel):
+    """Fields and behaviour the six asset types share; each narrows the typed groups."""
+
+    asset_type: ClassVar[AssetType]
+
+    id: str = _req()
+    user_id: str | None = _f("userId")
+    vendor: str | None = None
+    last_seen: datetime | None = _f("lastSeen")
+    is_reachable: bool | None = _f("isReachable")
+    scopes: list[str] = _list()
+    information: AssetInformation = _obj(AssetInformation)
+    capabilities: _Capabilities = _obj(_Capabilities)
+    location: AssetLocation = _obj(AssetLocation)
+
+    @property
+    def display_name(self) -> str | None:
+        """Return the name the owner gave the device at its vendor (when Enode reports one)."""
+        return None
+
+    @property
+    def model_year(self) -> int | None:
+        """Return the model year (when Enode reports one)."""
+        return None
+
+    @property
+    def serial_number(self) -> str | None:
+        """Return the device's serial number (when Enode reports one)."""
+        return None
+
+    def all_intervention_ids(self) -> list[str]:
+        """Return the ids of the interventions of every capability (unique, in order)."""
+        return self.capabilities.all_intervention_ids()
+
+
+# --------------------------------------------------------------------------------------------
 # Vehicle
 
 
 @dataclass(frozen=True, kw_only=True)
-class VehicleInformation(EnodeModel):
+class VehicleInformation(AssetInformation):
     """Static information about a vehicle."""
 
     vin: str | None = None
-    brand: str | None = None
-    model: str | None = None
     year: int | None = None
     display_name: str | None = _f("displayName")
 
@@ -496,37 +554,36 @@ class Odometer(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class VehicleLocation(EnodeModel):
+class VehicleLocation(AssetLocation):
     """GPS position of a vehicle and the Enode Location it is at (``id``)."""
 
-    id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     last_updated: datetime | None = _f("lastUpdated")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Vehicle(EnodeModel):
+class Vehicle(AssetBase):
     """An electric vehicle."""
 
-    asset_type: ClassVar[str] = "vehicle"
+    asset_type: ClassVar[AssetType] = AssetType.VEHICLE
 
-    id: str = _req()
-    user_id: str | None = _f("userId")
-    vendor: str | None = None
-    last_seen: datetime | None = _f("lastSeen")
-    is_reachable: bool | None = _f("isReachable")
     information: VehicleInformation = _obj(VehicleInformation)
     charge_state: VehicleChargeState = _obj(VehicleChargeState, "chargeState")
     smart_charging_policy: SmartChargingPolicy = _obj(SmartChargingPolicy, "smartChargingPolicy")
     odometer: Odometer = _obj(Odometer)
     capabilities: VehicleCapabilities = _obj(VehicleCapabilities)
-    scopes: list[str] = _list()
     location: VehicleLocation = _obj(VehicleLocation)
 
-    def all_intervention_ids(self) -> list[str]:
-        """Return the ids of the interventions of every capability (unique, in order)."""
-        return self.capabilities.all_intervention_ids()
+    @property
+    def display_name(self) -> str | None:
+        """Return the name the owner gave the vehicle."""
+        return self.information.display_name
+
+    @property
+    def model_year(self) -> int | None:
+        """Return the model year."""
+        return self.information.year
 
 
 # --------------------------------------------------------------------------------------------
@@ -549,43 +606,40 @@ class ChargerChargeState(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChargerInformation(EnodeModel):
+class ChargerInformation(AssetInformation):
     """Static information about a charger."""
 
-    brand: str | None = None
-    model: str | None = None
     year: int | None = None
     serial_number: str | None = _f("serialNumber")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChargerLocation(EnodeModel):
+class ChargerLocation(AssetLocation):
     """The Enode Location a charger is assigned to."""
 
-    id: str | None = None
     last_updated: datetime | None = _f("lastUpdated")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Charger(EnodeModel):
+class Charger(AssetBase):
     """An EV charger."""
 
-    asset_type: ClassVar[str] = "charger"
+    asset_type: ClassVar[AssetType] = AssetType.CHARGER
 
-    id: str = _req()
-    user_id: str | None = _f("userId")
-    vendor: str | None = None
-    last_seen: datetime | None = _f("lastSeen")
-    is_reachable: bool | None = _f("isReachable")
     charge_state: ChargerChargeState = _obj(ChargerChargeState, "chargeState")
     capabilities: ChargerCapabilities = _obj(ChargerCapabilities)
-    scopes: list[str] = _list()
     information: ChargerInformation = _obj(ChargerInformation)
     location: ChargerLocation = _obj(ChargerLocation)
 
-    def all_intervention_ids(self) -> list[str]:
-        """Return the ids of the interventions of every capability (unique, in order)."""
-        return self.capabilities.all_intervention_ids()
+    @property
+    def model_year(self) -> int | None:
+        """Return the model year."""
+        return self.information.year
+
+    @property
+    def serial_number(self) -> str | None:
+        """Return the charger's serial number."""
+        return self.information.serial_number
 
 
 # --------------------------------------------------------------------------------------------
@@ -593,10 +647,9 @@ class Charger(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SiteLocation(EnodeModel):
+class SiteLocation(AssetLocation):
     """Position of a battery, inverter or meter and the Enode Location it is at (``id``)."""
 
-    id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     last_updated: datetime | None = _f("lastUpdated")
@@ -623,38 +676,26 @@ class BatteryConfig(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BatteryInformation(EnodeModel):
+class BatteryInformation(AssetInformation):
     """Static information about a home battery."""
 
     id: str | None = None
-    brand: str | None = None
-    model: str | None = None
     site_name: str | None = _f("siteName")
     installation_date: datetime | None = _f("installationDate")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Battery(EnodeModel):
+class Battery(AssetBase):
     """A home battery."""
 
-    asset_type: ClassVar[str] = "battery"
+    asset_type: ClassVar[AssetType] = AssetType.BATTERY
 
-    id: str = _req()
-    user_id: str | None = _f("userId")
-    vendor: str | None = None
-    last_seen: datetime | None = _f("lastSeen")
-    is_reachable: bool | None = _f("isReachable")
     charge_state: BatteryChargeState = _obj(BatteryChargeState, "chargeState")
     config: BatteryConfig = _obj(BatteryConfig)
     information: BatteryInformation = _obj(BatteryInformation)
     capabilities: BatteryCapabilities = _obj(BatteryCapabilities)
-    scopes: list[str] = _list()
     location: SiteLocation = _obj(SiteLocation)
     hem_system_id: str | None = _f("hemSystemId")
-
-    def all_intervention_ids(self) -> list[str]:
-        """Return the ids of the interventions of every capability (unique, in order)."""
-        return self.capabilities.all_intervention_ids()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -668,47 +709,38 @@ class InverterProductionState(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InverterInformation(EnodeModel):
+class InverterInformation(AssetInformation):
     """Static information about a solar inverter."""
 
     id: str | None = None
     sn: str | None = None
-    brand: str | None = None
-    model: str | None = None
     site_name: str | None = _f("siteName")
     installation_date: datetime | None = _f("installationDate")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Inverter(EnodeModel):
+class Inverter(AssetBase):
     """A solar inverter."""
 
-    asset_type: ClassVar[str] = "inverter"
+    asset_type: ClassVar[AssetType] = AssetType.INVERTER
 
-    id: str = _req()
-    user_id: str | None = _f("userId")
-    vendor: str | None = None
-    last_seen: datetime | None = _f("lastSeen")
-    is_reachable: bool | None = _f("isReachable")
     production_state: InverterProductionState = _obj(InverterProductionState, "productionState")
     timezone: str | None = None
     capabilities: InverterCapabilities = _obj(InverterCapabilities)
-    scopes: list[str] = _list()
     information: InverterInformation = _obj(InverterInformation)
     location: SiteLocation = _obj(SiteLocation)
     hem_system_id: str | None = _f("hemSystemId")
 
-    def all_intervention_ids(self) -> list[str]:
-        """Return the ids of the interventions of every capability (unique, in order)."""
-        return self.capabilities.all_intervention_ids()
+    @property
+    def serial_number(self) -> str | None:
+        """Return the inverter's serial number."""
+        return self.information.sn
 
 
 @dataclass(frozen=True, kw_only=True)
-class MeterInformation(EnodeModel):
+class MeterInformation(AssetInformation):
     """Static information about a meter."""
 
-    brand: str | None = None
-    model: str | None = None
     site_name: str | None = _f("siteName")
     installation_date: datetime | None = _f("installationDate")
 
@@ -722,34 +754,22 @@ class MeterEnergyState(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Meter(EnodeModel):
+class Meter(AssetBase):
     """An energy meter."""
 
-    asset_type: ClassVar[str] = "meter"
+    asset_type: ClassVar[AssetType] = AssetType.METER
 
-    id: str = _req()
-    user_id: str | None = _f("userId")
-    vendor: str | None = None
-    last_seen: datetime | None = _f("lastSeen")
-    is_reachable: bool | None = _f("isReachable")
     information: MeterInformation = _obj(MeterInformation)
     energy_state: MeterEnergyState = _obj(MeterEnergyState, "energyState")
     location: SiteLocation = _obj(SiteLocation)
     capabilities: MeterCapabilities = _obj(MeterCapabilities)
-    scopes: list[str] = _list()
     hem_system_id: str | None = _f("hemSystemId")
-
-    def all_intervention_ids(self) -> list[str]:
-        """Return the ids of the interventions of every capability (unique, in order)."""
-        return self.capabilities.all_intervention_ids()
 
 
 @dataclass(frozen=True, kw_only=True)
-class HvacInformation(EnodeModel):
+class HvacInformation(AssetInformation):
     """Static information about an HVAC unit."""
 
-    brand: str | None = None
-    model: str | None = None
     display_name: str | None = _f("displayName")
     group_name: str | None = _f("groupName")
     category: HvacCategory | None = None
@@ -776,34 +796,27 @@ class HvacThermostatState(EnodeModel):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HvacLocation(EnodeModel):
+class HvacLocation(AssetLocation):
     """The Enode Location an HVAC unit is assigned to."""
-
-    id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class Hvac(EnodeModel):
+class Hvac(AssetBase):
     """An HVAC unit (heat pump, thermostat, air conditioner...)."""
 
-    asset_type: ClassVar[str] = "hvac"
+    asset_type: ClassVar[AssetType] = AssetType.HVAC
 
-    id: str = _req()
-    user_id: str | None = _f("userId")
-    vendor: str | None = None
-    last_seen: datetime | None = _f("lastSeen")
-    is_reachable: bool | None = _f("isReachable")
     consumption_rate: float | None = _f("consumptionRate")
     information: HvacInformation = _obj(HvacInformation)
     temperature_state: HvacTemperatureState = _obj(HvacTemperatureState, "temperatureState")
     thermostat_state: HvacThermostatState = _obj(HvacThermostatState, "thermostatState")
-    scopes: list[str] = _list()
     capabilities: HvacCapabilities = _obj(HvacCapabilities)
     location: HvacLocation = _obj(HvacLocation)
 
-    def all_intervention_ids(self) -> list[str]:
-        """Return the ids of the interventions of every capability (unique, in order)."""
-        return self.capabilities.all_intervention_ids()
+    @property
+    def display_name(self) -> str | None:
+        """Return the name the owner gave the unit."""
+        return self.information.display_name
 
 
 type Asset = Vehicle | Charger | Battery | Inverter | Meter | Hvac
@@ -837,8 +850,12 @@ class VendorAction(EnodeModel):
 
     @property
     def is_resolved(self) -> bool:
-        """Return True when the action is no longer pending."""
-        return self.state is not ActionState.PENDING
+        """Return True when the action has its outcome: CONFIRMED, FAILED or CANCELLED.
+
+        A state this client does not know (``UNKNOWN``) is not an outcome: it may be a new
+        intermediate state, so the action is still followed.
+        """
+        return self.state in (ActionState.CONFIRMED, ActionState.FAILED, ActionState.CANCELLED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -933,7 +950,6 @@ class Integration(EnodeModel):
     vendor: str = _req()
     display_name: str | None = _f("displayName")
     asset_types: list[str] = _list("assetTypes")
-    scopes: list[str] = _list()
     status: LinkingStatus = LinkingStatus.UNKNOWN
     portal_name: str | None = _f("portalName")
     linking_status: LinkingStatus = _f("linkingStatus", default=LinkingStatus.UNKNOWN)

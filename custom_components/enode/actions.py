@@ -1,0 +1,240 @@
+"""The command lifecycle (DESIGN.md section 7): pending actions, outcomes, ``enode_action`` events.
+
+A command (start charging, set the max current, ...) creates an Enode action. While Enode works on
+it the action is PENDING and part of the coordinator's snapshot (``EnodeData.pending_actions``), so
+an entity shows the requested state from the same place as everything else. Its outcome —
+CONFIRMED, FAILED or CANCELLED — arrives pushed (``user:vendor-action:updated``), polled while a
+command waits for it, or polled by a refresh. Each outcome is reported once (``enode_action``);
+late or repeated deliveries of a known outcome change nothing. A finished action leaves the
+snapshot only together with the device state that follows from it (one refresh), so a confirmed
+command moves its entity once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+
+from .api import (
+    AssetType,
+    ChargeAction,
+    EnodeClient,
+    EnodeError,
+    EnodeNotFoundError,
+    MaxCurrentAction,
+    OperationModeAction,
+    VendorAction,
+)
+from .const import DOMAIN, EVENT_ACTION, LOGGER
+from .models import PendingAction
+
+if TYPE_CHECKING:
+    from .coordinator import EnodeCoordinator
+
+# While a command waits for its action's outcome: poll the action this often, this long.
+ACTION_POLL_INTERVAL = 2.0
+ACTION_WAIT_TIMEOUT = 20.0
+# Final outcomes remembered to report each action once (late webhook deliveries are ignored).
+MAX_REMEMBERED_ACTIONS = 200
+
+# How to read an action of each asset type (``GET /<type>/actions/{id}``).
+ACTION_READERS: dict[AssetType, Callable[[EnodeClient, str], Awaitable[VendorAction]]] = {
+    AssetType.VEHICLE: lambda client, action_id: client.get_vehicle_action(action_id),
+    AssetType.CHARGER: lambda client, action_id: client.get_charger_action(action_id),
+    AssetType.BATTERY: lambda client, action_id: client.get_battery_action(action_id),
+}
+
+
+def action_kind(action: VendorAction) -> str:
+    """Return what an action does, as the ``enode_action`` event's ``kind``."""
+    match action:
+        case ChargeAction():
+            return str(action.kind).lower()
+        case MaxCurrentAction():
+            return "set_max_current"
+        case OperationModeAction():
+            return "set_operation_mode"
+        case _:
+            return "unknown"
+
+
+class EnodeActions:
+    """The commands of one config entry: wait for outcomes, report each once."""
+
+    def __init__(self, hass: HomeAssistant, coordinator: EnodeCoordinator) -> None:
+        """Initialize the tracker."""
+        self.hass = hass
+        self.coordinator = coordinator
+        self._waiters: dict[str, asyncio.Event] = {}
+        # Final outcomes already reported (oldest first, at most MAX_REMEMBERED_ACTIONS).
+        self._finished: dict[str, VendorAction] = {}
+        # Pending actions Enode answered 404 for (dropped by the next snapshot).
+        self._gone: set[str] = set()
+
+    @property
+    def finished(self) -> Mapping[str, VendorAction]:
+        """Return the remembered final outcomes by action id (oldest first)."""
+        return self._finished
+
+    # ------------------------------------------------------------------ commands
+
+    async def async_run(self, action: VendorAction, asset_type: AssetType) -> VendorAction:
+        """Track an action a command just created and wait a bounded time for its outcome.
+
+        Returns the action as last seen: final (the snapshot then shows the state that followed)
+        or still PENDING, in which case the outcome is reconciled later (polled or pushed) and
+        reported as an event.
+        """
+        self.coordinator.async_command_sent()
+        if action.is_resolved or action.id in self._finished:
+            await self.async_handle_update(action)
+            return self._latest(action)
+        self._async_add_pending(action, asset_type)
+        # Enode reuses a PENDING vehicle action for the same command: share its waiter.
+        waiter = self._waiters.setdefault(action.id, asyncio.Event())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACTION_WAIT_TIMEOUT
+        while not waiter.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                async with asyncio.timeout(min(ACTION_POLL_INTERVAL, remaining)):
+                    await waiter.wait()
+            except TimeoutError:
+                await self._async_poll(action.id, asset_type)
+        self._waiters.pop(action.id, None)
+        return self._latest(action)
+
+    @callback
+    def _async_add_pending(self, action: VendorAction, asset_type: AssetType) -> None:
+        """Put a PENDING action into the snapshot (its entity shows the requested state)."""
+        data = self.coordinator.data
+        pending = {
+            **data.pending_actions,
+            action.id: PendingAction(action=action, asset_type=asset_type),
+        }
+        self.coordinator.async_set_updated_data(replace(data, pending_actions=pending))
+
+    def _latest(self, action: VendorAction) -> VendorAction:
+        """Return the latest known version of an action."""
+        if (finished := self._finished.get(action.id)) is not None:
+            return finished
+        if (pending := self.coordinator.data.pending_actions.get(action.id)) is not None:
+            return pending.action
+        return action
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def async_handle_update(self, action: VendorAction) -> None:
+        """Merge an action seen outside a refresh (pushed, or polled while a command waits).
+
+        A new final outcome is reported, then one refresh replaces the pending action with the
+        device state that followed; only then are the commands waiting for it released.
+        """
+        if not self._async_record(action):
+            return
+        await self.coordinator.async_refresh()
+        self._async_release(action.id)
+
+    @callback
+    def _async_record(self, action: VendorAction) -> bool:
+        """Remember and report a final outcome once; return whether it was new.
+
+        Non-final updates change nothing: the pending action in the snapshot already shows what
+        was requested. A late or repeated delivery of an outcome already known changes nothing.
+        """
+        if action.id in self._finished or not action.is_resolved:
+            return False
+        self._finished[action.id] = action
+        while len(self._finished) > MAX_REMEMBERED_ACTIONS:
+            self._finished.pop(next(iter(self._finished)))
+        self._fire_event(action)
+        return True
+
+    @callback
+    def _async_release(self, action_id: str) -> None:
+        """Wake the commands waiting for an action."""
+        if (waiter := self._waiters.get(action_id)) is not None:
+            waiter.set()
+
+    @callback
+    def async_snapshot_updated(self) -> None:
+        """Wake the commands whose outcome is known, now that the snapshot shows it.
+
+        A coordinator listener: a refresh that polled a final outcome has just published the
+        state that followed from it.
+        """
+        for action_id, waiter in self._waiters.items():
+            if action_id in self._finished:
+                waiter.set()
+
+    async def async_poll_pending(self) -> None:
+        """Poll every pending action once (the first step of a refresh).
+
+        Raises the client's errors (the refresh fails), except 404: an action Enode no longer
+        knows is forgotten. The outcomes found are reported; the refresh then builds a snapshot
+        without them (``still_pending``) that shows the state that followed.
+        """
+        for action_id, pending in list(self.coordinator.data.pending_actions.items()):
+            if action_id in self._finished:
+                continue
+            try:
+                latest = await ACTION_READERS[pending.asset_type](
+                    self.coordinator.client, action_id
+                )
+            except EnodeNotFoundError:
+                LOGGER.debug("Action %s is gone; no longer tracking it", action_id)
+                self._gone.add(action_id)
+                continue
+            self._async_record(latest)
+
+    def still_pending(self, pending: Mapping[str, PendingAction]) -> dict[str, PendingAction]:
+        """Return the pending actions whose outcome is not known yet (and Enode still knows)."""
+        return {
+            key: value
+            for key, value in pending.items()
+            if key not in self._finished and key not in self._gone
+        }
+
+    async def _async_poll(self, action_id: str, asset_type: AssetType) -> None:
+        """Read one action while a command waits for it (errors: try again at the next poll)."""
+        try:
+            latest = await ACTION_READERS[asset_type](self.coordinator.client, action_id)
+        except EnodeNotFoundError:
+            LOGGER.debug("Action %s is gone; no longer waiting for it", action_id)
+            self._gone.add(action_id)
+            self._async_release(action_id)
+            return
+        except EnodeError as err:
+            LOGGER.debug("Could not read action %s: %s", action_id, err)
+            return
+        await self.async_handle_update(latest)
+
+    def _fire_event(self, action: VendorAction) -> None:
+        """Fire ``enode_action`` for a final outcome."""
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, action.target_id or "")})
+        failure = action.failure_reason
+        self.hass.bus.async_fire(
+            EVENT_ACTION,
+            {
+                "config_entry_id": self.coordinator.config_entry.entry_id,
+                "device_id": device.id if device else None,
+                "action_id": action.id,
+                "asset_id": action.target_id,
+                "asset_type": action.target_type,
+                "kind": action_kind(action),
+                "max_current": action.target_state.max_current
+                if isinstance(action, MaxCurrentAction)
+                else None,
+                "state": str(action.state).lower(),
+                "failure_reason": str(failure.type).lower() if failure else None,
+                "failure_detail": failure.detail if failure else None,
+            },
+        )

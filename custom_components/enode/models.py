@@ -1,0 +1,158 @@
+"""The integration's state: the snapshot entities read, the runtime data of a loaded entry.
+
+``EnodeData`` is the only state an entity reads (DESIGN.md section 2): every asset of the Enode
+user keyed by id, the Locations and intervention texts they refer to, the user, and the commands
+still pending (so an entity shows a requested state from the same snapshot as everything else).
+It changes only through the coordinator's ``async_set_updated_data``.
+
+``EnodeRuntimeData`` is built once in ``async_setup_entry`` before the platforms are set up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .api import (
+    Asset,
+    AssetType,
+    Battery,
+    Charger,
+    EnodeClient,
+    Hvac,
+    Intervention,
+    Inverter,
+    Location,
+    Meter,
+    User,
+    Vehicle,
+    VendorAction,
+)
+
+if TYPE_CHECKING:
+    from .actions import EnodeActions
+    from .coordinator import EnodeCoordinator
+    from .webhook import EnodeWebhook
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingAction:
+    """A command Enode is still working on (PENDING), and the type of the asset it targets."""
+
+    action: VendorAction
+    asset_type: AssetType
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeData:
+    """A typed snapshot of everything the Enode user has linked, keyed by asset id."""
+
+    vehicles: Mapping[str, Vehicle] = field(default_factory=dict)
+    chargers: Mapping[str, Charger] = field(default_factory=dict)
+    batteries: Mapping[str, Battery] = field(default_factory=dict)
+    inverters: Mapping[str, Inverter] = field(default_factory=dict)
+    meters: Mapping[str, Meter] = field(default_factory=dict)
+    hvacs: Mapping[str, Hvac] = field(default_factory=dict)
+    # The user's Enode Locations, keyed by id.
+    locations: Mapping[str, Location] = field(default_factory=dict)
+    # Texts of the interventions referenced by the assets (in Home Assistant's language).
+    interventions: Mapping[str, Intervention] = field(default_factory=dict)
+    # The Enode user (linked vendors and whether their credentials are valid).
+    user: User | None = None
+    # Commands started from Home Assistant that Enode has not resolved yet, by action id.
+    pending_actions: Mapping[str, PendingAction] = field(default_factory=dict)
+
+    def assets(self, asset_type: AssetType) -> Mapping[str, Asset]:
+        """Return the assets of a type, keyed by id."""
+        by_type: dict[AssetType, Mapping[str, Asset]] = {
+            AssetType.VEHICLE: self.vehicles,
+            AssetType.CHARGER: self.chargers,
+            AssetType.BATTERY: self.batteries,
+            AssetType.INVERTER: self.inverters,
+            AssetType.METER: self.meters,
+            AssetType.HVAC: self.hvacs,
+        }
+        return by_type[asset_type]
+
+    def iter_assets(self) -> Iterator[Asset]:
+        """Yield every asset (vehicles first, then chargers, ...)."""
+        for asset_type in AssetType:
+            yield from self.assets(asset_type).values()
+
+    def all_assets(self) -> dict[str, Asset]:
+        """Return every asset, keyed by id."""
+        return {asset.id: asset for asset in self.iter_assets()}
+
+    def asset(self, asset_id: str) -> Asset | None:
+        """Return an asset of any type by id."""
+        for asset_type in AssetType:
+            if (asset := self.assets(asset_type).get(asset_id)) is not None:
+                return asset
+        return None
+
+    def with_asset(self, asset: Asset) -> EnodeData:
+        """Return the snapshot with an asset added or replaced."""
+        match asset:
+            case Vehicle():
+                return replace(self, vehicles={**self.vehicles, asset.id: asset})
+            case Charger():
+                return replace(self, chargers={**self.chargers, asset.id: asset})
+            case Battery():
+                return replace(self, batteries={**self.batteries, asset.id: asset})
+            case Inverter():
+                return replace(self, inverters={**self.inverters, asset.id: asset})
+            case Meter():
+                return replace(self, meters={**self.meters, asset.id: asset})
+            case Hvac():
+                return replace(self, hvacs={**self.hvacs, asset.id: asset})
+
+    def without_asset(self, asset_id: str) -> EnodeData:
+        """Return the snapshot without an asset."""
+
+        def _drop[A](assets: Mapping[str, A]) -> dict[str, A]:
+            return {key: value for key, value in assets.items() if key != asset_id}
+
+        return replace(
+            self,
+            vehicles=_drop(self.vehicles),
+            chargers=_drop(self.chargers),
+            batteries=_drop(self.batteries),
+            inverters=_drop(self.inverters),
+            meters=_drop(self.meters),
+            hvacs=_drop(self.hvacs),
+        )
+
+    def pending_action[ActionT: VendorAction](
+        self, asset_id: str, action_type: type[ActionT]
+    ) -> ActionT | None:
+        """Return the newest pending action of a type (ChargeAction, ...) on an asset."""
+        found: ActionT | None = None
+        for pending in self.pending_actions.values():
+            action = pending.action
+            if action.target_id == asset_id and isinstance(action, action_type):
+                found = action
+        return found
+
+    @property
+    def is_charging(self) -> bool:
+        """Return whether any vehicle or charger is charging."""
+        return any(v.charge_state.is_charging for v in self.vehicles.values()) or any(
+            c.charge_state.is_charging for c in self.chargers.values()
+        )
+
+
+@dataclass(kw_only=True)
+class EnodeRuntimeData:
+    """What a loaded config entry holds (built once, before the platforms are set up)."""
+
+    client: EnodeClient
+    coordinator: EnodeCoordinator
+    actions: EnodeActions
+    # Push updates: the Home Assistant webhook and its registration at Enode.
+    webhook: EnodeWebhook
+
+
+type EnodeConfigEntry = ConfigEntry[EnodeRuntimeData]

@@ -1,0 +1,244 @@
+"""The state's data: the dataclasses every concern works on, and the capability table.
+
+What a user, an asset, an action, a vendor account, a link session and the scenario settings
+*are* belongs here (fields, defaults, the small properties that read them, their own wire shape
+when it needs nothing else). What the simulator *does* with them belongs to the concern modules.
+A new asset field (an inverter's production, an HVAC's setpoint) is declared on :class:`Asset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import ASSET_TYPES
+from ..clock import iso
+
+type JSON = dict[str, Any]
+type Listener = Callable[[JSON], None]
+
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "vehicle": (
+        "information",
+        "chargeState",
+        "location",
+        "odometer",
+        "setMaxCurrent",
+        "startCharging",
+        "stopCharging",
+        "smartCharging",
+    ),
+    "charger": ("information", "chargeState", "startCharging", "stopCharging", "setMaxCurrent"),
+    "battery": ("exportFocus", "importFocus", "timeOfUse", "selfReliance", "idle"),
+    "inverter": ("productionState", "productionStatistics"),
+    "meter": ("measuresConsumption", "measuresProduction"),
+    "hvac": ("setFollowSchedule", "setPermanentHold"),
+}
+
+
+@dataclass
+class Capability:
+    """A capability: ``supported`` devices are capable unless an intervention blocks them."""
+
+    supported: bool = True
+    interventions: list[str] = field(default_factory=list)
+
+    @property
+    def capable(self) -> bool:
+        """``isCapable`` on the wire."""
+        return self.supported and not self.interventions
+
+    def render(self) -> JSON:
+        """``{isCapable, interventionIds}``."""
+        return {"isCapable": self.capable, "interventionIds": list(self.interventions)}
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> Capability:
+        """From ``true``/``false`` or ``{isCapable, interventionIds}``.
+
+        A capability that is not capable but has interventions is *blocked* (supported);
+        one that is not capable without interventions is permanently missing.
+        """
+        if isinstance(spec, bool):
+            return cls(supported=spec)
+        interventions = list(spec.get("interventionIds", []))
+        capable = bool(spec.get("isCapable", True))
+        return cls(supported=capable or bool(interventions), interventions=interventions)
+
+
+def render_capabilities(capabilities: Mapping[str, Capability]) -> JSON:
+    """``{name: {isCapable, interventionIds}}``: the capabilities as stored (no pairing applied)."""
+    return {name: cap.render() for name, cap in capabilities.items()}
+
+
+@dataclass
+class Asset:
+    """One linked asset (vehicle, charger, battery, inverter, meter or HVAC)."""
+
+    id: str
+    type: str
+    user_id: str
+    vendor: str
+    template_id: str
+    account: str | None
+    created_at: float
+    last_seen: float
+    information: JSON
+    capabilities: dict[str, Capability]
+    scopes: list[str]
+    reachable: bool = True
+    schedule_controlled: bool = False
+    # Vehicles and chargers.
+    plugged: bool = False
+    plugged_to: str | None = None
+    charging: bool = False
+    charge_rate_kw: float = 7.4
+    reports_charge_rate: bool = True
+    max_current: float | None = 16.0
+    charge_updated: float | None = None
+    # Vehicles.
+    battery_level: float = 50.0
+    battery_capacity: float = 60.0
+    charge_limit: float = 100.0
+    full_range_km: float = 400.0
+    gps: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    location_updated: float | None = None
+    odometer_km: float | None = None
+    smart_charging_policy: JSON = field(
+        default_factory=lambda: {"isEnabled": False, "deadline": None, "minimumChargeLimit": 0}
+    )
+    pairing_cleared: bool = False
+    failed_unplugged_commands: int = 0
+    # Chargers (and HVACs).
+    location_id: str | None = None
+    location_id_updated: float | None = None
+    # Batteries, inverters, meters, HVACs: their remaining wire objects, verbatim.
+    extra: JSON = field(default_factory=dict)
+
+    @property
+    def level(self) -> int:
+        """Battery level as reported (whole percent)."""
+        return round(self.battery_level)
+
+
+@dataclass
+class User:
+    """An Enode user of the client."""
+
+    id: str
+    created_at: float
+    vendors: dict[tuple[str, str], bool] = field(default_factory=dict)
+    scopes: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Action:
+    """A vendor action (charge, max current, operation mode)."""
+
+    id: str
+    user_id: str
+    target_id: str
+    target_type: str
+    category: str  # "charge", "max_current" or "operation_mode"
+    created_at: float
+    updated_at: float
+    due: float
+    kind: str | None = None
+    target_state: JSON | None = None
+    state: str = "PENDING"
+    completed_at: float | None = None
+    failure_reason: JSON | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Still PENDING."""
+        return self.state == "PENDING"
+
+    def render(self) -> JSON:
+        """The wire ChargeAction / MaxCurrentAction / OperationModeAction."""
+        body: JSON = {
+            "id": self.id,
+            "userId": self.user_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "completedAt": iso(self.completed_at) if self.completed_at is not None else None,
+            "state": self.state,
+            "targetId": self.target_id,
+            "targetType": self.target_type,
+        }
+        if self.category == "charge":
+            body["kind"] = self.kind
+        else:
+            body["targetState"] = dict(self.target_state or {})
+        body["failureReason"] = dict(self.failure_reason) if self.failure_reason else None
+        return body
+
+
+@dataclass
+class VendorAccount:
+    """A virtual vendor (OEM) account the Link UI can sign in to."""
+
+    vendor: str
+    username: str
+    password: str
+    devices: list[JSON]
+
+    @property
+    def key(self) -> str:
+        """``VENDOR:username``."""
+        return f"{self.vendor}:{self.username}"
+
+    def devices_of(self, asset_types: Iterable[str]) -> list[JSON]:
+        """Device templates of the given asset types."""
+        wanted = set(asset_types)
+        return [device for device in self.devices if device["type"] in wanted]
+
+
+@dataclass
+class LinkSession:
+    """A single-use Link UI session (``POST /users/{id}/link`` or ``/assets/{id}/relink``)."""
+
+    token: str
+    user_id: str
+    scopes: list[str]
+    language: str
+    redirect_uri: str
+    created_at: float
+    expires_at: float
+    vendor: str | None = None
+    vendor_type: str | None = None
+    color_scheme: str | None = None
+    relink_asset_id: str | None = None
+    used: bool = False
+    link_url: str = ""
+
+    @property
+    def asset_types(self) -> list[str]:
+        """Asset types the session links (from its scopes), in Enode's order.
+
+        ``vendor_type`` only narrows the brand selection (see ``SimState.session_vendors``).
+        """
+        types = {scope.split(":", 1)[0] for scope in self.scopes}
+        return [asset_type for asset_type in ASSET_TYPES if asset_type in types]
+
+    def is_expired(self, now: float) -> bool:
+        """Older than its lifetime."""
+        return now >= self.expires_at
+
+    def is_usable(self, now: float) -> bool:
+        """Neither used nor expired."""
+        return not self.used and not self.is_expired(now)
+
+
+@dataclass
+class Settings:
+    """Scenario settings (all in simulated seconds where relevant)."""
+
+    action_delay: float = 5.0
+    token_lifetime: float = 3600.0
+    link_session_lifetime: float = 24 * 3600.0
+    geofence_radius_m: float = 200.0
+    max_unplugged_failures: int = 10
