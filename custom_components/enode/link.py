@@ -32,13 +32,13 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api import LANGUAGES, AssetType, EnodeClient, EnodeError, scopes_for
 from .const import DOMAIN, LOGGER
+from .helpers import enode_language, problem_text
 from .texts import async_texts
 
 LINK_CALLBACK_PATH = "/api/enode/link"
 LINK_CALLBACK_NAME = "api:enode:link"
 # "Creates a short-lived (24 hours), single-use device linking session." (Enode API reference)
 LINK_SESSION_LIFETIME = timedelta(hours=24)
-DEFAULT_LINK_LANGUAGE = "en-US"
 HEADER_FRONTEND_BASE = "HA-Frontend-Base"
 # LinkUserPayload.redirectUri / RelinkUserPayload.redirectUri: "maxLength": 500.
 REDIRECT_URI_MAX_LENGTH = 500
@@ -88,26 +88,6 @@ class StartedLink:
     link_url: str
     expires_at: datetime
     state: str
-
-
-def link_language(language: str | None) -> str:
-    """Map a Home Assistant language ("en", "en-GB", "nb", ...) to a Link UI language."""
-    if not language:
-        return DEFAULT_LINK_LANGUAGE
-    wanted = language.replace("_", "-").lower()
-    codes = [code for code in LANGUAGES if code != "browser"]
-    for code in codes:
-        if code.lower() == wanted:
-            return code
-    primary = wanted.split("-", 1)[0]
-    if primary in ("no", "nn"):
-        primary = "nb"
-    if primary == "en":
-        return DEFAULT_LINK_LANGUAGE
-    for code in codes:
-        if code.split("-", 1)[0].lower() == primary:
-            return code
-    return DEFAULT_LINK_LANGUAGE
 
 
 def _pending(hass: HomeAssistant) -> dict[str, PendingLink]:
@@ -211,7 +191,7 @@ async def async_start_link(
     """
     state = async_register_state(hass, target, target_id)
     try:
-        language = link_language(hass.config.language)
+        language = enode_language(hass.config.language, LANGUAGES)
         redirect_uri = async_get_redirect_uri(hass, state)
         if isinstance(request, RelinkRequest):
             session = await client.relink_asset(
@@ -329,7 +309,7 @@ async def async_open_link_ui[ResultT: FlowResult[Any, Any]](
         LOGGER.warning("Could not start an Enode link session: %s", err)
         return flow.async_abort(
             reason="link_session_failed",
-            description_placeholders={"error": err.detail or err.title or str(err)},
+            description_placeholders={"error": problem_text(err)},
         )
     return flow.async_external_step(step_id="link", url=started.link_url)
 

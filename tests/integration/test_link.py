@@ -15,12 +15,13 @@ from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 
+from custom_components.enode.api import LANGUAGES
+from custom_components.enode.helpers import enode_language
 from custom_components.enode.link import (
     LinkTarget,
     async_get_redirect_uri,
     async_register_state,
     link_error_placeholders,
-    link_language,
     link_outcome,
     step_after_link_ui,
 )
@@ -51,8 +52,8 @@ async def ha_setup(hass: HomeAssistant) -> None:
     ],
 )
 def test_link_language(language: str | None, expected: str) -> None:
-    """Home Assistant's language maps to a Link UI language."""
-    assert link_language(language) == expected
+    """Home Assistant's language maps to a Link UI language (the one mapper, Link UI's list)."""
+    assert enode_language(language, LANGUAGES) == expected
 
 
 def test_link_outcome() -> None:
