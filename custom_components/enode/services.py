@@ -1,8 +1,9 @@
 """Enode actions (services): link, relink, set charging location, refresh.
 
 Registered once in ``async_setup``. Each validates its config entry or device and raises a
-translated ``ServiceValidationError`` for bad input, and a translated ``HomeAssistantError`` when
-Enode fails.
+translated ``ServiceValidationError`` for bad input; Enode's failures go through the one error
+translator (``helpers.translate_error``), as the entities' commands do: rejected credentials start
+reauthentication, a 429 says when to try again, a 5xx says that Enode is unavailable.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util.hass_dict import HassKey
@@ -28,6 +29,7 @@ import voluptuous as vol
 from .api import Asset, AssetType, Charger, EnodeError
 from .const import DOMAIN
 from .entity import device_name
+from .helpers import translate_error
 from .link import LinkRequest, LinkSessionRequest, LinkTarget, RelinkRequest, async_start_link
 from .locations import (
     HOME_ZONE,
@@ -87,15 +89,6 @@ def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _enode_error(err: EnodeError) -> HomeAssistantError:
-    """Return the translated error for an Enode failure during an action."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="action_request_failed",
-        translation_placeholders={"error": err.detail or err.title or str(err)},
-    )
-
-
 def _loaded_entry(hass: HomeAssistant, entry_id: str) -> EnodeConfigEntry:
     """Return a loaded Enode config entry, or raise a validation error."""
     entry = hass.config_entries.async_get_entry(entry_id)
@@ -149,7 +142,9 @@ async def _async_start_link(
     except NoURLAvailableError as err:
         raise _validation_error("no_url_available") from err
     except EnodeError as err:
-        raise _enode_error(err) from err
+        # A session is about the account, not about one device (a relink's 400 is "already
+        # linked"): the device-less texts.
+        raise translate_error(hass, err, entry=entry) from err
     return {"link_url": started.link_url, "expires_at": started.expires_at.isoformat()}
 
 
@@ -200,7 +195,7 @@ async def _async_set_charging_location(call: ServiceCall) -> ServiceResponse:
             call.hass, entry, asset.id, choice=choice, place=place
         )
     except EnodeError as err:
-        raise _enode_error(err) from err
+        raise translate_error(call.hass, err, entry=entry, device=device_name(asset)) from err
     return {"location_id": location.id, "name": location.name}
 
 
@@ -218,7 +213,7 @@ async def _async_refresh(call: ServiceCall) -> None:
     try:
         await entry.runtime_data.client.refresh_hint(asset.asset_type, asset.id)
     except EnodeError as err:
-        raise _enode_error(err) from err
+        raise translate_error(call.hass, err, entry=entry, device=device_name(asset)) from err
     hints[asset.id] = now
     await entry.runtime_data.coordinator.async_request_refresh()
 
