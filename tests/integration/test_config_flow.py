@@ -32,6 +32,9 @@ from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, entry_data, follow_link_callback, make_entry
 
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
+
 HA_URL = "http://ha.example.test:8123"
 VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
@@ -476,7 +479,6 @@ async def _submit_failing(
     return result
 
 
-@pytest.mark.usefixtures("fast_client")
 @pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), CREDENTIAL_ERRORS)
 async def test_user_step_errors_then_recover(
     hass: HomeAssistant,
@@ -630,7 +632,6 @@ def test_entry_title_without_devices() -> None:
 # ------------------------------------------------------------------ reauth
 
 
-@pytest.mark.usefixtures("fast_client")
 @pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), REAUTH_ERRORS)
 async def test_reauth_errors_then_recover(
     hass: HomeAssistant,
@@ -705,7 +706,6 @@ async def test_reconfigure(
     assert entry.data[CONF_USER_ID] == simulator.user_id
 
 
-@pytest.mark.usefixtures("fast_client")
 @pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), CREDENTIAL_ERRORS)
 async def test_reconfigure_errors_then_recover(
     hass: HomeAssistant,

@@ -21,6 +21,9 @@ from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
 
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
+
 HA_URL = "http://ha.example.test:8123"
 VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
@@ -391,7 +394,6 @@ async def _options_to_vendor(hass: HomeAssistant, entry: MockConfigEntry) -> dic
     return result
 
 
-@pytest.mark.usefixtures("fast_client")
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
@@ -448,7 +450,6 @@ async def test_options_stop_after_cancel(
     assert EASEE_ID not in entry.runtime_data.coordinator.data.chargers
 
 
-@pytest.mark.usefixtures("fast_client")
 async def test_options_devices_unreadable_after_link_ui(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:

@@ -24,6 +24,9 @@ from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
 
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
+
 HA_URL = "http://ha.example.test:8123"
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
 ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
@@ -366,7 +369,6 @@ async def test_set_charging_location_named_zone(
     assert location["timezoneName"] == "Europe/Amsterdam"
 
 
-@pytest.mark.usefixtures("fast_client")
 async def test_relink_rejected_credentials_start_reauth(
     hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
 ) -> None:
@@ -395,7 +397,6 @@ async def test_action_rate_limited_says_when_to_retry(
     assert "try again in 120 seconds" in str(err.value)
 
 
-@pytest.mark.usefixtures("fast_client")
 @pytest.mark.parametrize("status", [500, 503])
 async def test_action_enode_unavailable(
     hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry, status: int
