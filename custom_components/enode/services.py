@@ -9,7 +9,7 @@ reauthentication, a 429 says when to try again, a 5xx says that Enode is unavail
 from __future__ import annotations
 
 from dataclasses import replace
-import time
+from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_LATITUDE, ATTR_LONGITUDE, ATTR_NAME
@@ -23,6 +23,7 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
@@ -52,9 +53,10 @@ ATTR_ZONE = "zone"
 ATTR_LOCATION_ID = "location_id"
 
 # A refresh hint asks Enode to poll the vendor: at most one per device per this many seconds.
-REFRESH_MIN_INTERVAL = 60.0
+REFRESH_MIN_INTERVAL = timedelta(seconds=60)
 
-DATA_REFRESH_HINTS: HassKey[dict[str, float]] = HassKey(f"{DOMAIN}_refresh_hints")
+# When each device was last asked to refresh, by asset id.
+DATA_REFRESH_HINTS: HassKey[dict[str, datetime]] = HassKey(f"{DOMAIN}_refresh_hints")
 
 LINK_SCHEMA = vol.Schema(
     {
@@ -203,12 +205,13 @@ async def _async_refresh(call: ServiceCall) -> None:
     """Ask Enode to refresh a device from its vendor (``enode.refresh``), rate-guarded."""
     entry, asset = _device_asset(call.hass, call.data[ATTR_DEVICE_ID])
     hints = call.hass.data.setdefault(DATA_REFRESH_HINTS, {})
-    now = time.monotonic()
+    now = dt_util.utcnow()
     if (last := hints.get(asset.id)) is not None and now - last < REFRESH_MIN_INTERVAL:
+        wait = REFRESH_MIN_INTERVAL - (now - last)
         raise _validation_error(
             "refresh_too_soon",
             device=device_name(asset),
-            seconds=f"{REFRESH_MIN_INTERVAL - (now - last):.0f}",
+            seconds=f"{wait.total_seconds():.0f}",
         )
     try:
         await entry.runtime_data.client.refresh_hint(asset.asset_type, asset.id)

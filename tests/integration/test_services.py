@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -285,7 +286,12 @@ async def test_set_charging_location_errors(
     assert err.value.translation_key == "enode_unavailable"
 
 
-async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry) -> None:
+async def test_refresh(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
     """enode.refresh sends a refresh hint, at most once a minute per device."""
     tesla = device_id(hass, TESLA_ID)
     before = simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint")
@@ -295,8 +301,14 @@ async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockCon
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "refresh", {"device_id": tesla})
     assert err.value.translation_key == "refresh_too_soon"
-    assert err.value.translation_placeholders["device"] == "Batmobile"
+    assert err.value.translation_placeholders == {"device": "Batmobile", "seconds": "60"}
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 1
+
+    # Still too soon 59 seconds later.
+    freezer.tick(timedelta(seconds=59))
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "refresh", {"device_id": tesla})
+    assert err.value.translation_placeholders == {"device": "Batmobile", "seconds": "1"}
 
     # Another device is not held back; an Enode failure is reported and not counted.
     charger = device_id(hass, ZAPTEC_ID)
@@ -307,9 +319,9 @@ async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockCon
     simulator.clear_faults()
     await call(hass, "refresh", {"device_id": charger})
 
-    # A minute later the Tesla can be refreshed again.
-    with patch("custom_components.enode.services.time.monotonic", return_value=1e12):
-        await call(hass, "refresh", {"device_id": tesla})
+    # A minute after its hint the Tesla can be refreshed again.
+    freezer.tick(timedelta(seconds=1))
+    await call(hass, "refresh", {"device_id": tesla})
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 2
 
 
