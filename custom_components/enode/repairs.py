@@ -16,9 +16,9 @@ Fix flows open Link UI as an external step through the same callback view as the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
@@ -56,6 +56,20 @@ DATA_ASSET_ID = "asset_id"
 DATA_ASSET_TYPE = "asset_type"
 DATA_VENDOR = "vendor"
 
+# What an issue's data holds (the fix flow reads it back).
+type IssueData = dict[str, str | int | float | None]
+
+
+class IssueSpec(TypedDict):
+    """The arguments of ``ir.async_create_issue`` for one issue (but its id)."""
+
+    is_fixable: bool
+    severity: ir.IssueSeverity
+    translation_key: str
+    translation_placeholders: dict[str, str]
+    data: IssueData
+
+
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
@@ -82,10 +96,10 @@ def _is_blocking(asset: Asset, intervention_id: str) -> bool:
     )
 
 
-def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str, Any]]:
+def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpec]:
     """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue)."""
     entry_id = entry.entry_id
-    specs: dict[str, dict[str, Any]] = {}
+    specs: dict[str, IssueSpec] = {}
     for asset in data.all_assets().values():
         name = device_name(asset)
         for intervention_id in asset.all_intervention_ids():
@@ -171,7 +185,7 @@ def async_update_issues(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
 
 @callback
 def async_delete_issues(
-    hass: HomeAssistant, entry: EnodeConfigEntry, keep: Any = frozenset()
+    hass: HomeAssistant, entry: EnodeConfigEntry, keep: Container[str] = frozenset()
 ) -> None:
     """Delete the entry's issues (except those in ``keep``)."""
     registry = ir.async_get(hass)
@@ -198,16 +212,21 @@ def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callabl
     return coordinator.async_add_listener(_async_coordinator_updated)
 
 
+def _text(value: str | int | float | None) -> str | None:
+    """Return a value of an issue's data as text (None stays None)."""
+    return None if value is None else str(value)
+
+
 class EnodeLinkRepairFlow(RepairsFlow):
     """Fix an issue in Link UI: relink an asset, or link a (charger) asset type."""
 
-    def __init__(self, entry_id: str, data: dict[str, Any]) -> None:
-        """Initialize the flow."""
+    def __init__(self, entry_id: str, data: Mapping[str, str | int | float | None]) -> None:
+        """Initialize the flow from the issue's data."""
         self._entry_id = entry_id
-        self._asset_id: str | None = data.get(DATA_ASSET_ID)
-        asset_type = data.get(DATA_ASSET_TYPE)
+        self._asset_id = _text(data.get(DATA_ASSET_ID))
+        asset_type = _text(data.get(DATA_ASSET_TYPE))
         self._asset_type = AssetType(asset_type) if asset_type else AssetType.CHARGER
-        self._vendor: str | None = data.get(DATA_VENDOR)
+        self._vendor = _text(data.get(DATA_VENDOR))
         self._link_error: dict[str, str] = {}
 
     def _entry(self) -> EnodeConfigEntry | None:
@@ -316,4 +335,4 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of a fixable Enode issue."""
     data = data or {}
-    return EnodeLinkRepairFlow(str(data.get(DATA_ENTRY_ID)), dict(data))
+    return EnodeLinkRepairFlow(str(data.get(DATA_ENTRY_ID)), data)
