@@ -61,8 +61,8 @@ pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
 
 OSLO = ZoneInfo("Europe/Oslo")
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
-DEADLINE = "time.family_car_smart_charging_deadline"
-MINIMUM = "number.family_car_smart_charging_minimum_charge_limit"
+DEADLINE = "time.family_car_charging_deadline"
+MINIMUM = "number.family_car_minimum_charge_limit"
 SMART = "switch.family_car_smart_charging"
 CHARGE_NOW = "switch.family_car_charge_now"
 CHARGING_SWITCH = "switch.family_car_charging"
@@ -71,8 +71,8 @@ ENROLLED = "binary_sensor.family_car_enrolled_in_smart_charging"
 STATE = "sensor.family_car_smart_charging_state"
 START = "sensor.family_car_planned_charging_start"
 END = "sensor.family_car_planned_charging_end"
-COST = "sensor.family_car_smart_charging_estimated_cost"
-SAVINGS = "sensor.family_car_smart_charging_estimated_savings"
+COST = "sensor.family_car_planned_charging_cost"
+SAVINGS = "sensor.family_car_planned_charging_savings"
 STATUS_PATH = f"/vehicles/{VEHICLE_ID}/smart-charging-status"
 POLICY_PATH = f"/vehicles/{VEHICLE_ID}/smart-charging-policy"
 OVERRIDE_PATH = f"/vehicles/{VEHICLE_ID}/smart-override"
@@ -330,7 +330,7 @@ async def test_policy_errors_are_translated(hass: HomeAssistant, simulator_facto
     tessie = GPS_VEHICLE | {"smartChargingPolicy": {"isEnabled": True, "deadline": "07:00"}}
     sim = await _noon(simulator_factory, linked=[tessie], plugged=[])
     entry = await setup_entry(hass, make_entry(sim))
-    deadline = "time.tessie_smart_charging_deadline"
+    deadline = "time.tessie_charging_deadline"
     # Blocked at Enode since the last refresh: Home Assistant still thinks it is capable.
     sim.add_intervention(GPS_VEHICLE_ID, "smartCharging", PHONE_KEY)
     with pytest.raises(HomeAssistantError) as err:
@@ -349,7 +349,7 @@ async def test_policy_errors_are_translated(hass: HomeAssistant, simulator_facto
             hass,
             "number",
             SERVICE_SET_VALUE,
-            **{ATTR_ENTITY_ID: "number.tessie_smart_charging_minimum_charge_limit", ATTR_VALUE: 20},
+            **{ATTR_ENTITY_ID: "number.tessie_minimum_charge_limit", ATTR_VALUE: 20},
         )
     assert err.value.translation_key == "capability_blocked"
     intervention = entry.runtime_data.coordinator.data.interventions[PHONE_KEY]
