@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -22,6 +21,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .api import AssetBase, Capability, Charger, Vehicle
 from .const import DOMAIN, LOGGER
 from .coordinator import EnodeCoordinator
+from .helpers import raise_if_unusable
 from .models import EnodeConfigEntry, EnodeData
 
 
@@ -119,35 +119,6 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         raise_if_unusable(self.coordinator.data, capability, name, self.device_info_name)
 
 
-def raise_if_unusable(data: EnodeData, capability: Capability, name: str, device: str) -> None:
-    """Raise a translated ServiceValidationError when a capability is missing or blocked.
-
-    A blocked capability names what the user must do (the interventions' titles).
-    """
-    if capability.is_capable:
-        return
-    if not capability.is_blocked:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="capability_missing",
-            translation_placeholders={"device": device, "capability": name},
-        )
-    interventions = data.interventions
-    titles = [
-        str(interventions[iid].resolution.title) if iid in interventions else iid
-        for iid in capability.intervention_ids
-    ]
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="capability_blocked",
-        translation_placeholders={
-            "device": device,
-            "capability": name,
-            "intervention": "; ".join(titles),
-        },
-    )
-
-
 class AssetEntityDescription[AssetT: AssetBase](Protocol):
     """What ``async_add_asset_entities`` needs of a description: its key and ``exists_fn``."""
 
@@ -204,7 +175,9 @@ def async_add_asset_entities[
                 unique_id = f"{asset_id}_{description.key}"
                 exists = description.exists_fn(asset)
                 if unique_id in added:
-                    if exists:
+                    # Only capabilities Enode reported count as gone (a payload without any
+                    # is not a device that lost them all).
+                    if exists or not asset.capabilities.wire_order:
                         current.add(unique_id)
                     else:
                         gone.append(added[unique_id])

@@ -167,9 +167,6 @@ class EnodeSmartChargingMinimumNumber(EnodeEntity[Vehicle], NumberEntity):
     @enode_exception_handler
     async def async_set_native_value(self, value: float) -> None:
         """Set the minimum charge limit."""
-        vehicle = self.asset
-        if vehicle.smart_charging_policy.is_enabled:
-            self.raise_if_unusable(vehicle.capabilities.smart_charging, "smart_charging")
         await async_update_policy(
-            self.coordinator, vehicle, self.device_info_name, minimum_charge_limit=value
+            self.coordinator, self.asset, self.device_info_name, minimum_charge_limit=value
         )

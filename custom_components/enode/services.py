@@ -29,7 +29,7 @@ import voluptuous as vol
 
 from .api import Asset, AssetType, Charger, EnodeError, Vehicle
 from .const import DOMAIN
-from .entity import device_name, raise_if_unusable
+from .entity import device_name
 from .helpers import translate_error
 from .link import LinkRequest, LinkSessionRequest, LinkTarget, RelinkRequest, async_start_link
 from .locations import (
@@ -257,12 +257,6 @@ async def _async_set_smart_charging(call: ServiceCall) -> ServiceResponse:
     if enabled is None and deadline is None and minimum is None:
         raise _validation_error("smart_charging_nothing_to_set")
     coordinator = entry.runtime_data.coordinator
-    policy = asset.smart_charging_policy
-    if enabled if enabled is not None else policy.is_enabled:
-        capability = asset.capabilities.smart_charging
-        raise_if_unusable(coordinator.data, capability, "smart_charging", device)
-    if enabled and deadline is None and not policy.deadline:
-        raise _validation_error("smart_charging_needs_deadline", device=device)
     limit = asset.charge_state.charge_limit
     if minimum is not None and limit is not None and minimum > limit:
         raise _validation_error(

@@ -43,7 +43,7 @@ from .api import (
     Vehicle,
 )
 from .const import DOMAIN, LOGGER
-from .helpers import problem_text
+from .helpers import problem_text, raise_if_unusable
 from .models import EnodeData
 
 if TYPE_CHECKING:
@@ -271,10 +271,19 @@ async def async_update_policy(
 ) -> SmartChargingPolicy:
     """Update a vehicle's policy at Enode and merge the answer into the snapshot.
 
-    Enode's 400 ("Cannot activate smart charging", with why) becomes the translated
-    ``smart_charging_rejected``; other client errors are raised for the caller's translation.
-    The status follows: pushed when push is healthy, else (or with ``read_status``) read once.
+    A policy that is or stays enabled needs the smartCharging capability, and turning it on
+    needs a deadline: a translated ``ServiceValidationError`` says so before anything is sent
+    (turning it off always works). Enode's 400 ("Cannot activate smart charging", with why)
+    becomes the translated ``smart_charging_rejected``; other client errors are raised for the
+    caller's translation. The status follows: pushed when push is healthy, else (or with
+    ``read_status``) read once.
     """
+    current_policy = vehicle.smart_charging_policy
+    if is_enabled if is_enabled is not None else current_policy.is_enabled:
+        capability = vehicle.capabilities.smart_charging
+        raise_if_unusable(coordinator.data, capability, "smart_charging", device)
+        if is_enabled and not (deadline or current_policy.deadline):
+            raise validation_error("smart_charging_needs_deadline", device=device)
     try:
         policy = await coordinator.client.update_smart_charging_policy(
             vehicle.id,

@@ -205,16 +205,9 @@ class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
 
     @enode_exception_handler
     async def _async_set_enabled(self, enabled: bool) -> None:
-        """Update the policy and merge the answer into the vehicle."""
-        vehicle = self.asset
-        if enabled:
-            self.raise_if_unusable(vehicle.capabilities.smart_charging, "smart_charging")
-            if not vehicle.smart_charging_policy.deadline:
-                raise validation_error(
-                    "smart_charging_needs_deadline", device=self.device_info_name
-                )
+        """Update the policy (turning it on needs the capability and a deadline)."""
         await async_update_policy(
-            self.coordinator, vehicle, self.device_info_name, is_enabled=enabled
+            self.coordinator, self.asset, self.device_info_name, is_enabled=enabled
         )
 
 

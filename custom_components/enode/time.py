@@ -70,9 +70,6 @@ class EnodeDeadlineEntity(EnodeEntity[Vehicle], TimeEntity):
     @enode_exception_handler
     async def async_set_value(self, value: time) -> None:
         """Set the deadline (to the minute)."""
-        vehicle = self.asset
-        if vehicle.smart_charging_policy.is_enabled:
-            self.raise_if_unusable(vehicle.capabilities.smart_charging, "smart_charging")
         await async_update_policy(
-            self.coordinator, vehicle, self.device_info_name, deadline=value.strftime("%H:%M")
+            self.coordinator, self.asset, self.device_info_name, deadline=value.strftime("%H:%M")
         )

@@ -38,8 +38,11 @@ from custom_components.enode.api import (
     SmartChargeState,
     SmartChargingStatus,
     SmartChargingStatusEvent,
+    Vehicle,
+    VehicleEvent,
 )
 from custom_components.enode.const import DOMAIN, EVENT_ACTION
+from custom_components.enode.diagnostics import async_get_device_diagnostics
 from enode_simulator import Simulator
 
 from ..conftest import advance_to_local
@@ -211,7 +214,7 @@ async def test_charge_now_and_end_it(hass: HomeAssistant, simulator_factory: Any
     """Charge now creates a smart override (its START action followed); off ends it and the plan
     pauses charging again. The action is reported like any command."""
     sim = await _noon(simulator_factory)
-    await setup_entry(hass, make_entry(sim))
+    entry = await setup_entry(hass, make_entry(sim))
     events = async_capture_events(hass, EVENT_ACTION)
     response = await hass.services.async_call(
         DOMAIN,
@@ -230,6 +233,12 @@ async def test_charge_now_and_end_it(hass: HomeAssistant, simulator_factory: Any
     assert plan["currency"] == "EUR"
     assert plan["ended"] is False
     assert _state(hass, CHARGE_NOW) == STATE_OFF
+
+    diagnostics = await async_get_device_diagnostics(
+        hass, entry, dr.async_get(hass).async_get(_vehicle_device(hass))
+    )
+    status = diagnostics["device"]["smart_charging"]
+    assert status["state"] == "PLAN:EXECUTING:STOPPED:AWAITING_PRICES"
 
     await _switch(hass, SERVICE_TURN_ON, CHARGE_NOW)
     assert sim.count_requests("POST", OVERRIDE_PATH) == 1
@@ -323,6 +332,17 @@ async def test_pairing_makes_the_vehicle_eligible(
     assert hass.states.get(renamed).state == "07:30:00"
     assert _state(hass, ENROLLED) == STATE_ON
     assert _state(hass, STATE).startswith("plan_executing")
+
+    # A pushed vehicle without any capabilities (a partial payload) removes nothing.
+    vehicle = entry.runtime_data.coordinator.data.vehicles[VEHICLE_ID]
+    partial = Vehicle.from_dict({"id": VEHICLE_ID, "smartChargingPolicy": {"isEnabled": True}})
+    assert partial.capabilities.smart_charging.is_capable is False
+    await entry.runtime_data.webhook.async_process(
+        [VehicleEvent(event="user:vehicle:updated", user_id=TEST_USER, vehicle=partial)]
+    )
+    await hass.async_block_till_done()
+    assert None not in _entity_ids()
+    await entry.runtime_data.coordinator.async_set_asset(vehicle)
 
 
 async def test_policy_errors_are_translated(hass: HomeAssistant, simulator_factory: Any) -> None:
