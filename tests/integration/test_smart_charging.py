@@ -9,8 +9,9 @@ real time of day.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
@@ -506,3 +507,101 @@ async def test_disabled_entry_entities(hass: HomeAssistant, simulator_factory: A
     assert deadline is not None
     assert deadline.entity_category is not None
     assert deadline.config_entry_id == entry.entry_id
+
+
+async def test_when_statuses_are_read(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A status is read again when it is old or a time of its plan has passed (Home
+    Assistant's clock); a vanished status (404) is dropped; a 429 backs the refresh off."""
+    sim = await _noon(simulator_factory)
+    entry = await setup_entry(hass, make_entry(sim))
+    coordinator = entry.runtime_data.coordinator
+    await hass.services.async_call(
+        DOMAIN,
+        "set_smart_charging",
+        {ATTR_DEVICE_ID: _vehicle_device(hass), "enabled": True, "deadline": "07:00"},
+        blocking=True,
+    )
+    await async_refresh(hass, entry)
+    sim.clear_requests()
+    plan = coordinator.data.smart_charging[VEHICLE_ID].plan
+    assert plan is not None
+    assert plan.start_at is not None
+    later = plan.start_at + timedelta(seconds=1)
+    with (
+        patch("custom_components.enode.smart_charging.STATUS_MAX_AGE", timedelta(days=30)),
+        patch("custom_components.enode.smart_charging.dt_util.utcnow", return_value=later),
+    ):
+        await async_refresh(hass, entry)  # the plan's start passed
+        assert sim.count_requests("GET", STATUS_PATH) == 1
+        await async_refresh(hass, entry)  # and it was read after it
+        assert sim.count_requests("GET", STATUS_PATH) == 1
+    with patch(
+        "custom_components.enode.smart_charging.dt_util.utcnow",
+        return_value=later + timedelta(minutes=16),
+    ):
+        await async_refresh(hass, entry)  # 15 minutes old
+    assert sim.count_requests("GET", STATUS_PATH) == 2
+
+    sim.unplug(VEHICLE_ID)
+    sim.inject_fault(status=404, path_prefix=STATUS_PATH)
+    await async_refresh(hass, entry)
+    assert VEHICLE_ID not in coordinator.data.smart_charging
+    assert _state(hass, STATE) == STATE_UNKNOWN
+    # Charge now reads the status it lacks (a 400 here: unplugged).
+    with pytest.raises(HomeAssistantError):
+        await _switch(hass, SERVICE_TURN_ON, CHARGE_NOW)
+    sim.inject_fault(status=429, retry_after="600", path_prefix=STATUS_PATH)
+    sim.plug_in(VEHICLE_ID, CHARGER_ID)
+    await async_refresh(hass, entry)
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval >= timedelta(seconds=600)
+    sim.clear_faults()
+
+    # A pushed status of a vehicle this entry does not have changes nothing.
+    before = coordinator.data
+    stranger = SmartChargingStatus(vehicle_id="someone-else", state=SmartChargeState.DISABLED)
+    await entry.runtime_data.webhook.async_process(
+        [
+            SmartChargingStatusEvent(
+                event="user:vehicle:smart-charging-status-updated",
+                user_id=TEST_USER,
+                status=stranger,
+            )
+        ]
+    )
+    assert coordinator.data is before
+
+    # Removed at Enode: its status goes with it.
+    sim.remove_asset(VEHICLE_ID)
+    await async_refresh(hass, entry)
+    assert coordinator.data.smart_charging == {}
+
+
+async def test_charge_now_while_charging_and_failed_reads(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """While the minimum charges, Charge now needs no START (Enode gives no action); a status
+    read that fails after a change is left to the next refresh."""
+    sim = await _noon(simulator_factory)
+    entry = await setup_entry(hass, make_entry(sim))
+    await hass.services.async_call(
+        DOMAIN,
+        "set_smart_charging",
+        {
+            ATTR_DEVICE_ID: _vehicle_device(hass),
+            "enabled": True,
+            "deadline": "07:00",
+            "minimum_charge_limit": 60,
+        },
+        blocking=True,
+    )
+    assert _state(hass, STATE) == "plan_executing_started"
+    await _switch(hass, SERVICE_TURN_ON, CHARGE_NOW)
+    assert _state(hass, CHARGE_NOW) == STATE_ON
+    assert sim.count_requests("GET", "/vehicles/actions/") == 0
+    sim.inject_fault(status=500, path_prefix=STATUS_PATH, count=10)
+    await _switch(hass, SERVICE_TURN_OFF, CHARGE_NOW)
+    assert _state(hass, CHARGE_NOW) == STATE_OFF  # Enode's answer to the DELETE
+    sim.clear_faults()
+    await async_refresh(hass, entry)
+    assert _state(hass, STATE) == "plan_executing_started"  # read again

@@ -316,3 +316,46 @@ async def test_plan_times_hold_within_one_long_step(simulator: Simulator, api: A
     assert body["state"] == "PLAN:EXECUTING:STARTED"
     assert local(body["plan"]["stopConfirmedAt"]) == "12:21"
     assert local(body["plan"]["startConfirmedAt"]) == "12:00"
+
+
+def test_time_zone_fallback() -> None:
+    """A Location without a (known) time zone plans in UTC, as Enode says."""
+    from enode_simulator.state.smart import _zone
+
+    assert _zone(None) is UTC
+    assert _zone("Nowhere/Atlantis") is UTC
+    assert _zone("Europe/Oslo") == OSLO
+
+
+async def test_capability_lost_and_full_and_start_failed(simulator: Simulator, api: Api) -> None:
+    """Losing the pair fails the plan (UNKNOWN after); plugged in full is FULLY_CHARGED; a car
+    that cannot start when its plan says so is START_FAILED."""
+    await _plugged_noon(simulator, api)
+    await api.put(POLICY, {"isEnabled": True, "deadline": "07:00"})
+    # The charger can no longer control charging: neither can the ID.4, nor smart charge.
+    simulator.add_intervention(ZAPTEC, "startCharging", "3b2891a9-5dcf-4691-b850-b5ea36b57c2e")
+    _, body = await api.get(STATUS)
+    assert body["state"] == "UNKNOWN"
+    _, latest = await api.get(f"/vehicles/{VW}/smart-charging-plans/latest")
+    assert (latest["finalState"], latest["failureCondition"]) == ("PLAN:ENDED:FAILED", "UNKNOWN")
+
+    # The Tesla, at Home (GPS), plugged into a charger the user did not link.
+    tesla_policy = f"/vehicles/{TESLA}/smart-charging-policy"
+    tesla_status = f"/vehicles/{TESLA}/smart-charging-status"
+    simulator.set_battery_level(TESLA, 90)  # its charge limit
+    simulator.plug_in(TESLA)
+    await api.put(tesla_policy, {"isEnabled": True, "deadline": "07:00"})
+    _, body = await api.get(tesla_status)
+    assert body["state"] == "FULLY_CHARGED"
+    simulator.set_battery_level(TESLA, 60)
+    simulator.unplug(TESLA)
+    simulator.plug_in(TESLA)
+    _, body = await api.get(tesla_status)
+    assert body["state"] == "PLAN:EXECUTING:STOPPED:AWAITING_PRICES"
+    simulator.add_intervention(TESLA, "startCharging", "3b2891a9-5dcf-4691-b850-b5ea36b57c2e")
+    advance_to_local(simulator, 22)
+    _, body = await api.get(tesla_status)
+    assert body["state"] == "PLAN:EXECUTING:START_FAILED"
+    assert simulator.asset(TESLA)["chargeState"]["isCharging"] is False
+    simulator.remove_asset(TESLA)
+    assert simulator.state._smart_rendered.keys() <= {VW}
