@@ -32,6 +32,11 @@ from custom_components.enode.const import (
 from enode_simulator import Simulator
 
 TOKEN = ("POST", "/oauth2/token")
+# async_idle: the real time waited at once, how long a task may make no progress before the
+# clocks are nudged, and by how much (far below a request's timeout).
+REAL_WAIT = 0.005
+STALLED = 0.25
+NUDGE = timedelta(milliseconds=50)
 
 # The demo household (five linked asset types, the ID.4 plugged into the Zaptec at Home).
 DEMO = "demo"
@@ -104,24 +109,34 @@ async def async_idle(
     hass: HomeAssistant,
     busy: Collection[asyncio.Future[Any]] = (),
     parked: Callable[[], bool] | None = None,
+    tick: Callable[[timedelta], object] | None = None,
 ) -> None:
     """Wait until Home Assistant's tasks are done, except ``busy`` ones, and until ``parked()``.
 
     ``async_block_till_done`` would wait for a command that waits for simulated time to pass:
     with the freezer nothing else moves it. Its own requests must be answered before time
     moves on, though: ``parked()`` says when it waits for time only (loopback I/O needs no
-    timer; short real waits in a thread let it complete).
+    timer; real waits in a thread let it complete). A task that makes no progress for a
+    while waits for a short timer (a retry's backoff after a dropped keep-alive connection):
+    ``tick`` then nudges the clocks by ``NUDGE``.
     """
+    stalled = 0.0
     while True:
         await asyncio.sleep(0)
         tasks = (*hass._tasks, *hass._background_tasks)
         pending = [task for task in tasks if not task.done() and task not in busy]
-        if pending:
-            await asyncio.wait(pending)
-        elif parked is None or parked():
+        if not pending and (parked is None or parked()):
             return
-        else:
-            await asyncio.to_thread(time.sleep, 0.001)
+        waiting = asyncio.ensure_future(asyncio.to_thread(time.sleep, REAL_WAIT))
+        done, _ = await asyncio.wait([*pending, waiting], return_when=asyncio.FIRST_COMPLETED)
+        if done != {waiting}:
+            stalled = 0.0
+            continue
+        stalled += REAL_WAIT
+        if tick is not None and stalled >= STALLED:
+            tick(NUDGE)
+            async_fire_time_changed(hass)
+            stalled = 0.0
 
 
 def tasks_of(hass: HomeAssistant) -> set[asyncio.Future[Any]]:
@@ -153,9 +168,9 @@ async def async_pass_time(
         tick(step)
         passed += step
         async_fire_time_changed(hass)
-        await async_idle(hass, busy, parked)
+        await async_idle(hass, busy, parked, tick)
         await sim.flush_webhooks()
-        await async_idle(hass, busy, parked)
+        await async_idle(hass, busy, parked, tick)
     return passed
 
 

@@ -219,7 +219,8 @@ class EnodeActions:
         """Read the devices a confirmed action changed and merge them.
 
         One ``GET`` of the target asset, and one of the vehicle or charger plugged into it
-        (charging through a paired charger changes both).
+        (charging through a paired charger changes both), and the smart charging status of a
+        vehicle whose change may have changed it.
         """
         if (target_id := self._awaiting.get(action_id)) is None:
             return
@@ -245,7 +246,7 @@ class EnodeActions:
             # The action stays (showing what was confirmed) until a refresh or a push.
             LOGGER.debug("Could not read the device after its command: %s", err)
             return
-        await self.coordinator.async_set_assets(latest)
+        await self.coordinator.async_set_assets(latest, read_statuses=True)
 
     @callback
     def async_snapshot_updated(self) -> None:

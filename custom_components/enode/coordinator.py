@@ -435,11 +435,14 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         """Merge an asset as Enode just reported it (pushed, or read after a command)."""
         await self.async_set_assets([asset])
 
-    async def async_set_assets(self, assets: Iterable[Asset]) -> None:
+    async def async_set_assets(
+        self, assets: Iterable[Asset], *, read_statuses: bool = False
+    ) -> None:
         """Merge assets as Enode just reported them, in one snapshot.
 
         They are the state that followed the outcomes already known for them: those actions
-        leave the snapshot with them.
+        leave the snapshot with them. ``read_statuses``: they were read after a command, so the
+        smart charging statuses they may have changed are read too (pushed ones come by push).
         """
         merged = list(assets)
         data = self.data
@@ -448,6 +451,11 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             data = data.with_asset(asset)
             settled |= self.actions.awaiting_state(asset.id)
         try:
+            if read_statuses:
+                statuses = await self.smart_charging.async_statuses(
+                    data, self.data, push_healthy=self.push_healthy
+                )
+                data = replace(data, smart_charging=statuses)
             data = await self._async_complete(data, settled, merged)
         except EnodeError as err:
             LOGGER.debug("Could not fetch the texts for an updated asset: %s", err)

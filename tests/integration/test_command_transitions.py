@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -23,7 +24,12 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.enode.actions import STATE_PUSH_GRACE
+from custom_components.enode.const import EVENT_ACTION
 
 from .conftest import (
     CHARGER,
@@ -162,3 +168,64 @@ async def test_pushed_confirmation_moves_the_entity_once(
     assert sim.count_requests("GET", "/chargers/actions/") == 0
     assert changes == [(before, after)]
     assert hass.states.get(entity_id).state == after
+
+
+@pytest.mark.parametrize(("entity_id", "domain", "service", "data", "before", "after"), COMMANDS)
+async def test_pushed_confirmation_without_the_device_update(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    hass_client_no_auth: Any,
+    entity_id: str,
+    domain: str,
+    service: str,
+    data: dict[str, Any],
+    before: str,
+    after: str,
+) -> None:
+    """CONFIRMED by webhook, but the device's update is not pushed: after a short grace the
+    device (and its plugged-in partner) is read once; still one transition, no refresh."""
+    assert await async_setup_component(hass, "webhook", {})
+    client: TestClient = await hass_client_no_auth()
+    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
+    sim = await simulator_factory(
+        household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=ACTION_DELAY)
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    coordinator = entry.runtime_data.coordinator
+    changes, first = _record(hass, entity_id)
+    sim.clear_requests()
+    with (
+        patch("custom_components.enode.actions.ACTION_POLL_INTERVAL", 60.0),
+        patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 60.0),
+    ):
+        call = hass.async_create_task(_call(hass, domain, service, entity_id, data)())
+        async with asyncio.timeout(5):
+            await first.wait()
+        sim.advance_time(ACTION_DELAY + 1)
+        sim.state.tick()
+        for hook in sim.webhooks.webhooks:  # only the action's update gets through
+            hook.pending[:] = [e for e in hook.pending if e["event"].startswith("user:vendor")]
+        outcome = asyncio.Event()
+        hass.bus.async_listen_once(EVENT_ACTION, lambda _: outcome.set())
+        await sim.flush_webhooks()
+        async with asyncio.timeout(5):  # (block_till_done would wait for the call)
+            await outcome.wait()
+        await asyncio.sleep(0)
+        assert coordinator.data.pending_actions  # waiting for the device's new state
+        assert not call.done()
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=STATE_PUSH_GRACE))
+        async with asyncio.timeout(5):
+            await call
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert changes == [(before, after)]
+    assert coordinator.data.pending_actions == {}
+    target = GPS_VEHICLE_ID if "tessie" in entity_id else CHARGER_ID
+    partner = CHARGER_ID if target == GPS_VEHICLE_ID else GPS_VEHICLE_ID
+    reads = [path for method, path in sim.requests if method == "GET"]
+    assert sorted(reads) == sorted(
+        [
+            f"/{'vehicles' if target == GPS_VEHICLE_ID else 'chargers'}/{target}",
+            f"/{'vehicles' if partner == GPS_VEHICLE_ID else 'chargers'}/{partner}",
+        ]
+    )
