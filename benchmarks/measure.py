@@ -48,13 +48,15 @@ BUDGETS: dict[str, Budget] = {
         limit=1.5, unit="requests/h", meaning="a car charging for an hour, updates pushed"
     ),
     "P2 idle hour, no push": Budget(
-        limit=73, unit="requests/h", meaning="5-min refreshes of user + 5 lists, 1 token"
+        limit=75, unit="requests/h", meaning="5-min refreshes of user + 5 lists, 1 token"
     ),
     "P2 charging hour, no push": Budget(
-        limit=361, unit="requests/h", meaning="1-min refreshes of user + 5 lists, 1 token"
+        limit=170,
+        unit="requests/h",
+        meaning="vehicles + chargers every minute, the rest every 5 min, 1 token",
     ),
     "P2b command, push": Budget(
-        limit=3, meaning="POST, outcome and new state pushed; 130 s after it"
+        limit=2, meaning="POST (+ a token if expired); outcome and new state pushed; 130 s"
     ),
     "P2b command, no push": Budget(
         limit=6, meaning="POST, action polls, GET target and its partner"

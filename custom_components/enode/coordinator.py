@@ -70,6 +70,10 @@ UPDATE_INTERVAL_ACTIVE = timedelta(minutes=1)
 # delivery (or after the webhook was registered, until its first delivery).
 UPDATE_INTERVAL_PUSH = timedelta(hours=6)
 PUSH_HEALTHY_WINDOW = timedelta(minutes=15)
+# Without push, while a car charges, the types that change by the minute (the others are read
+# every UPDATE_INTERVAL_IDLE); a full read is due that much before the interval (jitter).
+CHARGING_TYPES = frozenset({AssetType.VEHICLE, AssetType.CHARGER})
+FULL_READ_SLACK = timedelta(seconds=30)
 # Locations are re-read at most this often (and whenever an unknown Location id shows up): they
 # change only when the user edits them.
 LOCATIONS_MAX_AGE = timedelta(hours=24)
@@ -203,6 +207,9 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self.actions = EnodeActions(hass, self)
         self.smart_charging = SmartChargingReader(client)
         self._fetched = False
+        # When the user and every type were last read; whether a refresh is a scheduled one.
+        self._full_read_at: datetime | None = None
+        self._scheduled = False
         self._intervention_cache: dict[tuple[str, str], Intervention | None] = {}
         self._locations: dict[str, Location] = {}
         self._locations_fetched_at: datetime | None = None
@@ -267,16 +274,55 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self.update_interval = self._interval_for(data)
         return data
 
+    async def _handle_refresh_interval(self, _now: datetime | None = None) -> None:
+        """A scheduled refresh (one asked for, or a set-up's, reads everything)."""
+        self._scheduled = True
+        try:
+            await super()._handle_refresh_interval(_now)
+        finally:
+            self._scheduled = False
+
+    def _vehicles_and_chargers_only(self) -> bool:
+        """Return whether this refresh reads only the vehicles and chargers.
+
+        Without push, while a car charges (or a charging command's outcome is unknown), only
+        they change by the minute: the scheduled refreshes between two full ones (every
+        ``UPDATE_INTERVAL_IDLE``, the user and every type) read just their lists.
+        """
+        data = self.data
+        if not self._scheduled or self.push_healthy or self._full_read_at is None:
+            return False
+        if not data.is_charging and not data.pending_actions:
+            return False
+        if any(item.asset_type not in CHARGING_TYPES for item in data.pending_actions.values()):
+            return False
+        return dt_util.utcnow() - self._full_read_at < UPDATE_INTERVAL_IDLE - FULL_READ_SLACK
+
+    async def _async_read_vehicles_and_chargers(self) -> EnodeData:
+        """Return the snapshot with its vehicles and chargers read again (one list each)."""
+        linked = linked_asset_types(self.data.user)
+
+        async def _list[A: AssetBase](model: type[A]) -> dict[str, A]:
+            if model.asset_type not in linked:
+                return {}
+            return {asset.id: asset for asset in await self.client.list_assets(self.user_id, model)}
+
+        return replace(self.data, vehicles=await _list(Vehicle), chargers=await _list(Charger))
+
     async def _async_fetch(self) -> EnodeData:
         """Fetch a fresh snapshot; raise the client's errors."""
         # Actions first: an outcome seen now is then reflected in the asset lists below.
         await self.actions.async_poll_pending()
         settled = self.actions.awaiting_state()
         data = None
-        if not self._fetched:
-            data = _async_take_hand_off(self.hass, self.config_entry.unique_id)
-        if data is None:
-            data = await async_fetch_user_assets(self.client, self.user_id)
+        if self._vehicles_and_chargers_only():
+            data = await self._async_read_vehicles_and_chargers()
+        else:
+            if not self._fetched:
+                data = _async_take_hand_off(self.hass, self.config_entry.unique_id)
+            if data is None:
+                data = await async_fetch_user_assets(self.client, self.user_id)
+            self._full_read_at = dt_util.utcnow()
         statuses = await self.smart_charging.async_statuses(
             data, self.data, push_healthy=self.push_healthy
         )

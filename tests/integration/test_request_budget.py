@@ -131,8 +131,9 @@ async def test_hour_without_push(
     name: str,
     charging: bool,
 ) -> None:
-    """P2 without push (no URL Enode could deliver to): refreshes every 5 minutes, every minute
-    while charging; one token an hour."""
+    """P2 without push (no URL Enode could deliver to): refreshes every 5 minutes; while a car
+    charges its vehicles and chargers every minute (the user and the other types still every 5
+    minutes); one token an hour."""
     sim: Simulator = await simulator_factory(DEMO)
     entry = await async_setup_entry(hass, sim)
     assert not entry.runtime_data.coordinator.push_healthy
@@ -141,6 +142,11 @@ async def test_hour_without_push(
     sim.clear_requests()
     await async_pass_time(hass, sim, freezer.tick, HOUR)
     assert entry.runtime_data.coordinator.data.is_charging is charging
+    # The other types every 5 minutes; while charging (once a refresh saw it) the vehicles
+    # and chargers every minute.
+    assert sim.count_requests("GET", f"/users/{sim.user_id}/batteries") in (12, 13)
+    vehicles = sim.count_requests("GET", f"/users/{sim.user_id}/vehicles")
+    assert 55 <= vehicles <= 61 if charging else vehicles in (12, 13)
     _check(name, requests_of(sim).total, str(requests_of(sim)))
 
 
