@@ -92,6 +92,9 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         self._last_name = device_name(asset)
         # What the state was last written from (see ``_state_inputs``).
         self._written: object = None
+        # The asset found in the snapshot last looked in (``_current``).
+        self._looked_up: AssetT | None = None
+        self._looked_up_in: EnodeData | None = None
 
     def _state_inputs(self) -> object:
         """Return what the written state is computed from (its value and attributes).
@@ -114,8 +117,12 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
     @property
     def _current(self) -> AssetT | None:
         """Return this entity's asset in the snapshot, if it is still linked."""
-        asset = self.coordinator.data.assets(self._model.asset_type).get(self.asset_id)
-        return asset if isinstance(asset, self._model) else None
+        data = self.coordinator.data
+        if data is not self._looked_up_in:  # once per snapshot (its state reads it often)
+            asset = data.assets(self._model.asset_type).get(self.asset_id)
+            self._looked_up = asset if isinstance(asset, self._model) else None
+            self._looked_up_in = data
+        return self._looked_up
 
     @property
     def asset(self) -> AssetT:

@@ -57,7 +57,7 @@ async def test_push_latency(
 async def test_setup(hass: HomeAssistant, simulator_factory: Any) -> None:
     """P4: set-up of 100 assets and the memory they hold, vs bare entities."""
     sim: Simulator = await simulator_factory(HOUSEHOLD_100)
-    ratio, detail = await async_setup_ratio(hass, sim, 100, repeat=3)
+    ratio, detail = await async_setup_ratio(hass, sim, 100, repeat=5)
     memory, memory_detail = await async_memory_ratio(hass, sim, 100)
     _check("P4 set-up 100 assets", ratio, detail)
     _check("P4 memory per asset", memory, memory_detail)
