@@ -9,7 +9,8 @@
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
 // the devices, some entity states and Repairs are checked; the ID.4 is plugged into the Zaptec on the
 // simulator's page and its charging switch, turned on from the device page, must move exactly once
-// (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
+// (off -> on: no blip when Enode confirms) and cost at most 3 requests at Enode (push is healthy:
+// no action polls); the smart charging deadline is on the ID.4's device
 // page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure links the Tesla (the flow ends
 // naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
 // Connect -> the repair is gone). The flow texts are checked on the way. Every step leaves a
@@ -393,6 +394,10 @@ try {
       }
     }, "state_changed");
   }, chargingSwitch?.entity_id);
+  // What the command costs at Enode (the simulator's request log): with push healthy, its POST
+  // and nothing else (the outcome and the car's new state are pushed).
+  const simRequests = async () => (await fetch(`${SIM}/_simulator/requests`)).json();
+  const requestsBefore = (await simRequests()).count;
   await toggleRow("Charging").click();
   // Enode (the simulator) confirms after its action delay; the car then reports that it charges.
   await page.waitForFunction(
@@ -409,6 +414,15 @@ try {
   check(
     JSON.stringify(changes) === JSON.stringify([["off", "on"]]),
     `turning charging on moved the switch once: ${JSON.stringify(changes)}`,
+  );
+  const commandRequests = (await simRequests()).requests
+    .slice(requestsBefore)
+    .map((r) => `${r.method} ${r.path}`);
+  check(
+    commandRequests.length <= 3 &&
+      commandRequests.some((r) => /^POST \/vehicles\/[^/]+\/charging$/.test(r)) &&
+      !commandRequests.some((r) => r.includes("/actions/")),
+    `the command cost ${commandRequests.length} request(s) at Enode, none polling its action (${commandRequests.join(", ")})`,
   );
   const charging = await deviceStates("Anna's ID.4");
   check(
