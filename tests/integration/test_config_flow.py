@@ -12,7 +12,7 @@ from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import instance_id
+from homeassistant.helpers import instance_id, issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
@@ -524,6 +524,37 @@ async def test_custom_urls_required(hass: HomeAssistant, simulator: Simulator) -
     assert result["errors"] == {CONF_API_URL: "invalid_url", CONF_TOKEN_URL: "invalid_url"}
 
 
+@pytest.mark.parametrize(
+    ("port", "shown"),
+    [("8300", "8300"), (None, "8234"), ("not-a-port", "8234"), ("70000", "8234")],
+)
+async def test_url_hints_name_the_simulator_port(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    port: str | None,
+    shown: str,
+) -> None:
+    """The API and token URL hints name SIMULATOR_PORT's simulator (scripts/develop sets it)."""
+    if port is None:
+        monkeypatch.delenv("SIMULATOR_PORT", raising=False)
+    else:
+        monkeypatch.setenv("SIMULATOR_PORT", port)
+    translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    user = await start_flow(hass)
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    reconfigure = await entry.start_reconfigure_flow(hass)
+    for result in (user, reconfigure):
+        # What the frontend shows: the step's hints with its placeholders filled in.
+        prefix = f"component.{DOMAIN}.config.step.{result['step_id']}.data_description"
+        placeholders = result["description_placeholders"]
+        api = translations[f"{prefix}.{CONF_API_URL}"].format(**placeholders)
+        token = translations[f"{prefix}.{CONF_TOKEN_URL}"].format(**placeholders)
+        assert f"(for the simulator: http://127.0.0.1:{shown})" in api
+        assert f"(for the simulator: http://127.0.0.1:{shown}/oauth2/token)" in token
+
+
 async def test_basic_mode_schema(hass: HomeAssistant) -> None:
     """Without advanced mode: production or sandbox only, no URLs, no user id."""
     result = await start_flow(hass, advanced=False)
@@ -671,16 +702,41 @@ async def test_reauth_errors_then_recover(
     assert entry.data[CONF_CLIENT_SECRET] == simulator.client_secret
 
 
-async def test_reauth_other_client_aborts(hass: HomeAssistant, simulator: Simulator) -> None:
-    """Another client id is not a reauthentication."""
-    entry = make_entry(simulator)
+async def test_reauth_other_client_shows_error_and_retries(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Another client id is refused on the form; the reauth (and its repair) stay until fixed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Enode",
+        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
+        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
+    )
     entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
+    # (as a rejected secret does: the reauth flow and its repair "Authentication expired")
+    entry.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue_id = f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue("homeassistant", issue_id) is not None
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CLIENT_ID: "other-client", CONF_CLIENT_SECRET: "x"}
+        flow["flow_id"],
+        {CONF_CLIENT_ID: "other-client", CONF_CLIENT_SECRET: simulator.client_secret},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {CONF_CLIENT_ID: "account_mismatch"}
+    # Nothing was stored, the flow and its repair are still there to try again.
+    assert entry.data[CONF_CLIENT_SECRET] == "old-secret"
+    assert hass.config_entries.flow.async_get(result["flow_id"])["step_id"] == "reauth_confirm"
+    assert ir.async_get(hass).async_get_issue("homeassistant", issue_id) is not None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: simulator.client_secret},
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "account_mismatch"
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_CLIENT_SECRET] == simulator.client_secret
 
 
 # ------------------------------------------------------------- reconfigure
