@@ -40,6 +40,7 @@ from .api import (
 )
 from .const import (
     CONF_API_URL,
+    CONF_AUTO_TITLE,
     CONF_ENVIRONMENT,
     CONF_TOKEN_URL,
     CONF_USER_ID,
@@ -225,8 +226,9 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         return await self.async_step_charger_skip()
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
-        """Create the entry, titled with the linked devices."""
-        return self.async_create_entry(title=entry_title(assets), data=self._data)
+        """Create the entry, titled with the linked devices (the title follows them later)."""
+        title = entry_title(assets)
+        return self.async_create_entry(title=title, data={**self._data, CONF_AUTO_TITLE: title})
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The client secret was rejected."""

@@ -22,6 +22,7 @@ from .api import AssetBase, Capability, Charger, Vehicle
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
 from .models import EnodeConfigEntry, EnodeData
+from .texts import cached_texts
 
 
 def capability_present(capability: Capability) -> bool:
@@ -114,15 +115,20 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         return super().available and self._current is not None
 
     def raise_if_unusable(self, capability: Capability, name: str) -> None:
-        """Raise a translated ServiceValidationError when a capability is missing or blocked."""
+        """Raise a translated ServiceValidationError when a capability is missing or blocked.
+
+        ``name`` is the capability's key ("start_charging"); the message names it in Home
+        Assistant's language (``common.capability_<name>``).
+        """
         if capability.is_capable:
             return
         device = self.device_info_name
+        capability_name = cached_texts(self.hass).capability(name)
         if not capability.is_blocked:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="capability_missing",
-                translation_placeholders={"device": device, "capability": name},
+                translation_placeholders={"device": device, "capability": capability_name},
             )
         interventions = self.coordinator.data.interventions
         titles = [
@@ -134,7 +140,7 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
             translation_key="capability_blocked",
             translation_placeholders={
                 "device": device,
-                "capability": name,
+                "capability": capability_name,
                 "intervention": "; ".join(titles),
             },
         )

@@ -22,6 +22,7 @@ from yarl import URL
 from custom_components.enode.api import EnodeClient, EnodeConnectionError, Environment
 from custom_components.enode.const import (
     CONF_API_URL,
+    CONF_AUTO_TITLE,
     CONF_ENVIRONMENT,
     CONF_TOKEN_URL,
     CONF_USER_ID,
@@ -141,7 +142,8 @@ async def test_single_type_with_vendor(
     assert result["title"] == "Batmobile"
     user_id = result["data"][CONF_USER_ID]
     assert user_id == f"home-assistant-{await instance_id.async_get(hass)}"
-    assert result["data"] == entry_data(simulator, user_id)
+    # (the title it made is recorded: it follows the devices until the user renames the entry)
+    assert result["data"] == entry_data(simulator, user_id) | {CONF_AUTO_TITLE: "Batmobile"}
     assert result["result"].unique_id == f"custom_{simulator.client_id}_{user_id}"
     # The session was created for the vehicle scopes and the chosen vendor.
     sim_user = simulator.snapshot()["users"]
@@ -511,7 +513,7 @@ async def test_user_step_errors_then_recover(
         result["flow_id"], {"next_step_id": "keep_existing"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == entry_data(simulator)
+    assert result["data"] == entry_data(simulator) | {CONF_AUTO_TITLE: result["title"]}
 
 
 async def test_custom_urls_required(hass: HomeAssistant, simulator: Simulator) -> None:

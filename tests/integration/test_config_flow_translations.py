@@ -151,6 +151,15 @@ def test_vendor_texts() -> None:
     assert STRINGS["selector"]["vendor"]["options"]["link_ui"]
 
 
+def capability_names() -> set[str]:
+    """Return the capability names entity commands check (``raise_if_unusable``)."""
+    platforms = "".join(_source(path.name) for path in COMPONENT.glob("*.py"))
+    names = set(re.findall(r'raise_if_unusable\([^)]*?,\s*"([a-z_]+)"\)', platforms))
+    names |= set(re.findall(r'capability_name="([a-z_]+)"', platforms))
+    assert names
+    return names
+
+
 def test_common_texts() -> None:
     """Every common text the code builds a label, sentence or page from exists, and is used.
 
@@ -158,7 +167,10 @@ def test_common_texts() -> None:
     selector section holds only the options of real selectors (no sentences smuggled in).
     """
     source = _source("link_flow.py") + _source("locations.py") + _source("link.py")
+    source += _source("texts.py")
     used = set(re.findall(r"\.common\(\s*[\"']([a-z_]+)[\"']", source))
+    # Capability names: every capability an entity command checks (raise_if_unusable).
+    used |= {f"capability_{name}" for name in capability_names()}
     pages = set(re.findall(r'= "(link_page_[a-z_]+)"', source))
     used |= {f"{page}_{part}" for page in pages for part in ("title", "message")}
     assert pages

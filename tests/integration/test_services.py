@@ -21,6 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.matchers import path_type
 
 from custom_components.enode.const import DOMAIN
+from custom_components.enode.entity import device_name
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
@@ -97,6 +98,63 @@ async def test_link(
     await hass.async_block_till_done()
     vehicles = entry.runtime_data.coordinator.data.vehicles
     assert [vehicle.information.display_name for vehicle in vehicles.values()] == ["Batmobile"]
+
+
+async def test_link_vendor_checked_like_the_config_flow(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> None:
+    """enode.link takes a brand in any case; one that lacks a chosen type or is down is refused."""
+    sim = await simulator_factory("demo")
+    entry = await setup_entry(hass, make_entry(sim, "action-user"))
+    response = await call(
+        hass,
+        "link",
+        {"config_entry_id": entry.entry_id, "asset_types": ["charger"], "vendor": "zaptec"},
+        return_response=True,
+    )
+    redirect = await complete_link_ui(response["link_url"])
+    status, _ = await follow_link_callback(await hass_client_no_auth(), redirect)
+    assert status == 200
+    await hass.async_block_till_done()
+    chargers = entry.runtime_data.coordinator.data.chargers.values()
+    assert [device_name(charger) for charger in chargers] == ["Zaptec Go"]
+    sessions = sim.count_requests("POST", "/users/action-user/link")
+    assert sessions == 1
+
+    refused = [
+        # Zaptec makes chargers, not HVAC units (the config flow does not offer it either).
+        (
+            {"asset_types": ["hvac"], "vendor": "ZAPTEC"},
+            "vendor_unsupported",
+            {"vendor": "Zaptec", "asset_types": "Heating and cooling (HVAC)"},
+            "Zaptec does not support every chosen device type: Heating and cooling (HVAC)",
+        ),
+        (
+            {"asset_types": ["vehicle"], "vendor": "Acme"},
+            "vendor_unknown",
+            {"vendor": "Acme"},
+            "Enode has no brand called Acme",
+        ),
+    ]
+    for data, key, placeholders, message in refused:
+        with pytest.raises(ServiceValidationError) as err:
+            await call(
+                hass, "link", {"config_entry_id": entry.entry_id, **data}, return_response=True
+            )
+        assert err.value.translation_key == key
+        assert err.value.translation_placeholders == placeholders
+        assert str(err.value).startswith(message)
+    sim.set_linking_status("ZAPTEC", "OUTAGE")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "link",
+            {"config_entry_id": entry.entry_id, "asset_types": ["charger"], "vendor": "Zaptec"},
+            return_response=True,
+        )
+    assert err.value.translation_key == "vendor_outage"
+    # None of the refused calls started a Link UI session.
+    assert sim.count_requests("POST", "/users/action-user/link") == sessions
 
 
 async def test_link_errors(

@@ -47,8 +47,8 @@ from .conftest import (
 
 pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
 
-SWITCH = "switch.tessie_charging"
-CHARGER_SWITCH = "switch.zaptec_go_charging"
+SWITCH = "switch.tessie_charge"
+CHARGER_SWITCH = "switch.zaptec_go_charge"
 PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
 
 
@@ -240,9 +240,9 @@ async def test_blocked_capability(hass: HomeAssistant, simulator_factory: Any) -
     }
     sim = await simulator_factory(household(linked=[blocked_charger]))
     await setup_entry(hass, make_entry(sim))
-    assert hass.states.get("switch.easee_one_charging") is not None
+    assert hass.states.get("switch.easee_one_charge") is not None
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_ON, "switch.easee_one_charging")
+        await _switch(hass, SERVICE_TURN_ON, "switch.easee_one_charge")
     assert err.value.translation_key == "capability_blocked"
     assert err.value.translation_placeholders["capability"] == "start_charging"
     title = err.value.translation_placeholders["intervention"]
@@ -250,7 +250,7 @@ async def test_blocked_capability(hass: HomeAssistant, simulator_factory: Any) -
     assert title != "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"  # the text, not the id
     # stopCharging is permanently missing.
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_OFF, "switch.easee_one_charging")
+        await _switch(hass, SERVICE_TURN_OFF, "switch.easee_one_charge")
     assert err.value.translation_key == "capability_missing"
     assert sim.count_requests("POST", "/chargers") == 0
 
