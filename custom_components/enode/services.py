@@ -38,6 +38,7 @@ from .locations import (
     LOCATION_PREFIX,
     Place,
     async_assign_charging_location,
+    zone_name_at,
     zone_place,
 )
 from .models import EnodeConfigEntry
@@ -223,10 +224,12 @@ async def _async_set_charging_location(call: ServiceCall) -> ServiceResponse:
         if ATTR_LOCATION_ID in call.data:
             choice = f"{LOCATION_PREFIX}{call.data[ATTR_LOCATION_ID]}"
         elif ATTR_LATITUDE in call.data:
+            latitude, longitude = call.data[ATTR_LATITUDE], call.data[ATTR_LONGITUDE]
             place = Place(
-                name=name or call.hass.config.location_name,
-                latitude=call.data[ATTR_LATITUDE],
-                longitude=call.data[ATTR_LONGITUDE],
+                # (a new Location is named after the zone it is in; elsewhere it needs a name)
+                name=name or zone_name_at(call.hass, latitude, longitude),
+                latitude=latitude,
+                longitude=longitude,
                 timezone_name=call.hass.config.time_zone,
             )
         else:

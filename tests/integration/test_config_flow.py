@@ -665,6 +665,18 @@ def test_entry_title_without_devices() -> None:
 # ------------------------------------------------------------------ reauth
 
 
+def _entry_with_old_secret(hass: HomeAssistant, simulator: Simulator) -> MockConfigEntry:
+    """Add an entry for the simulator's user whose client secret Enode no longer accepts."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Enode",
+        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
+        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
 @pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), REAUTH_ERRORS)
 async def test_reauth_errors_then_recover(
     hass: HomeAssistant,
@@ -675,13 +687,7 @@ async def test_reauth_errors_then_recover(
     error: str,
 ) -> None:
     """Each failed check of a new secret shows its error; the right secret updates the entry."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Enode",
-        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
-        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
-    )
-    entry.add_to_hass(hass)
+    entry = _entry_with_old_secret(hass, simulator)
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     secret = changes.get(CONF_CLIENT_SECRET, simulator.client_secret)
@@ -708,13 +714,7 @@ async def test_reauth_other_client_shows_error_and_retries(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Another client id is refused on the form; the reauth (and its repair) stay until fixed."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Enode",
-        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
-        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
-    )
-    entry.add_to_hass(hass)
+    entry = _entry_with_old_secret(hass, simulator)
     # (as a rejected secret does: the reauth flow and its repair "Authentication expired")
     entry.async_start_reauth(hass)
     await hass.async_block_till_done()

@@ -271,6 +271,8 @@ async def test_set_charging_location(
     """Home by default, then coordinates, a zone and an existing Location."""
     charger = device_id(hass, ZAPTEC_ID)
     chargers = lambda: entry.runtime_data.coordinator.data.chargers  # noqa: E731
+    created = lambda: simulator.count_requests("POST", f"/users/{simulator.user_id}/locations")  # noqa: E731
+    before = created()
 
     response = await call(
         hass, "set_charging_location", {"device_id": charger}, return_response=True
@@ -278,9 +280,19 @@ async def test_set_charging_location(
     assert response == snapshot(name="home", matcher=path_type({"location_id": (str,)}))
     home_id = response["location_id"]
     assert chargers()[ZAPTEC_ID].location.id == home_id
+    assert created() == before + 1
     # The same place again reuses the Location.
     again = await call(hass, "set_charging_location", {"device_id": charger}, return_response=True)
     assert again["location_id"] == home_id
+    # So do bare coordinates a few metres away: in the home zone, named after it.
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "latitude": 52.37005, "longitude": 4.89005},
+        return_response=True,
+    )
+    assert response == {"location_id": home_id, "name": "Canal house"}
+    assert created() == before + 1
 
     response = await call(
         hass,
@@ -289,15 +301,27 @@ async def test_set_charging_location(
         return_response=True,
     )
     assert response["name"] == "Office"
-    assert chargers()[ZAPTEC_ID].location.id == response["location_id"]
-
+    office_id = response["location_id"]
+    assert chargers()[ZAPTEC_ID].location.id == office_id
+    # The same place under another name is still the same Location (it keeps its name).
     response = await call(
         hass,
         "set_charging_location",
-        {"device_id": charger, "latitude": 52.2, "longitude": 5.2},
+        {"device_id": charger, "latitude": 52.1, "longitude": 5.1, "name": "Work"},
         return_response=True,
     )
-    assert response["name"] == "Canal house"
+    assert response == {"location_id": office_id, "name": "Office"}
+    assert created() == before + 2
+
+    # Bare coordinates outside every zone, where no Location is: a name is needed.
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "set_charging_location",
+            {"device_id": charger, "latitude": 52.2, "longitude": 5.2},
+        )
+    assert err.value.translation_key == "name_required"
+    assert created() == before + 2
 
     # (The zone integration is already set up by the device tracker platform.)
     hass.states.async_set(
@@ -312,6 +336,15 @@ async def test_set_charging_location(
         return_response=True,
     )
     assert response["name"] == "Cabin"
+    # Coordinates in the zone: the same Location.
+    cabin = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "latitude": 61.1001, "longitude": 8.5},
+        return_response=True,
+    )
+    assert cabin == response
+    assert created() == before + 3
 
     response = await call(
         hass,
