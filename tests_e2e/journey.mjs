@@ -454,7 +454,7 @@ try {
       }
     }, "state_changed");
   }, chargingSwitch?.entity_id);
-  await toggleRow("Charging").click();
+  await toggleRow("Charge").click();
   // Enode (the simulator) confirms after its action delay; the car then reports that it charges.
   await page.waitForFunction(
     (id) => document.querySelector("home-assistant").hass.states[id]?.state === "on",
