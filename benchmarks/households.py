@@ -40,7 +40,7 @@ NUDGE = timedelta(milliseconds=50)
 
 # The demo household (five linked asset types, the ID.4 plugged into the Zaptec at Home).
 DEMO = "demo"
-DEMO_CHARGER_SWITCH = "switch.zaptec_go_charging"
+DEMO_CHARGER_SWITCH = "switch.zaptec_go_charge"
 DEMO_CHARGER_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
 DEMO_VEHICLE_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
 
