@@ -55,10 +55,10 @@ from .api import (
     User,
     Vehicle,
 )
-from .api.const import INTERVENTION_LANGUAGES
+from .api.const import ASSET_PATHS, INTERVENTION_LANGUAGES
 from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
-from .models import ASSET_FIELDS, EnodeConfigEntry, EnodeData
+from .models import EnodeConfigEntry, EnodeData
 from .smart_charging import SmartChargingReader
 
 # Polling cadence without push: slow when nothing happens, faster while charging or while a
@@ -141,8 +141,9 @@ def _async_take_hand_off(hass: HomeAssistant, unique_id: str | None) -> EnodeDat
     return data if hass.loop.time() - read_at <= HANDOFF_MAX_AGE else None
 
 
-# The snapshot's per-asset mappings; a change anywhere else concerns every entity.
-_ASSET_FIELD_NAMES = frozenset(ASSET_FIELDS.values())
+# The snapshot's per-asset mappings (named like Enode's paths); a change anywhere else concerns
+# every entity.
+_ASSET_FIELD_NAMES = frozenset(ASSET_PATHS.values())
 
 
 def plugged_partner_id(asset: Asset) -> str | None:

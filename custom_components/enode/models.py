@@ -33,6 +33,7 @@ from .api import (
     Vehicle,
     VendorAction,
 )
+from .api.const import ASSET_PATHS
 
 if TYPE_CHECKING:
     from .actions import EnodeActions
@@ -46,17 +47,6 @@ class PendingAction:
 
     action: VendorAction
     asset_type: AssetType
-
-
-# The field of ``EnodeData`` that holds each asset type.
-ASSET_FIELDS: dict[AssetType, str] = {
-    AssetType.VEHICLE: "vehicles",
-    AssetType.CHARGER: "chargers",
-    AssetType.BATTERY: "batteries",
-    AssetType.INVERTER: "inverters",
-    AssetType.METER: "meters",
-    AssetType.HVAC: "hvacs",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +73,8 @@ class EnodeData:
 
     def assets(self, asset_type: AssetType) -> Mapping[str, Asset]:
         """Return the assets of a type, keyed by id."""
-        assets: Mapping[str, Asset] = getattr(self, ASSET_FIELDS[asset_type])
+        # The fields holding the assets are named like Enode's paths (``vehicles``, ...).
+        assets: Mapping[str, Asset] = getattr(self, ASSET_PATHS[asset_type])
         return assets
 
     def iter_assets(self) -> Iterator[Asset]:

@@ -83,6 +83,21 @@ def _record(hass: HomeAssistant, entity_id: str) -> tuple[list[tuple[str, str]],
     return changes, first
 
 
+async def _setup_with_push(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> tuple[Any, Any]:
+    """Set the household up with push: Home Assistant's webhook registered at the simulator."""
+    assert await async_setup_component(hass, "webhook", {})
+    client: TestClient = await hass_client_no_auth()
+    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
+    sim = await simulator_factory(
+        household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=ACTION_DELAY)
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    await hass.async_block_till_done(wait_background_tasks=True)  # the webhook registration
+    return sim, entry
+
+
 def _call(
     hass: HomeAssistant, domain: str, service: str, entity_id: str, data: dict[str, Any]
 ) -> Callable[[], Any]:
@@ -139,14 +154,7 @@ async def test_pushed_confirmation_moves_the_entity_once(
 ) -> None:
     """PENDING, then CONFIRMED by webhook (the action update and the device update, as Enode
     sends them): one transition, no blip back."""
-    assert await async_setup_component(hass, "webhook", {})
-    client: TestClient = await hass_client_no_auth()
-    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
-    sim = await simulator_factory(
-        household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=ACTION_DELAY)
-    )
-    await setup_entry(hass, make_entry(sim))
-    await hass.async_block_till_done(wait_background_tasks=True)  # the webhook registration
+    sim, _ = await _setup_with_push(hass, simulator_factory, hass_client_no_auth)
     assert hass.states.get(entity_id).state == before
     changes, first = _record(hass, entity_id)
     with (
@@ -184,14 +192,7 @@ async def test_pushed_confirmation_without_the_device_update(
 ) -> None:
     """CONFIRMED by webhook, but the device's update is not pushed: after a short grace the
     device (and its plugged-in partner) is read once; still one transition, no refresh."""
-    assert await async_setup_component(hass, "webhook", {})
-    client: TestClient = await hass_client_no_auth()
-    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
-    sim = await simulator_factory(
-        household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=ACTION_DELAY)
-    )
-    entry = await setup_entry(hass, make_entry(sim))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    sim, entry = await _setup_with_push(hass, simulator_factory, hass_client_no_auth)
     coordinator = entry.runtime_data.coordinator
     changes, first = _record(hass, entity_id)
     sim.clear_requests()
