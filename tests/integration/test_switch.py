@@ -441,3 +441,19 @@ async def test_reused_pending_action_ends_every_waiting_call(
     await hass.async_block_till_done()
     assert [e.data["state"] for e in events] == ["confirmed"]
     assert hass.states.get(SWITCH).state == STATE_ON
+
+
+async def test_confirmed_but_device_unreadable(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """CONFIRMED, but the car cannot be read afterwards: the switch keeps showing the confirmed
+    state (the action stays) until the next refresh brings the car's state; nothing blinks."""
+    sim, entry = await _setup(hass, simulator_factory)
+    coordinator = entry.runtime_data.coordinator
+    sim.inject_fault(status=500, count=20, path_prefix=f"/vehicles/{GPS_VEHICLE_ID}", method="GET")
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.3):
+        await _switch(hass, SERVICE_TURN_ON)
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert len(coordinator.data.pending_actions) == 1
+    sim.clear_faults()
+    await async_refresh(hass, entry)
+    assert coordinator.data.pending_actions == {}
+    assert hass.states.get(SWITCH).state == STATE_ON
