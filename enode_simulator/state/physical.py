@@ -1,10 +1,9 @@
 """The physical world: what devices do by themselves with time, and what a person does to them.
 
-``_integrate`` moves the devices through simulated time (today: charging vehicles fill their
-batteries and stop at the charge limit); the control API's hands-on operations are here too:
-plugging in and out, setting battery levels, moving a vehicle, reachability, schedules and
-interventions. Home-energy simulation on the clock (an inverter's solar curve, a battery's
-charge and discharge, a meter, HVAC drift) belongs in ``_integrate`` and its helpers here.
+``_integrate`` moves the devices through simulated time: charging vehicles fill their batteries
+and stop at the charge limit, and the homes' energy devices follow the sun, the household and
+their modes (``energy.py``). The control API's hands-on operations are here too: plugging in and
+out, setting battery levels, moving a vehicle, reachability, schedules and interventions.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ class PhysicalMixin(StateBase):
     """Devices over simulated time, and the control API's operations on them."""
 
     def _integrate(self, until: float) -> None:
-        """Charge every charging vehicle from the last tick until ``until``."""
+        """Charge every charging vehicle, step the homes' energy, up to ``until``."""
+        self._integrate_energy(until)
         dt = until - self._last_tick
         if dt <= 0:
             return
@@ -101,6 +101,7 @@ class PhysicalMixin(StateBase):
         if not 0 <= level <= 100:
             raise bad_request("level must be between 0 and 100")
         if asset.type == "battery":
+            asset.battery_level = float(level)
             asset.extra["chargeState"]["batteryLevel"] = level
             asset.extra["chargeState"]["lastUpdated"] = iso(self.now())
         elif asset.type == "vehicle":

@@ -59,6 +59,8 @@ from .models import (
     FailureReason,
     FailureReasonType,
     Hvac,
+    HvacAction,
+    HvacActionTarget,
     HvacCapabilities,
     HvacCategory,
     HvacHoldType,
@@ -113,6 +115,7 @@ from .models import (
     describe_model_error,
 )
 from .webhooks import (
+    AssetDiscoveredEvent,
     AssetEvent,
     BatteryEvent,
     ChargerEvent,
@@ -148,6 +151,7 @@ __all__ = [
     "ActionState",
     "Asset",
     "AssetBase",
+    "AssetDiscoveredEvent",
     "AssetEvent",
     "AssetInformation",
     "AssetLocation",
@@ -189,6 +193,8 @@ __all__ = [
     "FailureReasonType",
     "HeartbeatEvent",
     "Hvac",
+    "HvacAction",
+    "HvacActionTarget",
     "HvacCapabilities",
     "HvacCategory",
     "HvacEvent",
