@@ -250,7 +250,10 @@ class EnergyMixin(StateBase):
         return consumption
 
     def scheduled_thermostat(self, hvac: Asset, hour: float | None = None) -> JSON:
-        """The mode and setpoints the device's own schedule gives at a local hour (else now)."""
+        """The mode and setpoint(s) the device's own schedule gives at a local hour (else now).
+
+        Only the setpoints of the scheduled mode: the others keep their values.
+        """
         if hour is None:
             hour = self._local_hour(hvac.user_id, self.user_assets(hvac.user_id), self.now())
         schedule = DEFAULT_SCHEDULE | hvac.schedule
@@ -260,12 +263,12 @@ class EnergyMixin(StateBase):
         mode = schedule.get("mode") or next(
             (m for m in ("HEAT", "AUTO", "COOL") if m in capable), "HEAT"
         )
-        return {
-            "mode": mode,
-            "heatSetpoint": float(schedule["heat"][period]) if mode in ("HEAT", "AUTO") else None,
-            "coolSetpoint": float(schedule["cool"][period]) if mode in ("COOL", "AUTO") else None,
-            "holdType": "SCHEDULED",
-        }
+        thermostat: JSON = {"mode": mode, "holdType": "SCHEDULED"}
+        if mode in ("HEAT", "AUTO"):
+            thermostat["heatSetpoint"] = float(schedule["heat"][period])
+        if mode in ("COOL", "AUTO"):
+            thermostat["coolSetpoint"] = float(schedule["cool"][period])
+        return thermostat
 
     # -- where and when -----------------------------------------------------------------------
 

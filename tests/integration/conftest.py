@@ -239,6 +239,73 @@ CHARGER: dict[str, Any] = {
 }
 
 
+BATTERY_ID = "battery-0001"
+INVERTER_ID = "inverter-0001"
+METER_ID = "meter-0001"
+HVAC_ID = "hvac-0001"
+BATTERY_GRID_EXPORT = "0c7d3e9a-5b2f-4e6a-9d18-4f3a7c2e1b56"
+HVAC_REMOTE_CONTROL = "1d8e4f0b-6c3a-4f7b-8e29-5a4b8d3f2c67"
+
+# A home battery that can do every mode but IDLE (permanently missing); export focus blocked.
+BATTERY: dict[str, Any] = {
+    "id": BATTERY_ID,
+    "type": "battery",
+    "vendor": "SOLAREDGE",
+    "information": {"id": "SE-BAT-1", "model": "Home Battery", "siteName": "Sunny side"},
+    "chargeState": {"batteryCapacity": 10, "batteryLevel": 60, "dischargeLimit": 10},
+    "config": {"operationMode": "SELF_RELIANCE"},
+    "maxPowerKw": 5,
+    "location": {"latitude": 59.9139, "longitude": 10.7522},
+    "capabilities": {
+        "idle": False,
+        "exportFocus": {"isCapable": False, "interventionIds": [BATTERY_GRID_EXPORT]},
+    },
+}
+INVERTER: dict[str, Any] = {
+    "id": INVERTER_ID,
+    "type": "inverter",
+    "vendor": "SOLAREDGE",
+    "information": {
+        "id": "SE-INV-1",
+        "sn": "7E123456",
+        "model": "SE5000H",
+        "siteName": "Sunny side",
+    },
+    "productionState": {"totalLifetimeProduction": 1000.0},
+    "peakPowerKw": 5,
+    "timezone": "Europe/Oslo",
+    "location": {"latitude": 59.9139, "longitude": 10.7522},
+}
+METER: dict[str, Any] = {
+    "id": METER_ID,
+    "type": "meter",
+    "vendor": "SOLAREDGE",
+    "information": {"model": "Energy Meter", "siteName": "Sunny side"},
+    "baseLoadKw": 0.5,
+    "location": {"latitude": 59.9139, "longitude": 10.7522},
+}
+# A heat pump that heats, cools and keeps a range (AUTO = Home Assistant's heat/cool).
+HEAT_PUMP: dict[str, Any] = {
+    "id": HVAC_ID,
+    "type": "hvac",
+    "vendor": "DAIKIN",
+    "information": {"model": "Perfera", "displayName": "Bedroom", "category": "HEAT_PUMP"},
+    "temperatureState": {"currentTemperature": 20.0},
+    "thermostatState": {"mode": "HEAT", "heatSetpoint": 21, "coolSetpoint": 25},
+    "consumptionRate": 0,
+    "ratedPowerKw": 1.2,
+    # The same setpoint all day, so that tests do not depend on the time they run at.
+    "schedule": {"mode": "HEAT", "comfortHours": [6, 22], "heat": {"comfort": 21, "eco": 21}},
+    "capabilities": {
+        "capableModes": ["OFF", "HEAT", "COOL", "AUTO"],
+        "heatSetpointRange": {"min": 10, "max": 30},
+        "coolSetpointRange": {"min": 18, "max": 32},
+        "setpointDifferenceRange": {"min": 2, "max": 10},
+    },
+    "locationId": HOME_ID,
+}
+
+
 def household(
     *,
     linked: list[dict[str, Any]],
