@@ -125,14 +125,20 @@ class EnodeClimate(EnodeEntity[Hvac], ClimateEntity):
             hold_type=HvacHoldType.PERMANENT,
         )
 
+    # The capability attributes (modes, range, presets) and the supported features are read even
+    # while the entity is unavailable: with the unit gone from the snapshot, they are empty.
+
     @property
     def _can_hold(self) -> bool:
-        return capability_present(self.asset.capabilities.set_permanent_hold)
+        hvac = self._current
+        return hvac is not None and capability_present(hvac.capabilities.set_permanent_hold)
 
     @property
     def hvac_modes(self) -> list[HVACMode]:
         """Return the unit's modes (only the current one when it cannot be set)."""
-        capable = self.asset.capabilities.capable_modes or []
+        if (hvac := self._current) is None:
+            return []
+        capable = hvac.capabilities.capable_modes or []
         if not self._can_hold:
             capable = [self._thermostat.mode]
         return [HVAC_MODES[mode] for mode in capable if mode in HVAC_MODES]
@@ -171,7 +177,9 @@ class EnodeClimate(EnodeEntity[Hvac], ClimateEntity):
     def supported_features(self) -> ClimateEntityFeature:
         """Return what can be set now: the setpoints of the mode, presets, on/off."""
         features = ClimateEntityFeature(0)
-        capabilities = self.asset.capabilities
+        if (hvac := self._current) is None:
+            return features
+        capabilities = hvac.capabilities
         if self._can_hold:
             mode = self._thermostat.mode
             modes = self.hvac_modes
@@ -217,7 +225,9 @@ class EnodeClimate(EnodeEntity[Hvac], ClimateEntity):
 
     def _range(self) -> tuple[float | None, float | None]:
         """Return Enode's setpoint range of the current mode."""
-        capabilities = self.asset.capabilities
+        if (hvac := self._current) is None:
+            return (None, None)
+        capabilities = hvac.capabilities
         heat, cool = capabilities.heat_setpoint_range, capabilities.cool_setpoint_range
         mode = self._thermostat.mode
         if mode is HvacMode.COOL:
@@ -241,7 +251,9 @@ class EnodeClimate(EnodeEntity[Hvac], ClimateEntity):
     @property
     def preset_modes(self) -> list[str]:
         """Return the presets: follow the device's schedule, hold what it does now."""
-        capabilities = self.asset.capabilities
+        if (hvac := self._current) is None:
+            return []
+        capabilities = hvac.capabilities
         presets = []
         if capability_present(capabilities.set_follow_schedule):
             presets.append(PRESET_SCHEDULE)

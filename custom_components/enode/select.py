@@ -90,8 +90,13 @@ class EnodeOperationModeSelect(EnodeEntity[Battery], SelectEntity):
 
     @property
     def options(self) -> list[str]:
-        """Return the modes the battery's capabilities allow."""
-        return [option_of(mode) for mode in available_modes(self.asset)]
+        """Return the modes the battery's capabilities allow (none once it is gone).
+
+        A capability attribute: read even while the entity is unavailable.
+        """
+        if (battery := self._current) is None:
+            return []
+        return [option_of(mode) for mode in available_modes(battery)]
 
     @property
     def current_option(self) -> str | None:

@@ -282,3 +282,17 @@ async def test_unknown_mode_and_hold(hass: HomeAssistant, simulator_factory: Any
     await _call(hass, SERVICE_SET_HVAC_MODE, **{ATTR_HVAC_MODE: "heat"})
     assert hass.states.get(CLIMATE).state == "heat"
     assert _thermostat(sim)["heatSetpoint"] == 21
+
+
+async def test_unit_removed_at_enode(
+    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A unit deleted at Enode: its entity goes with it, without errors on the way."""
+    sim = await simulator_factory(household(linked=[HEAT_PUMP]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.remove_asset(HVAC_ID)
+    await async_refresh(hass, entry)
+    state = hass.states.get(CLIMATE)
+    assert state is None or state.state == "unavailable"
+    assert "Traceback" not in caplog.text
+    assert "Error" not in caplog.text
