@@ -10,10 +10,12 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.api import Environment
 from custom_components.enode.const import (
@@ -76,6 +78,19 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+async def snapshot_platform_of(
+    hass: HomeAssistant,
+    sim: Any,
+    platform: Platform,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Set up only ``platform`` for the simulator's user and snapshot all its entities."""
+    with patch("custom_components.enode.PLATFORMS", [platform]):
+        entry = await setup_entry(hass, make_entry(sim))
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 
 @pytest.fixture

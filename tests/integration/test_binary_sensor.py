@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.const import DOMAIN
@@ -27,6 +25,7 @@ from .conftest import (
     household,
     make_entry,
     setup_entry,
+    snapshot_platform_of,
 )
 
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
@@ -43,9 +42,7 @@ async def test_binary_sensors(
 ) -> None:
     """Every binary sensor of the demo vehicles and charger, with its attributes."""
     sim = await simulator_factory("demo")
-    with patch("custom_components.enode.PLATFORMS", [Platform.BINARY_SENSOR]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.BINARY_SENSOR, entity_registry, snapshot)
 
 
 async def test_blocking_and_optional_interventions(
@@ -139,9 +136,7 @@ async def test_home_energy_binary_sensors(
 ) -> None:
     """A battery (its export focus blocked: action required), inverter, meter, heat pump."""
     sim = await simulator_factory(household(linked=[BATTERY, INVERTER, METER, HEAT_PUMP]))
-    with patch("custom_components.enode.PLATFORMS", [Platform.BINARY_SENSOR]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.BINARY_SENSOR, entity_registry, snapshot)
 
 
 async def test_battery_fault_and_producing(

@@ -35,7 +35,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events, snapshot_platform
+from pytest_homeassistant_custom_component.common import async_capture_events
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.const import EVENT_ACTION
@@ -48,6 +48,7 @@ from .conftest import (
     household,
     make_entry,
     setup_entry,
+    snapshot_platform_of,
 )
 
 pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
@@ -80,9 +81,7 @@ async def test_climates(
 ) -> None:
     """The demo's Tado thermostat (heat and off, following its schedule)."""
     sim = await simulator_factory("demo-linked")
-    with patch("custom_components.enode.PLATFORMS", [Platform.CLIMATE]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.CLIMATE, entity_registry, snapshot)
 
 
 @pytest.mark.freeze_time(FROZEN)

@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events, snapshot_platform
+from pytest_homeassistant_custom_component.common import async_capture_events
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.const import EVENT_ACTION
@@ -29,6 +29,7 @@ from .conftest import (
     household,
     make_entry,
     setup_entry,
+    snapshot_platform_of,
 )
 
 pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
@@ -58,9 +59,7 @@ async def test_selects(
 ) -> None:
     """The demo Powerwall's operation mode: IDLE is permanently missing, so not an option."""
     sim = await simulator_factory("demo")
-    with patch("custom_components.enode.PLATFORMS", [Platform.SELECT]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.SELECT, entity_registry, snapshot)
 
 
 async def test_select_mode(hass: HomeAssistant, simulator_factory: Any) -> None:

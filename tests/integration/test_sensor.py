@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import STATE_UNKNOWN, Platform, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from .conftest import (
@@ -24,6 +22,7 @@ from .conftest import (
     household,
     make_entry,
     setup_entry,
+    snapshot_platform_of,
 )
 
 FROZEN = "2025-06-01T12:00:00+00:00"
@@ -39,9 +38,7 @@ async def test_sensors(
 ) -> None:
     """Every sensor of the demo vehicles and charger, with its attributes."""
     sim = await simulator_factory("demo")
-    with patch("custom_components.enode.PLATFORMS", [Platform.SENSOR]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.SENSOR, entity_registry, snapshot)
 
 
 BATTERY_POWER = "sensor.solaredge_home_battery_battery_power"
@@ -70,9 +67,7 @@ async def test_home_energy_sensors(
 ) -> None:
     """Every sensor of a battery, an inverter, a meter and a heat pump, at noon in June."""
     sim = await simulator_factory(household(linked=HOME))
-    with patch("custom_components.enode.PLATFORMS", [Platform.SENSOR]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.SENSOR, entity_registry, snapshot)
 
 
 @pytest.mark.parametrize(
