@@ -10,6 +10,7 @@ assets. Everything else is in the concern modules:
 - ``actions.py``: commands and vendor actions; ``linking.py``: vendor accounts and link sessions;
 - ``locations.py``: Locations and the geofence; ``physical.py``: devices over time, control API;
 - ``energy.py``: home energy over time (the sun, the household, batteries, meters, HVAC units);
+- ``smart.py``: smart charging (plans on the clock, overrides, the status and its webhook);
 - ``base.py``: the shared data and primitives; ``model.py``: the dataclasses;
   ``errors.py``: Problem responses.
 """
@@ -32,6 +33,7 @@ from .model import CAPABILITIES, JSON, Asset
 from .pairing import PairingMixin
 from .physical import PhysicalMixin
 from .render import RenderMixin, changed_fields
+from .smart import SmartChargingMixin
 
 _ID_NAMESPACE = uuid.UUID("5b1c2e0a-7f4d-4e8b-9a61-3c2d1e0f9a8b")
 # Kept in a ``user:<type>:discovered`` event's asset; every other property is null (OpenAPI: the
@@ -55,6 +57,7 @@ class SimState(
     LocationsMixin,
     PhysicalMixin,
     EnergyMixin,
+    SmartChargingMixin,
 ):
     """The whole simulated Enode client: credentials, users, assets and everything around them."""
 
@@ -97,6 +100,7 @@ class SimState(
         """
         if not self._dirty:
             return
+        self._smart_reconcile()
         now = self.now()
         current: dict[str, JSON] = {}
         with self._pairing_memo():
@@ -139,6 +143,7 @@ class SimState(
                 )
         self._rendered = current
         self._rendered_types = {asset_id: self.assets[asset_id].type for asset_id in current}
+        self._sync_smart_status()
 
     def _asset_event(self, asset: Asset, what: str, body: JSON) -> JSON:
         return {
@@ -151,6 +156,7 @@ class SimState(
         """Take the current wire views as the baseline without emitting (scenario load)."""
         self._rendered = {asset.id: self.render_asset(asset) for asset in self.assets.values()}
         self._rendered_types = {asset.id: asset.type for asset in self.assets.values()}
+        self._sync_smart_status(emit=False)
         self._dirty = False
 
     # -- users and assets ---------------------------------------------------------------------

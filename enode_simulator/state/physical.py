@@ -1,9 +1,10 @@
 """The physical world: what devices do by themselves with time, and what a person does to them.
 
-``_integrate`` moves the devices through simulated time: charging vehicles fill their batteries
-and stop at the charge limit, and the homes' energy devices follow the sun, the household and
-their modes (``energy.py``). The control API's hands-on operations are here too: plugging in and
-out, setting battery levels, moving a vehicle, reachability, schedules and interventions.
+``_integrate`` moves the devices through simulated time (charging vehicles fill their batteries
+and stop at the charge limit; the clock stops at each smart charging plan time, so ``smart.py``
+starts and stops charging exactly then; the homes' energy devices follow the sun, the household
+and their modes: ``energy.py``); the control API's hands-on operations are here too: plugging in
+and out, setting battery levels, moving a vehicle, reachability, schedules and interventions.
 """
 
 from __future__ import annotations
@@ -18,8 +19,17 @@ class PhysicalMixin(StateBase):
     """Devices over simulated time, and the control API's operations on them."""
 
     def _integrate(self, until: float) -> None:
-        """Charge every charging vehicle, step the homes' energy, up to ``until``."""
+        """Move the devices to ``until``, stopping the clock at every smart charging plan time."""
+        while (moment := self._next_plan_time(self._last_tick, until)) is not None:
+            self._integrate_energy(moment)
+            self._charge(moment)
+            self._smart_reconcile(moment)
         self._integrate_energy(until)
+        self._charge(until)
+        self._smart_reconcile(until)
+
+    def _charge(self, until: float) -> None:
+        """Charge every charging vehicle from the last tick until ``until``."""
         dt = until - self._last_tick
         if dt <= 0:
             return
