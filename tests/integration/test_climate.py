@@ -286,7 +286,8 @@ async def test_unknown_mode_and_hold(hass: HomeAssistant, simulator_factory: Any
 async def test_unit_removed_at_enode(
     hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A unit deleted at Enode: its entity goes with it, without errors on the way."""
+    """A unit deleted at Enode: its entity goes with it, without errors on the way (the
+    climate's capability attributes are read even for an entity whose asset is gone)."""
     sim = await simulator_factory(household(linked=[HEAT_PUMP]))
     entry = await setup_entry(hass, make_entry(sim))
     sim.remove_asset(HVAC_ID)

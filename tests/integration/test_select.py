@@ -165,17 +165,3 @@ async def test_unknown_operation_mode(hass: HomeAssistant, simulator_factory: An
     assert hass.states.get(SELECT).state == STATE_UNKNOWN
     await _select(hass, "self_reliance")
     assert hass.states.get(SELECT).state == "self_reliance"
-
-
-async def test_battery_removed_at_enode(
-    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A battery deleted at Enode: its select goes with it, without errors on the way."""
-    sim = await simulator_factory(household(linked=[BATTERY]))
-    entry = await setup_entry(hass, make_entry(sim))
-    sim.remove_asset(BATTERY_ID)
-    await async_refresh(hass, entry)
-    state = hass.states.get(SELECT)
-    assert state is None or state.state == "unavailable"
-    assert "Traceback" not in caplog.text
-    assert "Error" not in caplog.text
