@@ -273,11 +273,15 @@ async def test_read_only_unit(hass: HomeAssistant, simulator_factory: Any) -> No
 
 async def test_unknown_mode_and_hold(hass: HomeAssistant, simulator_factory: Any) -> None:
     """A mode and a hold type this integration does not know are unknown, not errors."""
-    pump = HEAT_PUMP | {"thermostatState": {"mode": "DRY", "holdType": "TIMER"}}
+    pump = HEAT_PUMP | {
+        "thermostatState": {"mode": "DRY", "holdType": "TIMER"},
+        "capabilities": HEAT_PUMP["capabilities"] | {"capableModes": ["DRY", "HEAT", "OFF"]},
+    }
     sim = await simulator_factory(household(linked=[pump]))
     await setup_entry(hass, make_entry(sim))
     assert hass.states.get(CLIMATE).state == STATE_UNKNOWN
     assert _attributes(hass)[ATTR_PRESET_MODE] is None
+    assert _attributes(hass)[ATTR_HVAC_MODES] == ["heat", "off"]
     await _call(hass, SERVICE_SET_HVAC_MODE, **{ATTR_HVAC_MODE: "heat"})
     assert hass.states.get(CLIMATE).state == "heat"
     assert _thermostat(sim)["heatSetpoint"] == 21
