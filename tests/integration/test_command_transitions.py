@@ -56,10 +56,10 @@ DEVICES = [GPS_VEHICLE, CHARGER, BATTERY, HEAT_PUMP]
 # (entity, domain, service, data, state before, requested state)
 COMMANDS = [
     pytest.param(
-        "switch.tessie_charging", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="vehicle"
+        "switch.tessie_charge", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="vehicle"
     ),
     pytest.param(
-        "switch.zaptec_go_charging", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="charger"
+        "switch.zaptec_go_charge", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="charger"
     ),
     pytest.param(
         "number.zaptec_go_maximum_current",

@@ -93,7 +93,7 @@ async def test_select_blocked_mode(hass: HomeAssistant, simulator_factory: Any) 
     assert err.value.translation_key == "capability_blocked"
     placeholders = err.value.translation_placeholders or {}
     assert placeholders["intervention"] == "Allow the battery to export to the grid"
-    assert placeholders["capability"] == "export_focus"
+    assert placeholders["capability"] == "Export focus mode"
     assert sim.count_requests("POST", "/batteries") == 0
     assert hass.states.get(SELECT).state == "self_reliance"
 
