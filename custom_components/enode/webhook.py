@@ -31,17 +31,17 @@ from .api import (
     Asset,
     AssetBase,
     AssetType,
-    ChargeAction,
     EnodeClient,
     EnodeError,
     EnodePreconditionError,
     Environment,
-    MaxCurrentAction,
+    VendorAction,
 )
 from .api.const import HEADER_SIGNATURE
 from .api.models import Webhook
 from .api.webhooks import (
     SMART_CHARGING_STATUS_EVENT,
+    AssetDiscoveredEvent,
     AssetEvent,
     CredentialsInvalidatedEvent,
     HeartbeatEvent,
@@ -295,7 +295,7 @@ class EnodeWebhook:
             await self._async_merge(updates)
 
     def _asset_update(self, event: WebhookEvent) -> AssetEvent | None:
-        """Return the event if it discovers or updates an asset of this entry's user."""
+        """Return the event if it updates an asset of this entry's user."""
         if (
             isinstance(event, AssetEvent)
             and event.change != "deleted"
@@ -330,15 +330,17 @@ class EnodeWebhook:
         if user_id != coordinator.user_id:
             LOGGER.debug("Ignoring a %s event of another Enode user", event.event)
             return
-        if isinstance(event, AssetEvent):
-            # Discovered and updated assets are merged by async_process; here: deleted.
+        if isinstance(event, AssetDiscoveredEvent):
+            await self._async_discovered(event)
+        elif isinstance(event, AssetEvent):
+            # Updated assets are merged by async_process; here: deleted.
             coordinator.async_remove_asset(event.asset.id)
         elif isinstance(event, VendorActionEvent):
             action = event.action
-            if isinstance(action, ChargeAction | MaxCurrentAction):
+            if type(action) is not VendorAction:
                 await coordinator.actions.async_handle_update(action)
             else:
-                LOGGER.debug("Ignoring an update of an action this integration does not track")
+                LOGGER.debug("Ignoring an update of an action this integration does not model")
         elif isinstance(event, SmartChargingStatusEvent):
             data = coordinator.smart_charging.merge(coordinator.data, event.status)
             if data is None:
@@ -348,6 +350,21 @@ class EnodeWebhook:
         elif isinstance(event, CredentialsInvalidatedEvent):
             # The user request says which vendor is invalid: the repairs follow the refresh.
             await coordinator.async_request_refresh()
+
+    async def _async_discovered(self, event: AssetDiscoveredEvent) -> None:
+        """A new asset: fetch it once, so its device appears now (not at the next poll).
+
+        Enode's discovered event carries only the asset's information (the rest follows in an
+        updated event, later). Without an id, the next refresh finds the asset instead.
+        """
+        coordinator = self.coordinator
+        if event.asset_id is None:
+            LOGGER.debug("A %s event without an asset id; refreshing", event.event)
+            await coordinator.async_request_refresh()
+            return
+        if coordinator.data.asset(event.asset_id) is not None:
+            return  # known already (a refresh or an update came first)
+        await coordinator.async_fetch_asset(event.model, event.asset_id)
 
 
 def _older(new: AssetBase, current: AssetBase | None) -> bool:
