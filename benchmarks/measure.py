@@ -42,7 +42,7 @@ BUDGETS: dict[str, Budget] = {
     "P1 refresh 200+200": Budget(limit=9, kind="exact", meaning="user + 4 + 4 pages of 50"),
     "P1 refresh six types": Budget(limit=7, kind="exact", meaning="user + 6 lists"),
     "P2 idle hour, push": Budget(
-        limit=1.5, unit="requests/h", meaning="demo household, mean of 24 h, heartbeats only"
+        limit=1.5, unit="requests/h", meaning="demo household, mean of 24 h: a safety net every 6 h"
     ),
     "P2 charging hour, push": Budget(
         limit=1.5, unit="requests/h", meaning="a car charging for an hour, updates pushed"

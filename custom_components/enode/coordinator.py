@@ -70,6 +70,8 @@ UPDATE_INTERVAL_ACTIVE = timedelta(minutes=1)
 # delivery (or after the webhook was registered, until its first delivery).
 UPDATE_INTERVAL_PUSH = timedelta(hours=6)
 PUSH_HEALTHY_WINDOW = timedelta(minutes=15)
+# An overdue safety net (pushes kept coming) runs this soon after the next one.
+SAFETY_NET_MIN_DELAY = timedelta(seconds=10)
 # Without push, while a car charges, the types that change by the minute (the others are read
 # every UPDATE_INTERVAL_IDLE); a full read is due that much before the interval (jitter).
 CHARGING_TYPES = frozenset({AssetType.VEHICLE, AssetType.CHARGER})
@@ -425,9 +427,18 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
 
     @callback
     def async_set_updated_data(self, data: EnodeData) -> None:
-        """Publish a snapshot (pushed, or a command's) with the polling interval it calls for."""
+        """Publish a snapshot (pushed, or a command's) with the polling interval it calls for.
+
+        With healthy push the safety net stays due ``UPDATE_INTERVAL_PUSH`` after the last full
+        read: a device that pushes all the time (an inverter) must not put off reading the
+        others, whose lost deliveries it is there for.
+        """
         if not self._rate_limited:
-            self.update_interval = self._interval_for(data)
+            interval = self._interval_for(data)
+            if self.push_healthy and self._full_read_at is not None:
+                due = self._full_read_at + interval - dt_util.utcnow()
+                interval = max(due, SAFETY_NET_MIN_DELAY)
+            self.update_interval = interval
         super().async_set_updated_data(data)
 
     # --------------------------------------------------------- pushed updates

@@ -88,8 +88,9 @@ async def test_idle_hours_with_push(
     hass_client_no_auth: Any,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """P2: a day of the demo household with healthy push (heartbeats only) costs its safety-net
-    refreshes (each with its token, the hour-old one has expired): ≤ 1.5 requests an hour."""
+    """P2: a day of the demo household with healthy push costs its safety-net refreshes, one
+    every 6 hours even while the solar inverter and the meter push all the time (each with its
+    token, the last one has expired): ≤ 1.5 requests an hour."""
     await async_serve_push(hass, hass_client_no_auth)
     sim: Simulator = await simulator_factory(DEMO)
     entry = await async_setup_entry(hass, sim)
@@ -97,6 +98,7 @@ async def test_idle_hours_with_push(
     await async_pass_time(hass, sim, freezer.tick, DAY)
     assert entry.runtime_data.coordinator.push_last_delivery is not None
     requests = requests_of(sim)
+    assert requests.tokens == 4, by_path(sim)  # the 4 safety nets
     _check("P2 idle hour, push", requests.total / 24, f"{requests} in 24 h")
 
 
