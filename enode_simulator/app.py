@@ -486,8 +486,12 @@ def _asset_types_query(request: web.Request) -> list[str]:
 
 
 async def list_integrations(request: web.Request) -> web.Response:
-    """``GET /integrations?assetTypes=vehicle,charger``."""
-    return web.json_response(state_of(request).integrations(_asset_types_query(request)))
+    """``GET /integrations?assetTypes=vehicle,charger``: the vendors supporting all of them.
+
+    Without ``assetTypes`` (the document's default: every type) every vendor is listed.
+    """
+    types = _asset_types_query(request) if "assetTypes" in request.query else None
+    return web.json_response(state_of(request).integrations(types))
 
 
 async def health_vendors(request: web.Request) -> web.Response:
@@ -620,7 +624,8 @@ async def relink_asset(request: web.Request) -> web.Response:
     language, redirect_uri, color_scheme = _validate_common_link(body)
     session = state.create_link_session(
         asset.user_id,
-        scopes=list(asset.scopes),
+        # Seed 000: the relink session asks for what the original session did (every type).
+        scopes=list(asset.link_scopes or asset.scopes),
         language=language,
         redirect_uri=redirect_uri,
         base_url=_base_url(request),

@@ -301,11 +301,20 @@ class Simulator:
         self.state.tick()
         self.state.invalidate_credentials(user_id, vendor)
 
-    def add_asset(self, user_id: str, asset_type: str, data: Mapping[str, Any]) -> str:
-        """Link a new device (a scenario device template) to a user; returns its id."""
+    def add_asset(
+        self,
+        user_id: str,
+        asset_type: str,
+        data: Mapping[str, Any],
+        scopes: list[str] | None = None,
+    ) -> str:
+        """Link a new device (a scenario device template) to a user; returns its id.
+
+        ``scopes``: the link session's scopes (default: every scope of the asset type).
+        """
         self.state.tick()
         template = dict(data) | {"type": asset_type}
-        asset = self.state.add_asset(user_id, template)
+        asset = self.state.add_asset(user_id, template, scopes=scopes)
         self.state.sync()
         return asset.id
 

@@ -160,7 +160,8 @@ class Webhook:
             "id": self.id,
             "url": self.url,
             "events": list(self.events),
-            "lastSuccess": format_time(self.last_success) if self.last_success else None,
+            # A required string: a webhook that never had a delivery reports its creation.
+            "lastSuccess": format_time(self.last_success or self.created_at),
             "isActive": self.is_active,
             "createdAt": format_time(self.created_at),
             "apiVersion": self.api_version,

@@ -71,7 +71,8 @@ async def test_policy_validation(simulator: Simulator, api: Api) -> None:
 
 
 async def test_policy_needs_smart_charging_capability(simulator: Simulator, api: Api) -> None:
-    # The ID.4 is not capable of smart charging.
+    # The ID.4 alone (its charger unlinked) is not capable of smart charging.
+    simulator.remove_asset(ZAPTEC)
     status, problem = await api.put(
         f"/vehicles/{VW}/smart-charging-policy", {"isEnabled": True, "deadline": "07:00"}
     )
