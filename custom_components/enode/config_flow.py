@@ -34,6 +34,7 @@ import voluptuous as vol
 from .api import (
     Asset,
     AssetType,
+    Charger,
     EnodeClient,
     EnodeError,
     Environment,
@@ -41,6 +42,7 @@ from .api import (
 from .const import (
     CONF_API_URL,
     CONF_ENVIRONMENT,
+    CONF_SUGGEST_CHARGER,
     CONF_TOKEN_URL,
     CONF_USER_ID,
     DOMAIN,
@@ -56,6 +58,10 @@ from .locations import (
     async_assign_charging_location,
     async_location_choices,
 )
+from .models import EnodeData
+from .pairing import ChargerReliance
+from .repairs import async_stop_suggesting_charger
+from .texts import Texts, async_texts
 
 CONF_DEVICE = "device"
 CONF_CHARGER = "charger"
@@ -319,12 +325,17 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
         user_id: str = self.config_entry.data[CONF_USER_ID]
         return user_id
 
+    def _suggests_charger(self) -> bool:
+        """Return False once the user declined a charger (dismissed, or unlinked one)."""
+        return self.config_entry.options.get(CONF_SUGGEST_CHARGER, True) is not False
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show what can be done."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
         return self.async_show_menu(
-            step_id="init", menu_options=["asset_types", "relink", "charging_location"]
+            step_id="init",
+            menu_options=["asset_types", "relink", "charging_location", "unlink_charger"],
         )
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
@@ -426,3 +437,120 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
         )
+
+    async def async_step_unlink_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the charger to unlink (seed 004: users can unlink their chargers)."""
+        chargers = self.config_entry.runtime_data.coordinator.data.chargers
+        if not chargers:
+            return self.async_abort(reason="no_chargers")
+        if user_input is not None or len(chargers) == 1:
+            self._charger_id = user_input[CONF_CHARGER] if user_input else next(iter(chargers))
+            return await self.async_step_unlink_charger_confirm()
+        return self.async_show_form(
+            step_id="unlink_charger",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_CHARGER): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(value=charger_id, label=device_name(charger))
+                                for charger_id, charger in chargers.items()
+                            ],
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_unlink_charger_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say what unlinking changes, then unlink the charger's brand account at Enode.
+
+        Enode unlinks a brand's chargers together (``DELETE /users/{id}/vendors/{vendor}/
+        charger``; it has no per-asset unlink). Afterwards Home Assistant stops suggesting a
+        charger (linking one stays in these options); a vehicle that needs one gets its
+        mandatory repair again.
+        """
+        runtime = self.config_entry.runtime_data
+        data = runtime.coordinator.data
+        charger = data.chargers.get(self._charger_id or "")
+        if charger is None:
+            return self.async_abort(reason="no_chargers")
+        removed = [other for other in data.chargers.values() if other.vendor == charger.vendor]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                await runtime.client.disconnect_vendor(
+                    runtime.coordinator.user_id, str(charger.vendor), str(AssetType.CHARGER)
+                )
+            except EnodeError as err:
+                LOGGER.warning("Could not unlink the charger: %s", err)
+                errors["base"] = "cannot_connect"
+            else:
+                async_stop_suggesting_charger(self.hass, self.config_entry)
+                await runtime.coordinator.async_refresh()
+                return self.async_abort(
+                    reason="charger_unlinked",
+                    description_placeholders={"devices": entry_title(removed)},
+                )
+        texts = await async_texts(self.hass)
+        return self.async_show_form(
+            step_id="unlink_charger_confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders={
+                "charger": device_name(charger),
+                "consequences": unlink_consequences(
+                    texts, data, runtime.coordinator.charger_reliance, removed
+                ),
+            },
+        )
+
+
+# What the unlink confirmation says of a vehicle, by whether it needs a charger (None: unknown).
+UNLINK_NEEDS = "unlink_needs"
+UNLINK_ALONE = "unlink_alone"
+UNLINK_UNKNOWN = "unlink_unknown"
+UNLINK_SENTENCES: dict[bool | None, str] = {
+    True: UNLINK_NEEDS,
+    False: UNLINK_ALONE,
+    None: UNLINK_UNKNOWN,
+}
+
+
+def unlink_consequences(
+    texts: Texts, data: EnodeData, reliance: ChargerReliance, removed: list[Charger]
+) -> str:
+    """Return what unlinking ``removed`` changes, as Markdown paragraphs (seed 004).
+
+    A vehicle that needs a charger loses charging control and smart charging and is asked for a
+    charger again; one that controls charging itself keeps it, less reliably. A vehicle Home
+    Assistant never saw without a charger may be either.
+    """
+    paragraphs: list[str] = []
+    if len(removed) > 1:
+        paragraphs.append(
+            texts.common(
+                "unlink_whole_brand",
+                brand=str(removed[0].information.brand or removed[0].vendor).title(),
+                chargers=entry_title(removed),
+            )
+        )
+    if len(data.chargers) > len(removed):
+        paragraphs.append(texts.common("unlink_others_remain"))
+        return "\n\n".join(paragraphs)
+    # By what Home Assistant saw of each vehicle without a charger: needs one, can do without,
+    # or never seen without one.
+    groups: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+    for vehicle in data.vehicles.values():
+        groups[reliance.needs_charger(vehicle.id)].append(device_name(vehicle))
+    for needs, names in groups.items():
+        if names:
+            sentence = UNLINK_SENTENCES[needs]
+            paragraphs.append(texts.common(sentence, vehicles=", ".join(sorted(names))))
+    paragraphs.append(texts.common("unlink_no_more_suggestions"))
+    return "\n\n".join(paragraphs)

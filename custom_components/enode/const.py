@@ -14,6 +14,10 @@ CONF_API_URL: Final = "api_url"
 CONF_TOKEN_URL: Final = "token_url"
 CONF_USER_ID: Final = "user_id"
 
+# Config entry option: whether Home Assistant suggests linking a charger to a vehicle that can
+# control charging on its own (False once the user dismissed it or unlinked an optional charger).
+CONF_SUGGEST_CHARGER: Final = "suggest_charger"
+
 # Values of CONF_ENVIRONMENT: the api.const.Environment values ("production", "sandbox", "custom").
 
 # Language used for intervention texts when Home Assistant's language has no Enode equivalent.

@@ -37,6 +37,7 @@ from .entity import (
 )
 from .helpers import enode_exception_handler, problem_text, raise_for_action
 from .models import EnodeConfigEntry
+from .pairing import waits_for_charger
 
 # Commands to different devices are independent at Enode, and each call waits (bounded) for its
 # action's outcome: serializing them would make one call for n entities take up to n waits.
@@ -111,6 +112,18 @@ class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], Switch
         self.entity_description = description
 
     @property
+    def available(self) -> bool:
+        """Return False while a vehicle's charging control waits for a charger (seed 004).
+
+        The vehicle's charger pairing sensor says why (charger required, or pair cleared), and
+        a repair asks for the charger.
+        """
+        if not super().available:
+            return False
+        asset = self.asset
+        return not (isinstance(asset, Vehicle) and waits_for_charger(asset, self.data))
+
+    @property
     def is_on(self) -> bool | None:
         """Return whether it charges (the requested state while an action is pending)."""
         action = self.data.pending_action(self.asset_id, ChargeAction)
@@ -144,6 +157,11 @@ class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
 
     Smart charging is a policy, not an action: Enode answers the update with the new policy.
     """
+
+    @property
+    def available(self) -> bool:
+        """Return False while the vehicle's charging control waits for a charger (seed 004)."""
+        return super().available and not waits_for_charger(self.asset, self.data)
 
     @property
     def is_on(self) -> bool | None:

@@ -163,7 +163,11 @@ async def test_multi_type_then_charger_onboarding(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "vendor"
     # Readable, translated device type names; no outage sentence when no brand is in an outage.
-    assert result["description_placeholders"] == {"asset_types": "EV charger", "outages": ""}
+    assert result["description_placeholders"] == {
+        "asset_types": "EV charger",
+        "outages": "",
+        "charger_note": "",
+    }
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     result = await link_and_return(hass, client, result)
@@ -206,6 +210,7 @@ async def test_vendor_outage_and_link_ui_brand_choice(
     assert result["description_placeholders"] == {
         "asset_types": "EV charger",
         "outages": " Brands in an outage cannot be linked right now: Zaptec.",
+        "charger_note": "",
     }
     options = result["data_schema"].schema["vendor"].config["options"]
     labels = {option["value"]: option["label"] for option in options}
@@ -226,18 +231,24 @@ async def test_vendor_outage_and_link_ui_brand_choice(
 
 
 async def test_vendor_not_supporting_all_types(hass: HomeAssistant, simulator: Simulator) -> None:
-    """Only vendors that support every chosen type are offered; others are rejected."""
+    """Only vendors that support every chosen type are offered (Enode's ``/integrations`` lists
+    them, seed 003); others are rejected. A vehicle without a charger gets the upfront note."""
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], credentials(simulator)
     )
+    simulator.clear_requests()
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"asset_types": ["vehicle", "battery"]}
     )
-    assert result["description_placeholders"] == {
-        "asset_types": "Electric vehicle, Home battery",
-        "outages": "",
-    }
+    query = [r["query"] for r in simulator.request_log if r["path"] == "/integrations"]
+    assert query == ["assetTypes=vehicle,battery"]
+    placeholders = result["description_placeholders"]
+    assert placeholders["asset_types"] == "Electric vehicle, Home battery"
+    assert placeholders["outages"] == ""
+    # Seed 004: mandatory charger linking is said before the vehicle linking starts.
+    assert placeholders["charger_note"].startswith("\n\n**Before you link your vehicle:**")
+    assert "also need to link your home charger" in placeholders["charger_note"]
     options = result["data_schema"].schema["vendor"].config["options"]
     assert [option["value"] for option in options] == ["link_ui", "TESLA"]
 

@@ -174,9 +174,9 @@ async def test_incapable_vehicle_alone_fails(hass: HomeAssistant, simulator_fact
     with pytest.raises(HomeAssistantError) as err:
         await _switch(hass, SERVICE_TURN_ON, "switch.family_car_charging")
     assert err.value.translation_key == "action_failed"
-    assert "cannot start or stop charging on its own" in err.value.translation_placeholders[
-        "detail"
-    ]
+    assert (
+        "cannot start or stop charging on its own" in err.value.translation_placeholders["detail"]
+    )
     # Plugged into its own charger, the same command works (the charger runs it).
     sim.unplug(VEHICLE_ID)
     sim.plug_in(VEHICLE_ID, CHARGER_ID)

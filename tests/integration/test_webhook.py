@@ -194,6 +194,25 @@ async def test_registration_and_pushed_update(
     assert _battery(hass) == 64
 
 
+async def test_registered_webhook_reports_last_success(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """The webhook Home Assistant registered, read back from Enode: ``lastSuccess`` is a time
+    (a required string in the OpenAPI document) before any delivery, and moves with them."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    client = entry.runtime_data.client
+    hook = await client.get_webhook(entry.data[CONF_ENODE_WEBHOOK_ID])
+    assert hook.last_success is not None
+    assert hook.last_success == hook.created_at
+    sim.advance_time(60)
+    sim.set_battery_level(GPS_VEHICLE_ID, 63)
+    await _deliver(hass, sim)
+    delivered = await client.get_webhook(hook.id)
+    assert delivered.last_success is not None
+    assert delivered.last_success > hook.last_success
+
+
 async def test_existing_enode_webhook_is_reused(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
