@@ -68,6 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: reliance.async_observe(coordinator.data))
     )
+    entry.async_on_unload(reliance.async_save)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Repair issues follow the coordinator's data (interventions, credentials, chargers).
     entry.async_on_unload(async_setup_repairs(hass, entry))

@@ -106,6 +106,7 @@ class ChargerReliance:
         )
         self._needs: set[str] = set()
         self._alone: set[str] = set()
+        self._unsaved = False
 
     async def async_load(self) -> None:
         """Read what was learnt before."""
@@ -138,10 +139,17 @@ class ChargerReliance:
                 other.discard(vehicle.id)
                 changed = True
         if changed:
+            self._unsaved = True
             self._store.async_delay_save(self._data, STORAGE_SAVE_DELAY)
 
     def _data(self) -> dict[str, list[str]]:
+        self._unsaved = False
         return {"needs_charger": sorted(self._needs), "controls_alone": sorted(self._alone)}
+
+    async def async_save(self) -> None:
+        """Write what was learnt now, if not written yet (the entry unloads)."""
+        if self._unsaved:
+            await self._store.async_save(self._data())
 
     async def async_remove(self) -> None:
         """Delete what was learnt (the entry is removed)."""

@@ -509,9 +509,11 @@ async def test_unlink_charger_says_what_follows(
         household(linked=[VEHICLE_NO_CONTROL, GPS_VEHICLE], unlinked=[CHARGER])
     )
     entry = await setup_entry(hass, make_entry(sim))
-    # Seen without a charger: the Family car needs one, Tessie does not. Then it is linked.
+    # Seen without a charger: the Family car needs one, Tessie does not. Then the charger is
+    # linked (and what was seen is remembered across a reload).
     sim.add_asset(TEST_USER, "charger", CHARGER)
     await entry.runtime_data.coordinator.async_refresh()
+    assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get("switch.family_car_charging").state == STATE_OFF
     assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
