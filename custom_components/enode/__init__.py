@@ -13,7 +13,7 @@ from .coordinator import EnodeCoordinator
 from .helpers import create_client
 from .link import async_setup_link
 from .models import EnodeConfigEntry, EnodeRuntimeData
-from .pairing import ChargerReliance
+from .pairing import async_get_charger_reliance
 from .repairs import async_delete_issues, async_setup_repairs
 from .services import async_setup_services
 from .webhook import EnodeWebhook, async_prepare_webhook, async_remove_webhook
@@ -63,7 +63,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
     # Whether each vehicle needs its charger, learnt while it has none (pairing.py).
-    reliance = coordinator.charger_reliance
+    reliance = await async_get_charger_reliance(hass)
     reliance.async_observe(coordinator.data)
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: reliance.async_observe(coordinator.data))
@@ -96,5 +96,6 @@ async def async_remove_config_entry_device(
 async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     """Delete the repair issues of a removed entry, what it learnt, and its webhook at Enode."""
     async_delete_issues(hass, entry)
-    await ChargerReliance(hass, entry.entry_id).async_remove()
+    if not [other for other in hass.config_entries.async_entries(DOMAIN) if other is not entry]:
+        await (await async_get_charger_reliance(hass)).async_remove()
     await async_remove_webhook(hass, entry, create_client(hass, entry.data))

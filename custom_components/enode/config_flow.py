@@ -59,7 +59,7 @@ from .locations import (
     async_location_choices,
 )
 from .models import EnodeData
-from .pairing import ChargerReliance
+from .pairing import ChargerReliance, async_get_charger_reliance
 from .repairs import async_stop_suggesting_charger
 from .texts import Texts, async_texts
 
@@ -505,7 +505,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             description_placeholders={
                 "charger": device_name(charger),
                 "consequences": unlink_consequences(
-                    texts, data, runtime.coordinator.charger_reliance, removed
+                    texts, data, await async_get_charger_reliance(self.hass), removed
                 ),
             },
         )

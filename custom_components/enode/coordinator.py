@@ -50,7 +50,6 @@ from .api.const import INTERVENTION_LANGUAGES
 from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
 from .models import EnodeConfigEntry, EnodeData
-from .pairing import ChargerReliance
 
 # Polling cadence: slow when nothing happens, faster while charging or an action is pending, a
 # short burst right after a command.
@@ -128,8 +127,6 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self.client = client
         self.user_id: str = entry.data[CONF_USER_ID]
         self.actions = EnodeActions(hass, self)
-        # Whether each vehicle needs its charger (learnt from snapshots without one).
-        self.charger_reliance = ChargerReliance(hass, entry.entry_id)
         self._fetched = False
         self._intervention_cache: dict[tuple[str, str], Intervention | None] = {}
         self._locations: dict[str, Location] = {}
@@ -150,10 +147,6 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def language(self) -> str:
         """Return the Enode language used for intervention texts."""
         return enode_language(self.hass.config.language, INTERVENTION_LANGUAGES)
-
-    async def _async_setup(self) -> None:
-        """Read what is remembered about the vehicles (before the first refresh)."""
-        await self.charger_reliance.async_load()
 
     async def _async_update_data(self) -> EnodeData:
         """Fetch the user's assets (one list request per linked asset type)."""

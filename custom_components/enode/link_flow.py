@@ -47,7 +47,7 @@ from .link import (
     async_link_ui_returned,
     async_open_link_ui,
 )
-from .pairing import vehicle_controls_charging
+from .pairing import async_get_charger_reliance, vehicle_controls_charging
 from .texts import Texts, async_texts
 
 CONF_ASSET_TYPES = "asset_types"
@@ -311,6 +311,11 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             return await self.async_step_no_devices()
         new_vehicles = [asset for asset in new_assets if isinstance(asset, Vehicle)]
         has_charger = any(isinstance(asset, Charger) for asset in assets)
+        if new_vehicles and not has_charger:
+            # Seen without a charger: whether each needs one (for unlinking it later).
+            reliance = await async_get_charger_reliance(self.hass)
+            for vehicle in new_vehicles:
+                reliance.async_learn(vehicle)
         if new_vehicles and not has_charger and not self._charger_offered:
             self._charger_offered = True
             incapable = [v for v in new_vehicles if not vehicle_controls_charging(v)]

@@ -17,22 +17,25 @@ unlocked by the charger, their interventions suppressed) and, while plugged toge
 While ``required`` or ``cleared`` the vehicle's charging control (and smart charging) is
 unavailable; the pairing sensor and a repair say why. A vehicle that controls charging through its
 charger looks like one that controls it alone, so whether a vehicle needs its charger is
-remembered from the snapshots that show it without one (``ChargerReliance``): the unlink
-confirmation names the consequences per vehicle.
+remembered from what showed it without one (``ChargerReliance``): the unlink confirmation names
+the consequences per vehicle.
 """
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
 
 from .api import Vehicle
 from .const import DOMAIN
 from .models import EnodeData
 
 STORAGE_VERSION = 1
+DATA_RELIANCE: HassKey[ChargerReliance] = HassKey(f"{DOMAIN}_charger_reliance")
 # Seconds to wait before writing what was learnt (it rarely changes).
 STORAGE_SAVE_DELAY = 10
 
@@ -95,24 +98,31 @@ class ChargerReliance:
     """Which vehicles were seen unable (or able) to control charging without a charger.
 
     Enode's capabilities of a paired vehicle do not say whether the vehicle could do it alone:
-    what a snapshot without a charger (or with the pair cleared) showed is kept, per config
-    entry, in Home Assistant's storage.
+    what was seen while it had no charger (a snapshot, or the linking flow right after the
+    vehicle was linked) is kept in Home Assistant's storage, by Enode vehicle id (one store for
+    every entry: the flow learns before its entry exists).
     """
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Initialize (call ``async_load`` before use)."""
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Initialize (``async_get_charger_reliance`` loads it)."""
         self._store: Store[dict[str, list[str]]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.charger_reliance"
+            hass, STORAGE_VERSION, f"{DOMAIN}.charger_reliance"
         )
         self._needs: set[str] = set()
         self._alone: set[str] = set()
         self._unsaved = False
+        self._loaded = asyncio.Lock()
+        self._is_loaded = False
 
     async def async_load(self) -> None:
-        """Read what was learnt before."""
-        stored = await self._store.async_load() or {}
-        self._needs = set(stored.get("needs_charger", []))
-        self._alone = set(stored.get("controls_alone", []))
+        """Read what was learnt before (once)."""
+        async with self._loaded:
+            if self._is_loaded:
+                return
+            stored = await self._store.async_load() or {}
+            self._needs |= set(stored.get("needs_charger", []))
+            self._alone |= set(stored.get("controls_alone", []))
+            self._is_loaded = True
 
     def needs_charger(self, vehicle_id: str) -> bool | None:
         """Return True/False when known whether the vehicle needs a charger, else None."""
@@ -123,34 +133,52 @@ class ChargerReliance:
         return None
 
     @callback
+    def async_learn(self, vehicle: Vehicle) -> None:
+        """Learn from a vehicle seen without a charger (or with its pair cleared)."""
+        learnt, other = (
+            (self._alone, self._needs)
+            if vehicle_controls_charging(vehicle)
+            else (self._needs, self._alone)
+        )
+        if vehicle.id in learnt:
+            return
+        learnt.add(vehicle.id)
+        other.discard(vehicle.id)
+        self._unsaved = True
+        self._store.async_delay_save(self._data, STORAGE_SAVE_DELAY)
+
+    @callback
     def async_observe(self, data: EnodeData) -> None:
-        """Learn from a snapshot in which the vehicles are not paired."""
-        changed = False
+        """Learn from a snapshot in which vehicles are not paired."""
         for vehicle in data.vehicles.values():
-            pairing = charger_pairing(vehicle, data)
-            if pairing in (ChargerPairing.REQUIRED, ChargerPairing.CLEARED):
-                learnt, other = self._needs, self._alone
-            elif pairing is ChargerPairing.NONE:
-                learnt, other = self._alone, self._needs
-            else:
-                continue
-            if vehicle.id not in learnt:
-                learnt.add(vehicle.id)
-                other.discard(vehicle.id)
-                changed = True
-        if changed:
-            self._unsaved = True
-            self._store.async_delay_save(self._data, STORAGE_SAVE_DELAY)
+            if charger_pairing(vehicle, data) in (
+                ChargerPairing.NONE,
+                ChargerPairing.REQUIRED,
+                ChargerPairing.CLEARED,
+            ):
+                self.async_learn(vehicle)
 
     def _data(self) -> dict[str, list[str]]:
         self._unsaved = False
         return {"needs_charger": sorted(self._needs), "controls_alone": sorted(self._alone)}
 
     async def async_save(self) -> None:
-        """Write what was learnt now, if not written yet (the entry unloads)."""
+        """Write what was learnt now, if not written yet (an entry unloads)."""
         if self._unsaved:
             await self._store.async_save(self._data())
 
     async def async_remove(self) -> None:
-        """Delete what was learnt (the entry is removed)."""
+        """Delete what was learnt (the last entry is removed)."""
+        self._needs.clear()
+        self._alone.clear()
+        self._unsaved = False
         await self._store.async_remove()
+
+
+async def async_get_charger_reliance(hass: HomeAssistant) -> ChargerReliance:
+    """Return the (loaded) record of which vehicles need a charger."""
+    reliance = hass.data.get(DATA_RELIANCE)
+    if reliance is None:
+        reliance = hass.data[DATA_RELIANCE] = ChargerReliance(hass)
+    await reliance.async_load()
+    return reliance

@@ -28,6 +28,7 @@ from custom_components.enode.const import (
     DOMAIN,
 )
 from custom_components.enode.link_flow import entry_title
+from custom_components.enode.pairing import async_get_charger_reliance
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, entry_data, follow_link_callback, make_entry
@@ -190,6 +191,28 @@ async def test_incapable_vehicle_charger_required(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Anna's ID.4"
+
+
+async def test_flow_remembers_the_vehicle_needs_its_charger(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """The ID.4 was seen without a charger in the flow, before the entry existed: that is
+    remembered (unlinking the charger later says that the ID.4 loses charging control)."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"])
+    result = await link_and_return(hass, client, result, vendor="VOLKSWAGEN")
+    assert result["step_id"] == "charger_required"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "charger_link"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (vehicle,) = simulator.state.user_assets(result["data"]["user_id"], "vehicle")
+    reliance = await async_get_charger_reliance(hass)
+    assert reliance.needs_charger(vehicle.id) is True
+    # (a vehicle never seen without a charger is unknown)
+    assert reliance.needs_charger("05ee9df5-d072-4ee8-b773-399dec8f5693") is None
 
 
 async def test_vendor_outage_and_link_ui_brand_choice(
