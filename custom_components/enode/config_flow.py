@@ -33,6 +33,7 @@ import voluptuous as vol
 
 from .api import (
     Asset,
+    AssetBase,
     AssetType,
     Charger,
     EnodeClient,
@@ -91,6 +92,19 @@ async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | No
         LOGGER.exception("Unexpected error while verifying the Enode credentials")
         return flow_error(err)
     return None
+
+
+def device_selector(assets: Mapping[str, AssetBase]) -> SelectSelector:
+    """Return a drop-down of devices by name (the values are their asset ids)."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(value=asset_id, label=device_name(asset))
+                for asset_id, asset in assets.items()
+            ],
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
 
 
 def _credentials_schema(*, advanced: bool, reconfigure: bool = False) -> vol.Schema:
@@ -369,19 +383,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             return await self.async_step_link()
         return self.async_show_form(
             step_id="relink",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_DEVICE): SelectSelector(
-                        SelectSelectorConfig(
-                            options=[
-                                SelectOptionDict(value=asset_id, label=device_name(asset))
-                                for asset_id, asset in assets.items()
-                            ],
-                            mode=SelectSelectorMode.DROPDOWN,
-                        )
-                    )
-                }
-            ),
+            data_schema=vol.Schema({vol.Required(CONF_DEVICE): device_selector(assets)}),
         )
 
     async def async_step_charging_location(
@@ -415,15 +417,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             locations = []
         schema = vol.Schema(
             {
-                vol.Required(CONF_CHARGER): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(value=charger_id, label=device_name(charger))
-                            for charger_id, charger in data.chargers.items()
-                        ],
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
+                vol.Required(CONF_CHARGER): device_selector(data.chargers),
                 vol.Required(CONF_LOCATION, default=HOME_ZONE): SelectSelector(
                     SelectSelectorConfig(
                         options=await async_location_choices(self.hass, locations),
@@ -450,19 +444,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             return await self.async_step_unlink_charger_confirm()
         return self.async_show_form(
             step_id="unlink_charger",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_CHARGER): SelectSelector(
-                        SelectSelectorConfig(
-                            options=[
-                                SelectOptionDict(value=charger_id, label=device_name(charger))
-                                for charger_id, charger in chargers.items()
-                            ],
-                            mode=SelectSelectorMode.DROPDOWN,
-                        )
-                    )
-                }
-            ),
+            data_schema=vol.Schema({vol.Required(CONF_CHARGER): device_selector(chargers)}),
         )
 
     async def async_step_unlink_charger_confirm(

@@ -559,13 +559,7 @@ async def test_unlink_charger_says_what_follows(
 
     # Relinking stays available in the options (and links without the suggestion step).
     client = await hass_client_no_auth()
-    result = await start_options(hass, entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "asset_types"}
-    )
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"asset_types": ["charger"]}
-    )
+    result = await _options_to_vendor(hass, entry)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"vendor": "ZAPTEC"}
     )

@@ -92,16 +92,21 @@ async def test_nine_failures_and_a_success_keep_the_pair(simulator: Simulator, a
     assert caps(vw, "startCharging")["isCapable"] is True
 
 
-def _pair_scenario(vehicle: dict[str, Any], charger: dict[str, Any]) -> dict[str, Any]:
+def _scenario(vehicle: dict[str, Any], *chargers: dict[str, Any]) -> dict[str, Any]:
+    """User u1 with a vehicle and chargers, one account each."""
     return {
         "client": {"id": "c", "secret": "s"},
         "vendorAccounts": [
-            {"vendor": vehicle["vendor"], "username": "u", "devices": [vehicle]},
-            {"vendor": charger["vendor"], "username": "u", "devices": [charger]},
+            {"vendor": device["vendor"], "username": device["id"], "devices": [device]}
+            for device in (vehicle, *chargers)
         ],
         "users": [{"id": "u1", "linkedAccounts": "all"}],
-        "plugged": [{"vehicle": "v1", "charger": "c1"}],
     }
+
+
+def _pair_scenario(vehicle: dict[str, Any], charger: dict[str, Any]) -> dict[str, Any]:
+    """The two plugged into each other."""
+    return _scenario(vehicle, charger) | {"plugged": [{"vehicle": "v1", "charger": "c1"}]}
 
 
 BLOCKED_CHARGER = {
@@ -112,6 +117,19 @@ BLOCKED_CHARGER = {
         "startCharging": {"isCapable": False, "interventionIds": [CHARGER_REMOTE_ACCESS]},
         "stopCharging": {"isCapable": False, "interventionIds": [CHARGER_REMOTE_ACCESS]},
         "chargeState": {"isCapable": True, "interventionIds": [CHARGER_OFFLINE_DATA]},
+    },
+}
+
+
+INCAPABLE = {
+    "id": "v1",
+    "type": "vehicle",
+    "vendor": "VOLKSWAGEN",
+    "capabilities": {
+        "startCharging": {"isCapable": False, "interventionIds": [VEHICLE_NO_CHARGING_CONTROL]},
+        "stopCharging": {"isCapable": False, "interventionIds": [VEHICLE_NO_CHARGING_CONTROL]},
+        "location": {"isCapable": False, "interventionIds": [VEHICLE_NO_GPS]},
+        "smartCharging": False,
     },
 }
 
@@ -136,16 +154,7 @@ async def test_optional_interventions(simulator_factory: SimulatorFactory, http:
 async def test_blocking_interventions_charger_first(
     simulator_factory: SimulatorFactory, http: Any
 ) -> None:
-    incapable = {
-        "id": "v1",
-        "type": "vehicle",
-        "vendor": "VOLKSWAGEN",
-        "capabilities": {
-            "startCharging": {"isCapable": False, "interventionIds": [VEHICLE_NO_CHARGING_CONTROL]},
-            "stopCharging": {"isCapable": False, "interventionIds": [VEHICLE_NO_CHARGING_CONTROL]},
-        },
-    }
-    sim = await simulator_factory(_pair_scenario(incapable, BLOCKED_CHARGER))
+    sim = await simulator_factory(_pair_scenario(INCAPABLE, BLOCKED_CHARGER))
     api = Api(http, sim)
     _, vehicle = await api.get("/vehicles/v1")
     assert caps(vehicle, "stopCharging") == {
@@ -275,28 +284,6 @@ async def test_vehicle_alone_on_another_charger(simulator: Simulator, api: Api) 
 # --- Every linked charger counts ------------------------------------------------------------
 
 
-def _two_chargers(vehicle: dict[str, Any], *chargers: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "client": {"id": "c", "secret": "s"},
-        "vendorAccounts": [
-            {"vendor": vehicle["vendor"], "username": "u", "devices": [vehicle]},
-            *({"vendor": c["vendor"], "username": c["id"], "devices": [c]} for c in chargers),
-        ],
-        "users": [{"id": "u1", "linkedAccounts": "all"}],
-    }
-
-
-INCAPABLE = {
-    "id": "v1",
-    "type": "vehicle",
-    "vendor": "VOLKSWAGEN",
-    "capabilities": {
-        "startCharging": {"isCapable": False, "interventionIds": [VEHICLE_NO_CHARGING_CONTROL]},
-        "stopCharging": {"isCapable": False, "interventionIds": [VEHICLE_NO_CHARGING_CONTROL]},
-        "location": {"isCapable": False, "interventionIds": [VEHICLE_NO_GPS]},
-        "smartCharging": False,
-    },
-}
 CAPABLE_CHARGER = {
     "id": "c2",
     "type": "charger",
@@ -312,7 +299,7 @@ async def test_every_linked_charger_counts(simulator_factory: SimulatorFactory, 
             k: v for k, v in BLOCKED_CHARGER["capabilities"].items() if k != "chargeState"
         }
     }
-    sim = await simulator_factory(_two_chargers(INCAPABLE, blocked, CAPABLE_CHARGER))
+    sim = await simulator_factory(_scenario(INCAPABLE, blocked, CAPABLE_CHARGER))
     api = Api(http, sim)
     _, vehicle = await api.get("/vehicles/v1")
     # Capable through the second charger; the first one's intervention is optional.
@@ -443,7 +430,7 @@ async def test_plug_in_detected_from_either_device(
 ) -> None:
     """A vehicle that reports its plug-in late is seen plugged in as soon as its charger reports."""
     slow = {"id": "v1", "type": "vehicle", "vendor": "TESLA", "plugReportDelay": 300}
-    sim = await simulator_factory(_two_chargers(slow, CAPABLE_CHARGER))
+    sim = await simulator_factory(_scenario(slow, CAPABLE_CHARGER))
     api = Api(http, sim)
     sim.plug_in("v1", "c2")
     _, vehicle = await api.get("/vehicles/v1")
