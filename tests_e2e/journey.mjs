@@ -7,11 +7,16 @@
 // Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
 // the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
-// the devices, some entity states and Repairs are checked; the ID.4 is plugged into the Zaptec on the
+// the devices, some entity states and Repairs are checked (the ID.4 has no GPS: its location waits
+// for the Zaptec's charging location, set in Configure); the ID.4 is plugged into the Zaptec on the
 // simulator's page and its charging switch, turned on from the device page, must move exactly once
 // (off -> on: no blip when Enode confirms); Configure links the Tesla (the flow ends
 // naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
-// Connect -> the repair is gone). The flow texts are checked on the way. Every step leaves a
+// Connect -> the repair is gone). Then (seed 004) Configure > Unlink a charger unlinks the Zaptec
+// after a confirmation that says what follows per vehicle; the mandatory "link your charger" repair
+// is back (no Ignore), the ID.4's charging switch is unavailable and its Charger pairing says
+// "Charger required"; the repair links the Zaptec again. The upfront charger note is checked in the
+// device-types and brand steps. The flow texts are checked on the way. Every step leaves a
 // screenshot.
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -138,15 +143,15 @@ function nextPopup() {
 }
 
 // Link UI opens in a new tab (HA opens the external step with window.open): follow it there.
-async function linkInPopup(popupPromise, { brand, label }) {
+async function linkInPopup(popupPromise, { brand, label, intro = "Choose the brand of your vehicle or EV charger." }) {
   const popup = await popupPromise;
   await popup.waitForLoadState();
   check(popup.url().startsWith(SIM + "/link/"), `${label}: Link UI opened in a new tab (${popup.url().split("/link/")[0]}/link/...)`);
   if (brand) {
     await popup.getByRole("heading", { name: "Select your brand" }).waitFor();
     await shot(popup, `${label}-linkui-brands`);
-    const intro = await popup.locator("main > p").nth(1).innerText();
-    check(intro === "Choose the brand of your vehicle or EV charger.", `${label}: the brand page asks for the right devices ("${intro}")`);
+    const shown = await popup.locator("main > p").nth(1).innerText();
+    check(shown === intro, `${label}: the brand page asks for the right devices ("${shown}")`);
     await popup.getByRole("button", { name: new RegExp(`^${brand}\\b`) }).click();
   }
   await popup.getByLabel("Username", { exact: true }).waitFor();
@@ -249,6 +254,10 @@ try {
 
   step("Config flow: device types (vehicle + EV charger)");
   await waitForDialogText("Choose what to connect");
+  check(
+    (await dialogText()).includes("some vehicles can start and stop charging only through a linked home charger"),
+    "the first step says upfront that a vehicle may need its charger linked too (seed 004)",
+  );
   await dialog().getByRole("checkbox", { name: /charger/i }).check();
   await shot(page, "flow-asset-types");
   await clickDialogButton("Submit");
@@ -413,7 +422,30 @@ try {
   await shot(page, "repairs-none");
   let repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
   check(!/Link your charger/.test(repairs), "no 'link your charger' repair once the Zaptec is linked");
-  check(/no repairs pending/.test(repairs), "Repairs has nothing pending");
+  // The ID.4 has no GPS: Enode infers its location only from a charger with a charging location,
+  // and this user's Zaptec has none yet (seed 004: location is capable when it can be inferred).
+  check(/Anna's ID\.4: Vehicle location is unavailable/.test(repairs), "the ID.4's location waits for the Zaptec's charging location");
+
+  step("Options: set the Zaptec's charging location (Home): the location repair goes");
+  await page.goto(`${HA}/config/integrations/integration/enode`);
+  await page.getByText("Anna's ID.4, Zaptec Go").first().waitFor();
+  await page.getByRole("button", { name: "Configure" }).first().click({ force: true });
+  await waitForDialogText("Set the charging location");
+  await dialog().getByText("Set the charging location", { exact: true }).click();
+  await waitForDialogText("Assign a charger to a place");
+  await dialog().getByRole("combobox").first().click();
+  await page.getByRole("option", { name: /^Zaptec Go/ }).click();
+  await shot(page, "options-charging-location");
+  await clickDialogButton("Submit");
+  await page.waitForTimeout(1500);
+  await clickDialogButton("Finish").catch(() => clickDialogButton("Close"));
+  await dialog().waitFor({ state: "hidden" });
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "repairs-none-located");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  check(/no repairs pending/.test(repairs), "Repairs has nothing pending once the Zaptec has its charging location");
 
   step("Options: link more devices (the Tesla, with a pending phone-key intervention)");
   await page.goto(`${HA}/config/integrations/integration/enode`);
@@ -426,6 +458,10 @@ try {
   await waitForDialogText("Choose what to connect");
   await clickDialogButton("Submit");
   await waitForDialogText("Choose the brand");
+  check(
+    (await dialogText()).includes("Before you link your vehicle: if it cannot start and stop charging on its own, you also need to link your home charger"),
+    "linking a vehicle alone, the brand step repeats the charger note before Link UI opens",
+  );
   await dialog().getByRole("combobox").first().click();
   await page.getByRole("option", { name: /^Tesla/ }).click();
   await shot(page, "options-vendor-tesla");
@@ -478,6 +514,86 @@ try {
     /no repairs pending/.test(repairs) && !/Batmobile/.test(repairs),
     "the Batmobile's phone-key repair is gone after relinking (no repairs pending)",
   );
+
+  step("Options: unlink the Zaptec (the confirmation says what follows)");
+  await page.goto(`${HA}/config/integrations/integration/enode`);
+  await page.getByText("Batmobile").first().waitFor();
+  await page.getByRole("button", { name: "Configure" }).first().click({ force: true });
+  await waitForDialogText("Unlink a charger");
+  await dialog().getByText("Unlink a charger", { exact: true }).click();
+  await waitForDialogText("Unlink Zaptec Go?");
+  await shot(page, "options-unlink-confirm");
+  const unlinkText = await dialogText();
+  console.log(`unlink confirmation: ${unlinkText}`);
+  check(
+    unlinkText.includes("Charging control and smart charging stop for Anna's ID.4, which cannot start or stop charging without a charger"),
+    "the confirmation says the ID.4 loses charging control and smart charging (seen without a charger while linking)",
+  );
+  check(
+    unlinkText.includes("Home Assistant has not seen Batmobile without a charger"),
+    "the confirmation is honest about the Batmobile (never seen without a charger)",
+  );
+  check(unlinkText.includes("will not suggest linking a charger again"), "the confirmation says suggestions stop, relinking stays in Configure");
+  await clickDialogButton("Submit");
+  await waitForDialogText("Unlinked Zaptec Go");
+  await shot(page, "options-unlinked");
+  await clickDialogButton("Close");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("Repairs: the mandatory 'link your charger' repair is back, and cannot be ignored");
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").getByText("Link your charger to enable charging control").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "repairs-charger-required");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  console.log(repairs);
+  check(/Link your charger to enable charging control for Anna's ID\.4/.test(repairs), "Repairs lists the mandatory charger repair for the ID.4");
+  check(!/Link your home charger to control charging/.test(repairs), "Enode's own 'link your home charger' intervention is not a second repair");
+  check(!/more reliable charging of Batmobile/.test(repairs), "no charger suggestion for the Batmobile after an unlink");
+  await page.locator("ha-config-repairs-dashboard").getByText("Link your charger to enable charging control").first().click();
+  await waitForDialogText("Submit to link the charger");
+  await shot(page, "repair-charger-required-open");
+  const required = await dialogText();
+  check(required.includes("Charging control and smart charging stay off until you link your home charger"), "the repair says charging control stays off until a charger is linked");
+  check(required.includes("Link your home charger to control charging"), "the repair carries Enode's intervention text");
+  const ignoreButtons = await dialog().getByRole("button", { name: /ignore/i }).count();
+  check(ignoreButtons === 0, `the mandatory repair offers no Ignore (${ignoreButtons} such buttons)`);
+  await page.keyboard.press("Escape");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("The ID.4's device page: charging control unavailable, the pairing sensor says why");
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Charger required").first().waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "device-id4-charger-required");
+  const waiting = await deviceStates("Anna's ID.4");
+  console.log(`Anna's ID.4: ${describe(waiting)}`);
+  const waitingSwitch = waiting.find((s) => s.entity_id.startsWith("switch.") && / Charging$/.test(s.name));
+  check(waitingSwitch?.state === "unavailable", `the ID.4's charging switch is unavailable (${waitingSwitch?.state})`);
+  const waitingPairing = waiting.find((s) => / Charger pairing$/.test(s.name));
+  check(waitingPairing?.state === "required", `the ID.4's charger pairing says a charger is required (${waitingPairing?.state})`);
+
+  step("Repairs: fix it (Submit -> Link UI: Zaptec -> sign in -> Connect)");
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").getByText("Link your charger to enable charging control").first().click();
+  await waitForDialogText("Submit to link the charger");
+  popupPromise = nextPopup();
+  await clickDialogButton("Submit");
+  await linkInPopup(popupPromise, { brand: "Zaptec", label: "repair-charger", intro: "Choose the brand of your EV charger." });
+  await page.waitForTimeout(1500);
+  await clickDialogButton("Close").catch(() => {});
+  await dialog().waitFor({ state: "hidden" });
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "repairs-after-charger");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  check(!/Link your charger to enable charging control/.test(repairs), "the mandatory repair is gone once the Zaptec is linked again");
+  const relinked = await deviceStates("Anna's ID.4");
+  const relinkedSwitch = relinked.find((s) => s.entity_id.startsWith("switch.") && / Charging$/.test(s.name));
+  check(relinkedSwitch !== undefined && relinkedSwitch.state !== "unavailable", `the ID.4's charging switch is back (${relinkedSwitch?.state})`);
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
   console.error(`\nERROR ${err.stack || err}`);
