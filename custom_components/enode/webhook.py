@@ -40,9 +40,11 @@ from .api import (
 from .api.const import HEADER_SIGNATURE
 from .api.models import Webhook
 from .api.webhooks import (
+    SMART_CHARGING_STATUS_EVENT,
     AssetEvent,
     CredentialsInvalidatedEvent,
     HeartbeatEvent,
+    SmartChargingStatusEvent,
     UnknownEvent,
     VendorActionEvent,
     WebhookEvent,
@@ -68,6 +70,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     ),
     "user:vendor-action:updated",
     "user:credentials:invalidated",
+    SMART_CHARGING_STATUS_EVENT,
 )
 # Enode accepts webhook URLs of 8 to 200 characters.
 URL_MIN_LENGTH = 8
@@ -297,6 +300,12 @@ class EnodeWebhook:
                 await coordinator.actions.async_handle_update(action)
             else:
                 LOGGER.debug("Ignoring an update of an action this integration does not track")
+        elif isinstance(event, SmartChargingStatusEvent):
+            data = coordinator.smart_charging.merge(coordinator.data, event.status)
+            if data is None:
+                LOGGER.debug("Ignoring a smart charging status (unknown vehicle, or out of date)")
+            else:
+                coordinator.async_set_updated_data(data)
         elif isinstance(event, CredentialsInvalidatedEvent):
             # The user request says which vendor is invalid: the repairs follow the refresh.
             await coordinator.async_request_refresh()

@@ -35,6 +35,8 @@ from .model import (
     LinkSession,
     Listener,
     Settings,
+    SmartCharging,
+    Tariff,
     User,
     VendorAccount,
 )
@@ -61,6 +63,8 @@ __all__ = [
     "Listener",
     "Settings",
     "SimState",
+    "SmartCharging",
+    "Tariff",
     "User",
     "VendorAccount",
     "bad_request",

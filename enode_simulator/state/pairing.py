@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from .base import StateBase
 from .model import JSON, Asset, render_capabilities
 
+# The charger capabilities that give a paired vehicle charging control.
 CONTROL = ("startCharging", "stopCharging")
 
 
