@@ -7,8 +7,7 @@
 // Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
 // the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
-// the devices, some entity states and Repairs are checked (the ID.4 has no GPS: its location waits
-// for the Zaptec's charging location, set in Configure); the ID.4 is plugged into the Zaptec on the
+// the devices, some entity states and Repairs are checked; the ID.4 is plugged into the Zaptec on the
 // simulator's page and its charging switch, turned on from the device page, must move exactly once
 // (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
 // page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure links the Tesla (the flow ends
@@ -494,30 +493,8 @@ try {
   await shot(page, "repairs-none");
   let repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
   check(!/Link your charger/.test(repairs), "no 'link your charger' repair once the Zaptec is linked");
-  // The ID.4 has no GPS: Enode infers its location only from a charger with a charging location,
-  // and this user's Zaptec has none yet (seed 004: location is capable when it can be inferred).
-  check(/Anna's ID\.4: Vehicle location is unavailable/.test(repairs), "the ID.4's location waits for the Zaptec's charging location");
-
-  step("Options: set the Zaptec's charging location (Home): the location repair goes");
-  await page.goto(`${HA}/config/integrations/integration/enode`);
-  await page.getByText("Anna's ID.4, Zaptec Go").first().waitFor();
-  await page.getByRole("button", { name: "Configure" }).first().click({ force: true });
-  await waitForDialogText("Set the charging location");
-  await dialog().getByText("Set the charging location", { exact: true }).click();
-  await waitForDialogText("Assign a charger to a place");
-  await dialog().getByRole("combobox").first().click();
-  await page.getByRole("option", { name: /^Zaptec Go/ }).click();
-  await shot(page, "options-charging-location");
-  await clickDialogButton("Submit");
-  await page.waitForTimeout(1500);
-  await clickDialogButton("Finish").catch(() => clickDialogButton("Close"));
-  await dialog().waitFor({ state: "hidden" });
-  await page.goto(`${HA}/config/repairs`);
-  await page.locator("ha-config-repairs-dashboard").waitFor();
-  await page.waitForTimeout(1500);
-  await shot(page, "repairs-none-located");
-  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
-  check(/no repairs pending/.test(repairs), "Repairs has nothing pending once the Zaptec has its charging location");
+  // (the Zaptec has its charging location by now: the ID.4, without GPS, has its location too)
+  check(/no repairs pending/.test(repairs), "Repairs has nothing pending");
 
   step("Options: link more devices (the Tesla, with a pending phone-key intervention)");
   await page.goto(`${HA}/config/integrations/integration/enode`);

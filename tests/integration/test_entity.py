@@ -252,7 +252,10 @@ async def test_smart_charging_unlocked_by_the_charger(
 ) -> None:
     """A vehicle that cannot be controlled alone becomes eligible for smart charging with its
     charger (seed 004): the switch appears and turns on."""
-    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL], unlinked=[CHARGER]))
+    with_deadline = {"smartChargingPolicy": {"isEnabled": False, "deadline": "07:00"}}
+    sim = await simulator_factory(
+        household(linked=[VEHICLE_NO_CONTROL | with_deadline], unlinked=[CHARGER])
+    )
     entry = await setup_entry(hass, make_entry(sim))
     assert _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_smart_charging") is None
     sim.add_asset(TEST_USER, "charger", CHARGER)

@@ -195,9 +195,11 @@ async def test_mandatory_charger_repair(
     assert f"intervention_{VW_ID}_{NO_CHARGING_CONTROL}" not in issues
     # (the location intervention is another problem, and keeps its issue)
     assert f"intervention_{VW_ID}_{NO_GPS}" in issues
-    # Charging control (and smart charging) unavailable; the pairing sensor gives the reason.
+    # Charging control unavailable (its start/stop are blocked by Enode's intervention: the switch
+    # stays); smart charging, which only the charger gave it, is gone; the pairing sensor gives
+    # the reason.
     assert hass.states.get("switch.anna_s_id_4_charging").state == STATE_UNAVAILABLE
-    assert hass.states.get("switch.anna_s_id_4_smart_charging").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.anna_s_id_4_smart_charging") is None
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "required"
 
     # It cannot be ignored: an ignore (the repairs API allows it) is undone at once.

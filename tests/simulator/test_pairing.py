@@ -343,7 +343,9 @@ async def test_smart_charging_unlocked_by_the_pair(simulator: Simulator, api: Ap
     """The ID.4 cannot be controlled alone: its charger makes it eligible for smart charging."""
     _, vw = await api.get(f"/vehicles/{VW}")
     assert caps(vw, "smartCharging") == {"isCapable": True, "interventionIds": []}
-    status, policy = await api.put(f"/vehicles/{VW}/smart-charging-policy", {"isEnabled": True})
+    status, policy = await api.put(
+        f"/vehicles/{VW}/smart-charging-policy", {"isEnabled": True, "deadline": "07:00"}
+    )
     assert status == 200
     assert policy["isEnabled"] is True
     simulator.remove_asset(ZAPTEC)
