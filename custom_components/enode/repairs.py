@@ -48,6 +48,7 @@ from .link import (
 )
 from .models import EnodeConfigEntry, EnodeData
 from .pairing import ChargerPairing, charger_pairing, charging_intervention_ids
+from .texts import Texts, cached_texts
 
 ISSUE_INTERVENTION = "intervention"
 ISSUE_INTERVENTION_LINK = "intervention_link"
@@ -168,8 +169,11 @@ def _charger_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueS
     return specs
 
 
-def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpec]:
-    """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue)."""
+def _issue_specs(entry: EnodeConfigEntry, data: EnodeData, texts: Texts) -> dict[str, IssueSpec]:
+    """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue).
+
+    Placeholders are names, in Home Assistant's language where they are ours (device types).
+    """
     entry_id = entry.entry_id
     specs: dict[str, IssueSpec] = {}
     waiting = _charger_problems(data)
@@ -222,7 +226,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpe
                 "translation_key": ISSUE_VENDOR_CREDENTIALS,
                 "translation_placeholders": {
                     "vendor": _vendor_label(linked.vendor),
-                    "asset_type": vendor_type,
+                    "asset_type": texts.asset_type(vendor_type),
                 },
                 "data": {
                     DATA_ENTRY_ID: entry_id,
@@ -241,7 +245,7 @@ def async_update_issues(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     coordinator = entry.runtime_data.coordinator
     if coordinator.data is None or not coordinator.last_update_success:
         return
-    specs = _issue_specs(entry, coordinator.data)
+    specs = _issue_specs(entry, coordinator.data, cached_texts(hass))
     for issue_id, spec in specs.items():
         ir.async_create_issue(hass, DOMAIN, issue_id, is_persistent=False, **spec)
         _async_keep_shown(hass, issue_id)

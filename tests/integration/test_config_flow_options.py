@@ -270,6 +270,8 @@ async def test_set_charging_location_home(hass: HomeAssistant, simulator: Simula
     assert {"value": "location:4eaeb363-296d-4ccc-a973-7805e6f40001", "label": "Home (Enode)"} in (
         options
     )
+    async with sim_client(simulator) as client:
+        before = len(await client.list_locations(simulator.user_id))
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"charger": ZAPTEC_ID, "location": "zone.home"}
     )
@@ -277,11 +279,13 @@ async def test_set_charging_location_home(hass: HomeAssistant, simulator: Simula
     await hass.async_block_till_done()
     data = entry.runtime_data.coordinator.data
     location_id = data.chargers[ZAPTEC_ID].location.id
-    assert location_id is not None
+    # Enode already has a Location at the home's coordinates (named "Home"): it is reused, not
+    # doubled under Home Assistant's name.
+    assert location_id == "4eaeb363-296d-4ccc-a973-7805e6f40001"
     async with sim_client(simulator) as client:
         location = await client.get_location(location_id)
-    assert location.name == "Home sweet home"
-    assert location.timezone_name == "Europe/Oslo"
+        assert len(await client.list_locations(simulator.user_id)) == before
+    assert location.name == "Home"
     assert (location.latitude, location.longitude) == (59.9139, 10.7522)
     assert data.vehicles[VW_ID].location.id == location_id
     assert hass.states.get(entity_id).state == STATE_ON
@@ -515,7 +519,7 @@ async def test_unlink_charger_says_what_follows(
     await entry.runtime_data.coordinator.async_refresh()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get("switch.family_car_charging").state == STATE_OFF
+    assert hass.states.get("switch.family_car_charge").state == STATE_OFF
     assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
 
     result = await _unlink_confirm(hass, entry)
@@ -550,7 +554,7 @@ async def test_unlink_charger_says_what_follows(
     assert entry.options[CONF_SUGGEST_CHARGER] is False
     # (its start/stop are permanently missing without the charger: the switch goes; a vehicle
     # whose start/stop are blocked keeps it, unavailable: test_repairs.py)
-    assert hass.states.get("switch.family_car_charging") is None
+    assert hass.states.get("switch.family_car_charge") is None
     assert hass.states.get("sensor.family_car_charger_pairing").state == "required"
     assert hass.states.get("sensor.tessie_charger_pairing").state == "none"
     await entry.runtime_data.coordinator.async_refresh()
@@ -570,7 +574,7 @@ async def test_unlink_charger_says_what_follows(
     )
     assert result["reason"] == "devices_linked"
     await hass.async_block_till_done()
-    assert hass.states.get("switch.family_car_charging").state == STATE_OFF
+    assert hass.states.get("switch.family_car_charge").state == STATE_OFF
 
 
 async def test_unlink_optional_charger_then_new_vehicle(
@@ -588,7 +592,7 @@ async def test_unlink_optional_charger_then_new_vehicle(
     assert result["reason"] == "charger_unlinked"
     await hass.async_block_till_done()
     assert not {i for (d, i) in ir.async_get(hass).issues if d == DOMAIN}
-    assert hass.states.get("switch.tessie_charging").state == STATE_OFF
+    assert hass.states.get("switch.tessie_charge").state == STATE_OFF
 
 
 async def test_unlink_charger_choice_brand_and_errors(

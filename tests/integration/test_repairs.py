@@ -160,7 +160,10 @@ async def test_invalid_vendor_credentials(
     issue = issues["vendor_credentials_tesla_vehicle"]
     assert issue.severity is ir.IssueSeverity.ERROR
     assert issue.is_fixable
-    assert issue.translation_placeholders == {"vendor": "Tesla", "asset_type": "vehicle"}
+    # The device type by its name ("your Tesla account (Electric vehicle)", not "(vehicle)").
+    assert issue.translation_placeholders == {"vendor": "Tesla", "asset_type": "Electric vehicle"}
+    battery = issues["vendor_credentials_tesla_battery"].translation_placeholders
+    assert battery["asset_type"] == "Home battery"
 
     result = await fix(hass, client, "vendor_credentials_tesla_vehicle")
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -178,7 +181,7 @@ async def test_mandatory_charger_repair(
     why. Linking the charger fixes it all."""
     client = await hass_client_no_auth()
     entry = await setup_entry(hass, make_entry(simulator))
-    assert hass.states.get("switch.anna_s_id_4_charging").state != STATE_UNAVAILABLE
+    assert hass.states.get("switch.anna_s_id_4_charge").state != STATE_UNAVAILABLE
     simulator.remove_asset(ZAPTEC_ID)
     await refresh(entry)
     await hass.async_block_till_done()
@@ -198,7 +201,7 @@ async def test_mandatory_charger_repair(
     # Charging control unavailable (its start/stop are blocked by Enode's intervention: the switch
     # stays); smart charging, which only the charger gave it, is gone; the pairing sensor gives
     # the reason.
-    assert hass.states.get("switch.anna_s_id_4_charging").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_UNAVAILABLE
     assert hass.states.get("switch.anna_s_id_4_smart_charging") is None
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "required"
 
@@ -218,7 +221,7 @@ async def test_mandatory_charger_repair(
     issues = our_issues(hass)
     assert not [issue_id for issue_id in issues if issue_id.startswith("charger_")]
     assert not [issue_id for issue_id in issues if VW_ID in issue_id]
-    assert hass.states.get("switch.anna_s_id_4_charging").state == STATE_OFF
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_OFF
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
 
 
@@ -234,7 +237,7 @@ async def test_optional_charger_suggestion_dismissed(
     assert suggestion.severity is ir.IssueSeverity.WARNING
     assert suggestion.is_fixable
     # Charging control stays on without a charger.
-    assert hass.states.get("switch.tessie_charging").state == STATE_OFF
+    assert hass.states.get("switch.tessie_charge").state == STATE_OFF
     assert hass.states.get("sensor.tessie_charger_pairing").state == "none"
 
     manager = repairs_flow_manager(hass)
@@ -289,13 +292,13 @@ async def test_pairing_cleared_and_reestablished(hass: HomeAssistant, simulator:
     for _ in range(10):
         with pytest.raises(HomeAssistantError) as err:
             await hass.services.async_call(
-                "switch", "turn_on", {"entity_id": "switch.anna_s_id_4_charging"}, blocking=True
+                "switch", "turn_on", {"entity_id": "switch.anna_s_id_4_charge"}, blocking=True
             )
         assert err.value.translation_key == "precondition_failed"
     await refresh(entry)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "cleared"
-    assert hass.states.get("switch.anna_s_id_4_charging").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_UNAVAILABLE
     issues = our_issues(hass)
     cleared = issues[f"charger_pairing_cleared_{VW_ID}"]
     assert cleared.severity is ir.IssueSeverity.ERROR
@@ -312,7 +315,7 @@ async def test_pairing_cleared_and_reestablished(hass: HomeAssistant, simulator:
     await refresh(entry)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
-    assert hass.states.get("switch.anna_s_id_4_charging").state == STATE_OFF
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_OFF
     assert not [issue_id for issue_id in our_issues(hass) if VW_ID in issue_id]
 
 
@@ -471,11 +474,13 @@ async def test_intervention_without_text_has_no_issue(
 ) -> None:
     """An intervention Enode has no text for (404) creates no issue."""
     from custom_components.enode.repairs import _issue_specs
+    from custom_components.enode.texts import cached_texts
 
     entry = await setup_entry(hass, make_entry(simulator))
     data = entry.runtime_data.coordinator.data
     from dataclasses import replace
 
-    specs = _issue_specs(entry, replace(data, interventions={}))
+    texts = cached_texts(hass)
+    specs = _issue_specs(entry, replace(data, interventions={}), texts)
     assert not [issue_id for issue_id in specs if issue_id.startswith("intervention_")]
-    assert list(_issue_specs(entry, data)) == [PHONE_KEY_ISSUE]
+    assert list(_issue_specs(entry, data, texts)) == [PHONE_KEY_ISSUE]
