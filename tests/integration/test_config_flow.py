@@ -19,7 +19,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
-from custom_components.enode.api import EnodeClient, EnodeConnectionError, Environment
+from custom_components.enode.api import (
+    AssetType,
+    EnodeClient,
+    EnodeConnectionError,
+    Environment,
+)
 from custom_components.enode.const import (
     CONF_API_URL,
     CONF_AUTO_TITLE,
@@ -274,6 +279,29 @@ async def test_vendor_not_supporting_all_types(hass: HomeAssistant, simulator: S
     # Seed 004: mandatory charger linking is said before the vehicle linking starts.
     assert placeholders["charger_note"].startswith("\n\n**Before you link your vehicle:**")
     assert "also need to link your home charger" in placeholders["charger_note"]
+    options = result["data_schema"].schema["vendor"].config["options"]
+    assert [option["value"] for option in options] == ["link_ui", "TESLA"]
+
+
+async def test_brand_listed_for_fewer_types_is_not_offered(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Should Enode list a brand that lacks one of the chosen types, the flow does not offer it
+    (the simulator lists only brands supporting all of them: this patches in one that does not)."""
+    real = EnodeClient.list_integrations
+
+    async def with_a_charger_brand(self: EnodeClient, asset_types: Any = None) -> Any:
+        chargers = await real(self, [AssetType.CHARGER])
+        return [*await real(self, asset_types), *(i for i in chargers if i.vendor == "ZAPTEC")]
+
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    with patch.object(EnodeClient, "list_integrations", with_a_charger_brand):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"asset_types": ["vehicle", "battery"]}
+        )
     options = result["data_schema"].schema["vendor"].config["options"]
     assert [option["value"] for option in options] == ["link_ui", "TESLA"]
 
