@@ -445,6 +445,22 @@ async def battery_operation_mode(request: web.Request) -> web.Response:
     return web.json_response(action.render())
 
 
+async def hvac_permanent_hold(request: web.Request) -> web.Response:
+    """``POST /hvacs/{id}/permanent-hold`` ``{mode, heatSetpoint?, coolSetpoint?}``."""
+    state = state_of(request)
+    state.get_asset(request.match_info["assetId"], "hvac")
+    body = await read_object(request, {"mode", "heatSetpoint", "coolSetpoint"})
+    action = state.set_permanent_hold(request.match_info["assetId"], body)
+    return web.json_response(action.render())
+
+
+async def hvac_follow_schedule(request: web.Request) -> web.Response:
+    """``POST /hvacs/{id}/follow-schedule`` (no body)."""
+    state = state_of(request)
+    action = state.follow_schedule(request.match_info["assetId"])
+    return web.json_response(action.render())
+
+
 async def get_action(request: web.Request) -> web.Response:
     """``GET /{assets}/actions/{actionId}``."""
     action = state_of(request).get_action(request.match_info["actionId"], _asset_type_of(request))
@@ -771,7 +787,7 @@ def add_api_routes(app: web.Application) -> None:
         router.add_get(f"/health/{plural}", _typed(asset_type, health_vendors))
         router.add_get(f"/{plural}/{{assetId}}", _typed(asset_type, get_asset))
         router.add_post(f"/{plural}/{{assetId}}/refresh-hint", _typed(asset_type, refresh_hint))
-    for asset_type in ("vehicle", "charger", "battery"):
+    for asset_type in ("vehicle", "charger", "battery", "hvac"):
         plural = PLURALS[asset_type]
         router.add_get(f"/{plural}/actions/{{actionId}}", _typed(asset_type, get_action))
         router.add_post(f"/{plural}/actions/{{actionId}}/cancel", _typed(asset_type, cancel_action))
@@ -791,6 +807,8 @@ def add_api_routes(app: web.Application) -> None:
     router.add_post("/vehicles/{assetId}/smart-override", create_smart_override)
     router.add_delete("/vehicles/{assetId}/smart-override", end_smart_override)
     router.add_post("/batteries/{assetId}/operation-mode", battery_operation_mode)
+    router.add_post("/hvacs/{assetId}/permanent-hold", hvac_permanent_hold)
+    router.add_post("/hvacs/{assetId}/follow-schedule", hvac_follow_schedule)
     router.add_get("/interventions", list_interventions)
     router.add_get("/interventions/{interventionId}", get_intervention)
     router.add_get("/integrations", list_integrations)

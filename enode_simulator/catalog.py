@@ -164,6 +164,8 @@ CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 CHARGER_OFFLINE_DATA = "e1a9c5d3-4f7b-4e2a-9c8d-6b3f1e5a7c94"
 ACCOUNT_RELINK = "f4b8d2c6-1a5e-4d9b-8f3c-7e2a6d1b9c85"
 AUDI_TERMS = "4eaeb363-296d-4ccc-a973-7805e6f400bd"
+BATTERY_GRID_EXPORT = "0c7d3e9a-5b2f-4e6a-9d18-4f3a7c2e1b56"
+HVAC_REMOTE_CONTROL = "1d8e4f0b-6c3a-4f7b-8e29-5a4b8d3f2c67"
 
 INTERVENTIONS: list[dict[str, Any]] = [
     {
@@ -304,6 +306,41 @@ INTERVENTIONS: list[dict[str, Any]] = [
                 "Reconnect the charger to the internet",
                 "The charger has not reported its charge state recently. Check its Wi-Fi or "
                 "network cable.",
+            ),
+        },
+    },
+    {
+        "id": BATTERY_GRID_EXPORT,
+        "vendor": None,
+        "vendorType": "battery",
+        "brand": None,
+        "introducedAt": "2024-06-01T00:00:00.000Z",
+        "domain": "Device",
+        "access": "Remote",
+        "agent": "ThirdParty",
+        "action": None,
+        "texts": {
+            "en-US": (
+                "Allow the battery to export to the grid",
+                "Exporting from the battery to the grid is not enabled for this site. Ask your "
+                "installer or grid operator to allow battery export.",
+            ),
+        },
+    },
+    {
+        "id": HVAC_REMOTE_CONTROL,
+        "vendor": None,
+        "vendorType": "hvac",
+        "brand": None,
+        "introducedAt": "2024-06-01T00:00:00.000Z",
+        "domain": "Device",
+        "access": "Remote",
+        "agent": "User",
+        "action": None,
+        "texts": {
+            "en-US": (
+                "Allow remote control of the thermostat",
+                "Turn on remote control for this device in its manufacturer's app.",
             ),
         },
     },

@@ -87,6 +87,22 @@ def _button(operation: str, label: str, **fields: Any) -> str:
     )
 
 
+def _energy_details(body: dict[str, Any]) -> str:
+    """What a battery, inverter, meter or HVAC unit reports now, in one line."""
+    if charge := body.get("chargeState"):
+        mode = (body.get("config") or {}).get("operationMode")
+        return f"{charge['status']}, {charge['batteryLevel']} %, {charge['chargeRate']} kW, {mode}"
+    if production := body.get("productionState"):
+        return f"{production['productionRate']} kW, {production['totalLifetimeProduction']} kWh"
+    if energy := body.get("energyState"):
+        return f"grid {energy['power']} kW"
+    thermostat = body.get("thermostatState") or {}
+    temperature = (body.get("temperatureState") or {}).get("currentTemperature")
+    setpoint = thermostat.get("heatSetpoint") or thermostat.get("coolSetpoint")
+    mode, hold = thermostat.get("mode"), thermostat.get("holdType")
+    return f"{mode} {temperature} °C -> {setpoint} °C, {hold}"
+
+
 def _asset_row(simulator: Simulator, asset_id: str) -> str:
     state = simulator.state
     asset = state.assets[asset_id]
@@ -127,6 +143,13 @@ def _asset_row(simulator: Simulator, asset_id: str) -> str:
             actions.append(_button("plug_in", "Plug in (other)", vehicle_id=asset.id))
         else:
             actions.append(_button("unplug", "Unplug", asset_id=asset.id))
+    else:
+        details = escape(_energy_details(body))
+        if asset.type == "battery":
+            for level in (20, 50, 80):
+                actions.append(
+                    _button("set_battery_level", f"{level} %", vehicle_id=asset.id, level=level)
+                )
     return (
         f"<tr><td>{escape(asset.type)}</td><td>{escape(name or asset.vendor)}</td>"
         f"<td>{details}</td><td>{' '.join(actions)}</td></tr>"

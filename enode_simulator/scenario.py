@@ -136,6 +136,7 @@ def apply_scenario(state: SimState, data: Mapping[str, Any]) -> None:
             state.link_account(user["id"], account, types)
     for plug in data.get("plugged", []):
         state.plug_in(plug["vehicle"], plug.get("charger"), charging=bool(plug.get("charging")))
+    state.settle_energy()
     state.mark_rendered()
     state.events.clear()
 
@@ -173,7 +174,9 @@ def build_asset(
     the device reports a plug-in; a paired charger's report counts for the vehicle too).
     Battery/inverter/meter/HVAC: their wire objects (``chargeState``, ``config``,
     ``productionState``, ``energyState``, ``temperatureState``, ``thermostatState``,
-    ``location``, ``timezone``...) verbatim.
+    ``location``, ``timezone``...) verbatim, plus what the physics needs (see
+    :func:`_energy_parameters`); an HVAC's ``capabilities`` may give ``capableModes`` and the
+    setpoint ranges too.
     Every type: ``capabilities`` {name: bool | {isCapable, interventionIds}} (default capable),
     ``isReachable``, ``scheduleControlled``.
     """
@@ -240,9 +243,37 @@ def build_asset(
     else:
         asset.extra = _default_extra(asset_type, template, now)
         asset.information = asset.extra.pop("information")
-        if asset_type == "hvac":
-            asset.location_id = template.get("locationId")
+        _energy_parameters(asset, template)
     return asset
+
+
+def _energy_parameters(asset: Asset, template: Mapping[str, Any]) -> None:
+    """What the home-energy physics needs beyond the wire objects (``state/energy.py``).
+
+    Battery: ``maxPowerKw`` (default 5). Inverter: ``peakPowerKw`` (default 6). Meter:
+    ``baseLoadKw``, the household's base load (default 0.4). HVAC: ``ratedPowerKw`` while active
+    (default 1.5; a unit whose ``consumptionRate`` is null does not report its consumption),
+    ``schedule`` {``mode``, ``comfortHours``: [from, to], ``heat``/``cool``: {comfort, eco}}.
+    """
+    extra = asset.extra
+    if asset.type == "battery":
+        state = extra["chargeState"]
+        asset.battery_level = float(state.get("batteryLevel") or 0)
+        asset.battery_capacity = float(state.get("batteryCapacity") or 0)
+        asset.rated_power_kw = float(template.get("maxPowerKw", 5.0))
+    elif asset.type == "inverter":
+        production = extra["productionState"]
+        asset.lifetime_kwh = float(production.get("totalLifetimeProduction") or 0)
+        asset.rated_power_kw = float(template.get("peakPowerKw", 6.0))
+    elif asset.type == "meter":
+        asset.rated_power_kw = float(template.get("baseLoadKw", 0.4))
+    elif asset.type == "hvac":
+        asset.location_id = template.get("locationId")
+        current = extra["temperatureState"].get("currentTemperature")
+        asset.temperature = float(current) if current is not None else 20.0
+        reports = extra.get("consumptionRate") is not None
+        asset.rated_power_kw = float(template.get("ratedPowerKw", 1.5)) if reports else 0.0
+        asset.schedule = copy.deepcopy(dict(template.get("schedule", {})))
 
 
 def _default_extra(asset_type: str, template: Mapping[str, Any], now: float) -> JSON:
@@ -324,8 +355,19 @@ def _default_extra(asset_type: str, template: Mapping[str, Any], now: float) -> 
             "coolSetpointRange": {"min": None, "max": None},
             "heatSetpointRange": {"min": 5, "max": 30},
             "setpointDifferenceRange": {"min": None, "max": None},
+        }
+        | {
+            key: copy.deepcopy(value)
+            for key, value in dict(template.get("capabilities", {})).items()
+            if key in _HVAC_RANGES
         },
     }
+
+
+# The HVAC capabilities that are not ``{isCapable, interventionIds}`` (verbatim in templates).
+_HVAC_RANGES = frozenset(
+    {"capableModes", "coolSetpointRange", "heatSetpointRange", "setpointDifferenceRange"}
+)
 
 
 _FLEET_VEHICLE_VENDORS = ("TESLA", "VOLKSWAGEN", "KIA", "BMW", "POLESTAR")

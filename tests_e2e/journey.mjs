@@ -14,13 +14,16 @@
 // (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
 // page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure
 // links the Tesla (the flow ends naming it, and the entry's title follows), and its phone-key repair
-// is fixed from Repairs (Submit -> Link UI -> sign in -> Connect -> the repair is gone). Then (seed
-// 004) Configure > Unlink a charger unlinks the Zaptec after a confirmation that says what follows
-// per vehicle; the mandatory "link your charger" repair is back (no Ignore), the ID.4's Charge switch
-// is unavailable and its Charger pairing says "Charger required"; the repair links the Zaptec again.
+// is fixed from Repairs (Submit -> Link UI -> sign in -> Connect -> the repair is gone). Then
+// Configure links the Tesla home energy system (battery, solar inverter and meter in one Link UI
+// session: the flow names all three), their devices and entities are checked, the Powerwall's
+// operation mode is changed in its device page's dropdown (Home Assistant and the simulator
+// follow), and the Tado thermostat is linked and its thermostat card used. Then (seed 004)
+// Configure > Unlink a charger unlinks the Zaptec after a confirmation that says what follows per
+// vehicle; the mandatory "link your charger" repair is back (no Ignore), the ID.4's Charge switch is
+// unavailable and its Charger pairing says "Charger required"; the repair links the Zaptec again.
 // The upfront charger note is checked in the device-types and brand steps. The flow texts are
-// checked on the way. Every step leaves a
-// screenshot.
+// checked on the way. Every step leaves a screenshot.
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
@@ -214,6 +217,30 @@ function toggleRow(name) {
 
 function describe(states) {
   return states.map((s) => `${s.name} = ${s.state}${s.unit ? ` ${s.unit}` : ""}`).join("; ");
+}
+
+// Configure > Link more devices: choose the device types (instead of the preselected vehicle)
+// and the brand, link in Link UI; the dialog is left open on the flow's last message.
+async function linkMore({ types, brand, label }) {
+  await page.goto(`${HA}/config/integrations/integration/enode`);
+  await page.getByRole("button", { name: "Configure" }).first().waitFor();
+  await page.getByRole("button", { name: "Configure" }).first().click({ force: true });
+  await waitForDialogText("Link more devices");
+  await dialog().getByText("Link more devices", { exact: true }).click();
+  await waitForDialogText("Choose what to connect");
+  await dialog().getByRole("checkbox", { name: "Electric vehicle" }).uncheck();
+  for (const name of types) await dialog().getByRole("checkbox", { name }).check();
+  await shot(page, `options-${label}-types`);
+  await clickDialogButton("Submit");
+  await waitForDialogText("Choose the brand");
+  await dialog().getByRole("combobox").first().click();
+  await page.getByRole("option", { name: new RegExp(`^${brand}`) }).click();
+  await shot(page, `options-${label}-vendor`);
+  const popup = nextPopup();
+  await clickDialogButton("Submit");
+  await linkInPopup(popup, { brand: null, label });
+  await page.waitForTimeout(1500);
+  await shot(page, `options-${label}-done`);
 }
 
 let exitCode = 1;
@@ -631,6 +658,153 @@ try {
     /no repairs pending/.test(repairs) && !/Batmobile/.test(repairs),
     "the Batmobile's phone-key repair is gone after relinking (no repairs pending)",
   );
+
+  step("Options: link the home energy system (battery + solar inverter + meter, one Link UI session)");
+  await linkMore({
+    types: ["Home battery", "Solar inverter", "Energy meter"],
+    brand: "Tesla",
+    label: "tesla-home",
+  });
+  const homeDone = await dialogText().catch(() => "");
+  console.log(`the home energy link ended with: ${homeDone}`);
+  check(
+    ["Tesla Powerwall 2", "Tesla Solar Inverter 7.6", "Tesla Backup Gateway 2"].every((name) => homeDone.includes(name)),
+    "linking battery + inverter + meter ends naming all three devices",
+  );
+  await clickDialogButton("Close");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("Home energy devices and their entities");
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Tesla Powerwall 2").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "devices-home-energy");
+  const powerwall = await deviceStates("Tesla Powerwall 2");
+  const inverter = await deviceStates("Tesla Solar Inverter 7.6");
+  const meter = await deviceStates("Tesla Backup Gateway 2");
+  for (const [name, states] of [["Powerwall", powerwall], ["inverter", inverter], ["meter", meter]]) {
+    console.log(`${name}: ${describe(states)}`);
+    check(states.length >= 3 && states.every((s) => s.state !== "unavailable"), `the ${name} has ${states.length} entities, none unavailable`);
+  }
+  const level = powerwall.find((s) => s.entity_id.startsWith("sensor.") && / Battery$/.test(s.name));
+  check(level !== undefined && Number(level.state) > 0 && level.unit === "%", `the Powerwall reports its level (${level?.state} %)`);
+  const lifetime = inverter.find((s) => / Lifetime production$/.test(s.name));
+  check(lifetime !== undefined && Number(lifetime.state) >= 18234.5 && lifetime.unit === "kWh", `the inverter reports its lifetime production (${lifetime?.state} kWh)`);
+  const grid = meter.find((s) => / Grid power$/.test(s.name));
+  check(grid !== undefined && !Number.isNaN(Number(grid.state)) && grid.unit === "kW", `the meter reports the grid power (${grid?.state} kW)`);
+
+  step("The Powerwall's operation mode, changed in the UI");
+  const mode = powerwall.find((s) => s.entity_id.startsWith("select."));
+  check(mode?.state === "self_reliance", `the Powerwall starts in self-reliance (${mode?.state})`);
+  await page.getByText("Tesla Powerwall 2").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Controls").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "device-powerwall");
+  // The select is a dropdown in the device page's Controls card.
+  await page.locator("ha-select").filter({ hasText: "Operation mode" }).first().click();
+  await page.getByRole("option", { name: "Time of use" }).waitFor();
+  await page.waitForTimeout(500);
+  await shot(page, "powerwall-mode-open");
+  const offered = await page.getByRole("option").allInnerTexts();
+  console.log(`operation modes offered: ${offered.map((text) => text.trim()).join(", ")}`);
+  check(
+    offered.some((text) => /Time of use/.test(text)) && !offered.some((text) => /^\s*Idle\s*$/.test(text)),
+    "the dropdown offers the Powerwall's modes (Time of use; no Idle: the Powerwall cannot idle)",
+  );
+  // Every state change of the select, from the frontend's own connection.
+  await page.evaluate(async (entityId) => {
+    const hass = document.querySelector("home-assistant").hass;
+    window.__enodeChanges = [];
+    window.__enodeUnsub = await hass.connection.subscribeEvents((event) => {
+      const { old_state: before, new_state: now } = event.data;
+      if (event.data.entity_id === entityId && before?.state !== now?.state) {
+        window.__enodeChanges.push([before?.state, now?.state]);
+      }
+    }, "state_changed");
+  }, mode?.entity_id);
+  await page.getByRole("option", { name: "Time of use" }).click();
+  // Enode (the simulator) confirms after its action delay.
+  const simModes = async () => {
+    const simState = await (await fetch(`${SIM}/_simulator/state`)).json();
+    return simState.assets.filter((a) => a.information?.model === "Powerwall 2").map((a) => a.config.operationMode);
+  };
+  let modes = await simModes();
+  for (let i = 0; i < 30 && !modes.includes("TIME_OF_USE"); i += 1) {
+    await page.waitForTimeout(1000);
+    modes = await simModes();
+  }
+  check(modes.includes("TIME_OF_USE"), `the simulator's Powerwall is in TIME_OF_USE (${modes.join(", ")})`);
+  await page.waitForTimeout(3000);
+  const modeChanges = await page.evaluate(() => {
+    window.__enodeUnsub();
+    return window.__enodeChanges;
+  });
+  await shot(page, "powerwall-mode-time-of-use");
+  const after = (await deviceStates("Tesla Powerwall 2")).find((s) => s.entity_id === mode?.entity_id);
+  check(after?.state === "time_of_use", `the Powerwall's mode is now time of use in Home Assistant (${after?.state})`);
+  check(
+    JSON.stringify(modeChanges) === JSON.stringify([["self_reliance", "time_of_use"]]),
+    `choosing the mode moved the select once: ${JSON.stringify(modeChanges)}`,
+  );
+
+  step("Options: link the Tado thermostat (HVAC)");
+  await linkMore({ types: ["Heating and cooling (HVAC)"], brand: "Tado", label: "tado" });
+  const tadoDone = await dialogText().catch(() => "");
+  check(tadoDone.includes("Linked Living room."), `linking the HVAC ends naming it (${tadoDone})`);
+  await clickDialogButton("Close");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("The Living room thermostat card");
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  // (exact: Home Assistant's default areas include a "Living Room")
+  await page.getByText("Living room", { exact: true }).first().waitFor();
+  await page.getByText("Living room", { exact: true }).first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Controls").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "device-living-room");
+  const thermostat = (await deviceStates("Living room")).concat(
+    await page.evaluate(() => {
+      const s = document.querySelector("home-assistant").hass.states["climate.living_room"];
+      return s ? [{ entity_id: s.entity_id, name: s.attributes.friendly_name, state: s.state }] : [];
+    }),
+  );
+  console.log(`Living room: ${describe(thermostat)}`);
+  check(thermostat.some((s) => s.entity_id === "climate.living_room" && s.state === "heat"), "the Tado is a climate entity in heat mode");
+  // Its row in the Controls card opens the more-info dialog: the thermostat card.
+  const controls = page.locator("ha-card").filter({ hasText: "Controls" }).first();
+  await controls.getByText("Living room", { exact: true }).first().click();
+  // (the dialog element itself has no box: wait for its content)
+  const card = page.locator("ha-more-info-dialog");
+  await card.getByText("Current temperature").first().waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "living-room-thermostat");
+  const cardText = await deepText(card);
+  console.log(`thermostat card: ${cardText}`);
+  check(/Follow schedule/.test(cardText), "the thermostat card shows the 'Follow schedule' preset");
+  check(/Heat/.test(cardText) && /°C/.test(cardText), "the thermostat card shows the mode and a temperature in °C");
+  // One step up on the thermostat: Home Assistant sends the new setpoint, Enode holds it.
+  const tadoBefore = await page.evaluate(() => document.querySelector("home-assistant").hass.states["climate.living_room"].attributes.temperature);
+  // The dial's "+" (the second of its two buttons; its label is not exposed as a name).
+  const plus = card.locator("ha-state-control-climate-temperature ha-outlined-icon-button").last();
+  await plus.click();
+  const tadoThermostat = async () => {
+    const simState = await (await fetch(`${SIM}/_simulator/state`)).json();
+    return simState.assets.filter((a) => a.information?.model === "Smart Thermostat X").map((a) => a.thermostatState);
+  };
+  let holds = await tadoThermostat();
+  for (let i = 0; i < 30 && !holds.some((t) => t.holdType === "PERMANENT"); i += 1) {
+    await page.waitForTimeout(1000);
+    holds = await tadoThermostat();
+  }
+  await page.waitForTimeout(2000);
+  await shot(page, "living-room-thermostat-held");
+  const held = holds.find((t) => t.holdType === "PERMANENT");
+  check(held !== undefined && held.heatSetpoint === tadoBefore + 0.5, `one step up holds ${tadoBefore + 0.5} °C at the simulator (${JSON.stringify(held)})`);
+  const heldText = await deepText(card);
+  check(/Permanent hold/.test(heldText), "the thermostat card now shows the 'Permanent hold' preset");
+  await page.keyboard.press("Escape");
 
   step("Options: unlink the Zaptec (the confirmation says what follows)");
   await page.goto(`${HA}/config/integrations/integration/enode`);

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
@@ -24,8 +25,10 @@ from .api import (
     AssetType,
     ChargeAction,
     EnodeClient,
+    EnodeConflictError,
     EnodeError,
     EnodeNotFoundError,
+    HvacAction,
     MaxCurrentAction,
     OperationModeAction,
     VendorAction,
@@ -42,11 +45,21 @@ ACTION_WAIT_TIMEOUT = 20.0
 # Final outcomes remembered to report each action once (late webhook deliveries are ignored).
 MAX_REMEMBERED_ACTIONS = 200
 
+type ActionCall = Callable[[EnodeClient, str], Awaitable[VendorAction]]
+
 # How to read an action of each asset type (``GET /<type>/actions/{id}``).
-ACTION_READERS: dict[AssetType, Callable[[EnodeClient, str], Awaitable[VendorAction]]] = {
+ACTION_READERS: dict[AssetType, ActionCall] = {
     AssetType.VEHICLE: lambda client, action_id: client.get_vehicle_action(action_id),
     AssetType.CHARGER: lambda client, action_id: client.get_charger_action(action_id),
     AssetType.BATTERY: lambda client, action_id: client.get_battery_action(action_id),
+    AssetType.HVAC: lambda client, action_id: client.get_hvac_action(action_id),
+}
+# How to cancel one (``POST /<type>/actions/{id}/cancel``).
+ACTION_CANCELLERS: dict[AssetType, ActionCall] = {
+    AssetType.VEHICLE: lambda client, action_id: client.cancel_vehicle_action(action_id),
+    AssetType.CHARGER: lambda client, action_id: client.cancel_charger_action(action_id),
+    AssetType.BATTERY: lambda client, action_id: client.cancel_battery_action(action_id),
+    AssetType.HVAC: lambda client, action_id: client.cancel_hvac_action(action_id),
 }
 
 
@@ -59,8 +72,35 @@ def action_kind(action: VendorAction) -> str:
             return "set_max_current"
         case OperationModeAction():
             return "set_operation_mode"
+        case HvacAction():
+            return "follow_schedule" if action.follows_schedule else "permanent_hold"
         case _:
             return "unknown"
+
+
+def _lower(value: StrEnum | None) -> str | None:
+    """Return an Enode enum value as the event shows it (``SELF_RELIANCE`` -> ``self_reliance``)."""
+    return str(value).lower() if value is not None else None
+
+
+def action_target(action: VendorAction) -> dict[str, object]:
+    """Return what an action asked for, as the ``enode_action`` event's target keys.
+
+    Every event has every key (None when the action's kind does not set it), so automations
+    can read them without checking the kind first.
+    """
+    hvac = action.target if isinstance(action, HvacAction) else None
+    return {
+        "max_current": action.target_state.max_current
+        if isinstance(action, MaxCurrentAction)
+        else None,
+        "operation_mode": _lower(action.target_state.operation_mode)
+        if isinstance(action, OperationModeAction)
+        else None,
+        "hvac_mode": _lower(hvac.mode) if hvac is not None else None,
+        "heat_setpoint": hvac.heat_setpoint if hvac is not None else None,
+        "cool_setpoint": hvac.cool_setpoint if hvac is not None else None,
+    }
 
 
 class EnodeActions:
@@ -110,6 +150,20 @@ class EnodeActions:
                 await self._async_poll(action.id, asset_type)
         self._waiters.pop(action.id, None)
         return self._latest(action)
+
+    async def async_cancel(self, action: VendorAction, asset_type: AssetType) -> VendorAction:
+        """Cancel a pending action at Enode; merge its outcome (one transition, one event).
+
+        Enode resolves the action CANCELLED (``REQUESTED_CANCELLATION``); an action that
+        resolved meanwhile answers 409, and that outcome is merged instead. Raises the client's
+        other errors.
+        """
+        try:
+            latest = await ACTION_CANCELLERS[asset_type](self.coordinator.client, action.id)
+        except EnodeConflictError:
+            latest = await ACTION_READERS[asset_type](self.coordinator.client, action.id)
+        await self.async_handle_update(latest)
+        return self._latest(latest)
 
     @callback
     def _async_add_pending(self, action: VendorAction, asset_type: AssetType) -> None:
@@ -230,9 +284,7 @@ class EnodeActions:
                 "asset_id": action.target_id,
                 "asset_type": action.target_type,
                 "kind": action_kind(action),
-                "max_current": action.target_state.max_current
-                if isinstance(action, MaxCurrentAction)
-                else None,
+                **action_target(action),
                 "state": str(action.state).lower(),
                 "failure_reason": str(failure.type).lower() if failure else None,
                 "failure_detail": failure.detail if failure else None,

@@ -1,4 +1,4 @@
-"""Binary sensors of Enode vehicles and chargers (including "Action required")."""
+"""Binary sensors of Enode devices (including "Action required")."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import AssetBase, Charger, Vehicle
+from .api import AssetBase, Battery, BatteryStatus, Charger, Hvac, Inverter, Meter, Vehicle
 from .coordinator import EnodeCoordinator
 from .entity import (
     EnodeEntity,
@@ -177,6 +177,48 @@ CHARGER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Charger], ...] 
 )
 
 
+def battery_fault(battery: Battery) -> bool | None:
+    """Return whether a battery reports a fault (None when its status is unknown)."""
+    status = battery.charge_state.status
+    if status is None or status is BatteryStatus.UNKNOWN:
+        return None
+    return status is BatteryStatus.FAULT
+
+
+BATTERY_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Battery], ...] = (
+    EnodeBinarySensorEntityDescription(
+        key="fault",
+        translation_key="battery_fault",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda b, _: battery_fault(b),
+    ),
+    _reachable(),
+    _action_required(),
+)
+
+INVERTER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Inverter], ...] = (
+    EnodeBinarySensorEntityDescription(
+        key="producing",
+        translation_key="producing",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        exists_fn=lambda i: capability_present(i.capabilities.production_state),
+        is_on_fn=lambda i, _: i.production_state.is_producing,
+    ),
+    _reachable(),
+    _action_required(),
+)
+
+METER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Meter], ...] = (
+    _reachable(),
+    _action_required(),
+)
+
+HVAC_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Hvac], ...] = (
+    _reachable(),
+    _action_required(),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EnodeConfigEntry,
@@ -188,6 +230,18 @@ async def async_setup_entry(
     )
     async_add_asset_entities(
         entry, async_add_entities, Charger, CHARGER_BINARY_SENSORS, EnodeBinarySensorEntity
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Battery, BATTERY_BINARY_SENSORS, EnodeBinarySensorEntity
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Inverter, INVERTER_BINARY_SENSORS, EnodeBinarySensorEntity
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Meter, METER_BINARY_SENSORS, EnodeBinarySensorEntity
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Hvac, HVAC_BINARY_SENSORS, EnodeBinarySensorEntity
     )
 
 

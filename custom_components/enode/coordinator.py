@@ -339,6 +339,21 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             LOGGER.debug("Could not fetch the texts for an updated asset: %s", err)
         self.async_set_updated_data(data)
 
+    async def async_fetch_asset(self, model: type[Asset], asset_id: str) -> None:
+        """Fetch one asset (newly discovered) and merge it; 404 means it is gone already.
+
+        Other errors are logged: the next refresh finds the asset anyway.
+        """
+        try:
+            asset = await self.client.get_asset(model, asset_id)
+        except EnodeNotFoundError:
+            LOGGER.debug("The discovered %s %s is gone already", model.asset_type, asset_id)
+            return
+        except EnodeError as err:
+            LOGGER.debug("Could not fetch the discovered %s: %s", model.asset_type, err)
+            return
+        await self.async_set_asset(asset)
+
     @callback
     def async_remove_asset(self, asset_id: str) -> None:
         """Forget an asset (deleted at Enode); its device is removed from the registry."""

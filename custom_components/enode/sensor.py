@@ -1,4 +1,5 @@
-"""Sensors of Enode vehicles and chargers (and a vehicle's smart charging status and plan)."""
+"""Sensors of Enode vehicles (and their smart charging status and plan), chargers, home batteries,
+solar inverters, meters and HVAC units."""
 
 from __future__ import annotations
 
@@ -24,7 +25,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import AssetBase, Charger, PowerDeliveryState, Vehicle
+from .api import (
+    AssetBase,
+    Battery,
+    BatteryStatus,
+    Charger,
+    Hvac,
+    Inverter,
+    Meter,
+    PowerDeliveryState,
+    Vehicle,
+)
 from .coordinator import EnodeCoordinator
 from .entity import (
     EnodeEntity,
@@ -55,6 +66,30 @@ POWER_DELIVERY_STATES = [
     if state is not PowerDeliveryState.UNKNOWN
 ]
 CHARGER_PAIRING_STATES = [str(state) for state in ChargerPairing]
+BATTERY_STATUSES = [
+    status.value.lower() for status in BatteryStatus if status is not BatteryStatus.UNKNOWN
+]
+
+
+def battery_status(status: BatteryStatus | None) -> str | None:
+    """Return the enum sensor state of a battery status (None when unknown)."""
+    if status is None or status is BatteryStatus.UNKNOWN:
+        return None
+    return status.value.lower()
+
+
+def positive_part(value: float | None) -> float | None:
+    """Return ``value`` when positive, else 0 (None stays None): one direction of a flow."""
+    if value is None:
+        return None
+    return value if value > 0 else 0.0
+
+
+def negative_part(value: float | None) -> float | None:
+    """Return ``-value`` when negative, else 0 (None stays None): the other direction."""
+    if value is None:
+        return None
+    return -value if value < 0 else 0.0
 
 
 def power_delivery_state(state: PowerDeliveryState | None) -> str | None:
@@ -348,6 +383,120 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
 )
 
 
+def _power[AssetT: AssetBase](
+    key: str,
+    value_fn: Callable[[AssetT, EnodeData], float | None],
+    exists_fn: Callable[[AssetT], bool] = lambda _: True,
+) -> EnodeSensorEntityDescription[AssetT]:
+    """A power (kW) measured now: signed flows, and each direction of them."""
+    return EnodeSensorEntityDescription[AssetT](
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=2,
+        exists_fn=exists_fn,
+        value_fn=value_fn,
+    )
+
+
+# chargeRate: positive while charging (as Enode reports it); charging and discharging power
+# are its two directions, never negative (for dashboards and the Energy dashboard's power).
+BATTERY_SENSORS: tuple[EnodeSensorEntityDescription[Battery], ...] = (
+    EnodeSensorEntityDescription(
+        key="battery_level",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda b, _: b.charge_state.battery_level,
+    ),
+    _power("battery_power", lambda b, _: b.charge_state.charge_rate),
+    _power("charging_power", lambda b, _: positive_part(b.charge_state.charge_rate)),
+    _power("discharging_power", lambda b, _: negative_part(b.charge_state.charge_rate)),
+    EnodeSensorEntityDescription(
+        key="battery_status",
+        translation_key="battery_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=BATTERY_STATUSES,
+        value_fn=lambda b, _: battery_status(b.charge_state.status),
+    ),
+    EnodeSensorEntityDescription(
+        key="battery_capacity",
+        translation_key="battery_capacity",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda b, _: b.charge_state.battery_capacity,
+    ),
+    EnodeSensorEntityDescription(
+        key="discharge_limit",
+        translation_key="discharge_limit",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda b, _: b.charge_state.discharge_limit,
+    ),
+    _last_seen(),
+)
+
+
+def _produces(inverter: Inverter) -> bool:
+    return capability_present(inverter.capabilities.production_state)
+
+
+INVERTER_SENSORS: tuple[EnodeSensorEntityDescription[Inverter], ...] = (
+    _power("production_power", lambda i, _: i.production_state.production_rate, _produces),
+    # A counter that only grows: the Energy dashboard's solar production.
+    EnodeSensorEntityDescription(
+        key="lifetime_production",
+        translation_key="lifetime_production",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        exists_fn=_produces,
+        value_fn=lambda i, _: i.production_state.total_lifetime_production,
+    ),
+    _last_seen(),
+)
+
+
+def _measures_consumption(meter: Meter) -> bool:
+    return capability_present(meter.capabilities.measures_consumption)
+
+
+def _measures_production(meter: Meter) -> bool:
+    return capability_present(meter.capabilities.measures_production)
+
+
+# energyState.power: positive while importing from the grid, negative while exporting.
+METER_SENSORS: tuple[EnodeSensorEntityDescription[Meter], ...] = (
+    _power(
+        "grid_power",
+        lambda m, _: m.energy_state.power,
+        lambda m: _measures_consumption(m) or _measures_production(m),
+    ),
+    _power(
+        "grid_import_power",
+        lambda m, _: positive_part(m.energy_state.power),
+        _measures_consumption,
+    ),
+    _power(
+        "grid_export_power",
+        lambda m, _: negative_part(m.energy_state.power),
+        _measures_production,
+    ),
+    _last_seen(),
+)
+
+HVAC_SENSORS: tuple[EnodeSensorEntityDescription[Hvac], ...] = (
+    _power("consumption_rate", lambda h, _: h.consumption_rate),
+    _last_seen(),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EnodeConfigEntry,
@@ -359,6 +508,12 @@ async def async_setup_entry(
         entry, async_add_entities, Vehicle, SMART_CHARGING_SENSORS, EnodeSensorEntity
     )
     async_add_asset_entities(entry, async_add_entities, Charger, CHARGER_SENSORS, EnodeSensorEntity)
+    async_add_asset_entities(entry, async_add_entities, Battery, BATTERY_SENSORS, EnodeSensorEntity)
+    async_add_asset_entities(
+        entry, async_add_entities, Inverter, INVERTER_SENSORS, EnodeSensorEntity
+    )
+    async_add_asset_entities(entry, async_add_entities, Meter, METER_SENSORS, EnodeSensorEntity)
+    async_add_asset_entities(entry, async_add_entities, Hvac, HVAC_SENSORS, EnodeSensorEntity)
 
 
 class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):

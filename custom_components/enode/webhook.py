@@ -30,17 +30,17 @@ from homeassistant.util.hass_dict import HassKey
 from .api import (
     AssetBase,
     AssetType,
-    ChargeAction,
     EnodeClient,
     EnodeError,
     EnodePreconditionError,
     Environment,
-    MaxCurrentAction,
+    VendorAction,
 )
 from .api.const import HEADER_SIGNATURE
 from .api.models import Webhook
 from .api.webhooks import (
     SMART_CHARGING_STATUS_EVENT,
+    AssetDiscoveredEvent,
     AssetEvent,
     CredentialsInvalidatedEvent,
     HeartbeatEvent,
@@ -292,14 +292,16 @@ class EnodeWebhook:
         if user_id != coordinator.user_id:
             LOGGER.debug("Ignoring a %s event of another Enode user", event.event)
             return
-        if isinstance(event, AssetEvent):
+        if isinstance(event, AssetDiscoveredEvent):
+            await self._async_discovered(event)
+        elif isinstance(event, AssetEvent):
             await self._async_asset_event(event)
         elif isinstance(event, VendorActionEvent):
             action = event.action
-            if isinstance(action, ChargeAction | MaxCurrentAction):
+            if type(action) is not VendorAction:
                 await coordinator.actions.async_handle_update(action)
             else:
-                LOGGER.debug("Ignoring an update of an action this integration does not track")
+                LOGGER.debug("Ignoring an update of an action this integration does not model")
         elif isinstance(event, SmartChargingStatusEvent):
             data = coordinator.smart_charging.merge(coordinator.data, event.status)
             if data is None:
@@ -310,8 +312,23 @@ class EnodeWebhook:
             # The user request says which vendor is invalid: the repairs follow the refresh.
             await coordinator.async_request_refresh()
 
+    async def _async_discovered(self, event: AssetDiscoveredEvent) -> None:
+        """A new asset: fetch it once, so its device appears now (not at the next poll).
+
+        Enode's discovered event carries only the asset's information (the rest follows in an
+        updated event, later). Without an id, the next refresh finds the asset instead.
+        """
+        coordinator = self.coordinator
+        if event.asset_id is None:
+            LOGGER.debug("A %s event without an asset id; refreshing", event.event)
+            await coordinator.async_request_refresh()
+            return
+        if coordinator.data.asset(event.asset_id) is not None:
+            return  # known already (a refresh or an update came first)
+        await coordinator.async_fetch_asset(event.model, event.asset_id)
+
     async def _async_asset_event(self, event: AssetEvent) -> None:
-        """Merge a discovered, updated or deleted asset."""
+        """Merge an updated or deleted asset."""
         coordinator = self.coordinator
         asset = event.asset
         if event.change == "deleted":

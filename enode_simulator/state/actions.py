@@ -1,11 +1,12 @@
 """Vendor actions: commands, their lifecycle, and the settings commands change.
 
 An action is created PENDING by a command (``control_charging``, ``set_max_current``,
-``set_operation_mode``), may be superseded or cancelled, and is resolved ``action_delay``
-simulated seconds later (``_resolve``): CONFIRMED, with its effect applied, or FAILED/CANCELLED
-with a failure reason. Each change is emitted as ``user:vendor-action:updated``. The smart
-charging policy is here too: it is a command setting without an action. New commands (HVAC
-modes, battery actions, smart charging plans) belong here, with their preconditions.
+``set_operation_mode``, ``set_permanent_hold``, ``follow_schedule``), may be superseded or
+cancelled, and is resolved ``action_delay`` simulated seconds later (``_resolve``): CONFIRMED,
+with its effect applied, or FAILED/CANCELLED with a failure reason. Each change is emitted as
+``user:vendor-action:updated``. The smart charging policy is here too: it is a command setting
+without an action. New commands (smart charging plans, ...) belong here, with their
+preconditions.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ UNPLUGGED_DETAIL = "The asset was unplugged before the action could be completed
 CONFLICT_DETAIL = "A newer action for this device has been created."
 NOT_FOUND_DETAIL = "The device was deleted while the action was PENDING."
 CANCELLED_DETAIL = "The action was cancelled by request."
+# HVACSetPermanentHoldPayload: the setpoints each mode takes.
+HOLD_SETPOINTS: dict[str, tuple[str, ...]] = {
+    "HEAT": ("heatSetpoint",),
+    "COOL": ("coolSetpoint",),
+    "AUTO": ("coolSetpoint", "heatSetpoint"),
+    "OFF": (),
+}
 # PartialVehicleSmartChargingPolicy.deadline
 DEADLINE_PATTERN = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 
@@ -210,6 +218,66 @@ class ActionsMixin(StateBase):
         self._supersede(battery)
         return self._new_action(battery, "operation_mode", target_state={"operationMode": mode})
 
+    def _hvac_for_command(self, hvac_id: str, capability: str) -> Asset:
+        """The HVAC unit, if a command may be sent to it now (422, 400 otherwise)."""
+        hvac = self.get_asset(hvac_id, "hvac")
+        if hvac.schedule_controlled:
+            detail = "The HVAC unit is controlled by a Schedule."
+            raise ApiError(422, "Unprocessable Entity", detail)
+        if not hvac.capabilities[capability].capable:
+            raise bad_request(f"The HVAC unit is not capable of {capability}.")
+        return hvac
+
+    def set_permanent_hold(self, hvac_id: str, body: JSON) -> Action:
+        """``POST /hvacs/{id}/permanent-hold``: a mode and its setpoints, held until changed.
+
+        The mode must be one of the unit's ``capableModes`` and each setpoint within its range
+        (in AUTO the cool setpoint above the heat setpoint, by the setpoint difference range).
+        """
+        mode = body.get("mode")
+        keys = HOLD_SETPOINTS.get(mode) if isinstance(mode, str) else None
+        if keys is None:
+            raise bad_request("mode must be one of " + ", ".join(HOLD_SETPOINTS) + ".")
+        extra = sorted(set(body) - {"mode", *keys})
+        if extra:
+            raise bad_request(f"Mode {mode} does not take {', '.join(extra)}.")
+        hvac = self._hvac_for_command(hvac_id, "setPermanentHold")
+        capabilities = hvac.extra.get("capabilities", {})
+        if mode not in (capabilities.get("capableModes") or []):
+            raise bad_request(f"The HVAC unit does not support mode {mode}.")
+        target: JSON = {"mode": mode}
+        for key in keys:
+            value = body.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise bad_request(f"{key} is required and must be a number.")
+            span = capabilities.get(f"{key.removesuffix('point')}pointRange") or {}
+            low, high = span.get("min"), span.get("max")
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise bad_request(f"{key} must be between {low} and {high}.")
+            target[key] = value
+        if mode == "AUTO":
+            difference = target["coolSetpoint"] - target["heatSetpoint"]
+            span = capabilities.get("setpointDifferenceRange") or {}
+            low = span.get("min") if span.get("min") is not None else 0
+            high = span.get("max")
+            if difference < low or (high is not None and difference > high):
+                raise bad_request(
+                    "coolSetpoint - heatSetpoint must be between "
+                    f"{low} and {high if high is not None else 'any'}."
+                )
+        self.mark_dirty()
+        self._supersede(hvac)
+        return self._new_action(
+            hvac, "permanent_hold", target_state=target | {"holdType": "PERMANENT"}
+        )
+
+    def follow_schedule(self, hvac_id: str) -> Action:
+        """``POST /hvacs/{id}/follow-schedule``: back to the schedule set on the device."""
+        hvac = self._hvac_for_command(hvac_id, "setFollowSchedule")
+        self.mark_dirty()
+        self._supersede(hvac)
+        return self._new_action(hvac, "follow_schedule", target_state={"holdType": "SCHEDULED"})
+
     def get_action(self, action_id: str, target_type: str) -> Action:
         """An action of a target type or a 404."""
         action = self.actions.get(action_id)
@@ -248,10 +316,17 @@ class ActionsMixin(StateBase):
         elif action.category == "max_current":
             asset.max_current = float((action.target_state or {})["maxCurrent"])
             asset.charge_updated = self.now()
-        else:
+        elif action.category == "operation_mode":
             config = asset.extra.setdefault("config", {})
             config["operationMode"] = (action.target_state or {})["operationMode"]
             config["lastUpdated"] = iso(self.now())
+        else:
+            thermostat = asset.extra.setdefault("thermostatState", {})
+            if action.category == "permanent_hold":
+                thermostat |= dict(action.target_state or {})
+            else:
+                thermostat |= self.scheduled_thermostat(asset)
+            thermostat["lastUpdated"] = iso(self.now())
         self._finish(action, "CONFIRMED")
 
     def _resolve_vehicle_charge(self, action: Action, vehicle: Asset) -> None:

@@ -54,6 +54,8 @@ class StateBase:
         # Each vehicle's smart charging status as last pushed (without ``updatedAt``).
         self._smart_rendered: dict[str, JSON] = {}
         self._last_tick = self.clock.now()
+        # The time of the last home-energy step (``energy.py``; steps are aligned to the clock).
+        self._energy_at = self._last_tick
         # Whether something an asset's wire view depends on may have changed since the last
         # ``sync``; while it is False, ``sync`` is free and ``wire_view`` serves ``_rendered``.
         self._dirty = True
@@ -192,6 +194,13 @@ class StateBase:
 
         # physical.py
         def _integrate(self, until: float) -> None: ...
+
+        # energy.py
+        def _integrate_energy(self, until: float) -> None: ...
+
+        def settle_energy(self, user_id: str | None = None) -> None: ...
+
+        def scheduled_thermostat(self, hvac: Asset, hour: float | None = None) -> JSON: ...
 
         def _set_charging(self, asset: Asset, on: bool) -> None: ...
 

@@ -9,6 +9,7 @@ assets. Everything else is in the concern modules:
 - ``auth.py``: tokens; ``render.py``: wire JSON; ``pairing.py``: EV charger pairing;
 - ``actions.py``: commands and vendor actions; ``linking.py``: vendor accounts and link sessions;
 - ``locations.py``: Locations and the geofence; ``physical.py``: devices over time, control API;
+- ``energy.py``: home energy over time (the sun, the household, batteries, meters, HVAC units);
 - ``smart.py``: smart charging (plans on the clock, overrides, the status and its webhook);
 - ``base.py``: the shared data and primitives; ``model.py``: the dataclasses;
   ``errors.py``: Problem responses.
@@ -24,6 +25,7 @@ from ..catalog import SCOPES_BY_ASSET_TYPE, VENDORS
 from ..clock import iso
 from .actions import ActionsMixin
 from .auth import AuthMixin
+from .energy import EnergyMixin
 from .errors import bad_request
 from .linking import LinkingMixin
 from .locations import LocationsMixin
@@ -34,6 +36,16 @@ from .render import RenderMixin, changed_fields
 from .smart import SmartChargingMixin
 
 _ID_NAMESPACE = uuid.UUID("5b1c2e0a-7f4d-4e8b-9a61-3c2d1e0f9a8b")
+# Kept in a ``user:<type>:discovered`` event's asset; every other property is null (OpenAPI: the
+# ``*Discovered`` schemas). Enode documents no such rule for chargers: theirs are complete.
+DISCOVERED_KEYS = frozenset({"id", "information"})
+
+
+def _discovered_view(asset_type: str, body: JSON) -> JSON:
+    """The asset as a ``discovered`` event carries it: only its id and ``information``."""
+    if asset_type == "charger":
+        return body
+    return {key: value if key in DISCOVERED_KEYS else None for key, value in body.items()}
 
 
 class SimState(
@@ -44,6 +56,7 @@ class SimState(
     LinkingMixin,
     LocationsMixin,
     PhysicalMixin,
+    EnergyMixin,
     SmartChargingMixin,
 ):
     """The whole simulated Enode client: credentials, users, assets and everything around them."""
@@ -97,7 +110,13 @@ class SimState(
             previous = self._rendered.get(asset.id)
             if previous is None:
                 current[asset.id] = body
-                self.emit(self._asset_event(asset, "discovered", body))
+                discovered = _discovered_view(asset.type, body)
+                self.emit(self._asset_event(asset, "discovered", discovered))
+                if discovered != body:
+                    # "Shortly after discovery, you'll receive an :updated event" with the rest.
+                    event = self._asset_event(asset, "updated", body)
+                    event["updatedFields"] = changed_fields(discovered, body)
+                    self.emit(event)
                 continue
             fields = [f for f in changed_fields(previous, body) if f != "lastSeen"]
             if not fields:
@@ -206,6 +225,7 @@ class SimState(
         user.vendors[(asset.vendor, asset.type)] = True
         user.scopes.update(asset.scopes)
         self.mark_dirty()
+        self.settle_energy(user_id)
         return asset
 
     def remove_asset(self, asset_id: str) -> None:

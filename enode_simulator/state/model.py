@@ -171,8 +171,17 @@ class Asset:
     # Chargers (and HVACs).
     location_id: str | None = None
     location_id_updated: float | None = None
-    # Batteries, inverters, meters, HVACs: their remaining wire objects, verbatim.
+    # Batteries, inverters, meters, HVACs: their remaining wire objects, verbatim. The physics
+    # (``energy.py``) writes the values it integrates into them, rounded as Enode reports them.
     extra: JSON = field(default_factory=dict)
+    # Home energy over simulated time (``battery_level``/``battery_capacity`` above serve home
+    # batteries too): an inverter's peak and its exact lifetime production, a battery's and an
+    # HVAC's maximum power (a meter's: the household's base load), an HVAC's exact room
+    # temperature and its schedule.
+    rated_power_kw: float = 0.0
+    lifetime_kwh: float = 0.0
+    temperature: float = 20.0
+    schedule: JSON = field(default_factory=dict)
     # Every scope of the link session that linked the asset (all its asset types): a relink
     # session asks for them again.
     link_scopes: list[str] = field(default_factory=list)
@@ -211,13 +220,16 @@ class User:
 
 @dataclass
 class Action:
-    """A vendor action (charge, max current, operation mode)."""
+    """A vendor action (charge, max current, operation mode, HVAC hold or schedule).
+
+    ``target_state`` is what the action sets: ``targetState`` on the wire, ``target`` for HVACs.
+    """
 
     id: str
     user_id: str
     target_id: str
     target_type: str
-    category: str  # "charge", "max_current" or "operation_mode"
+    category: str  # "charge", "max_current", "operation_mode", "permanent_hold", "follow_schedule"
     created_at: float
     updated_at: float
     due: float
@@ -233,7 +245,7 @@ class Action:
         return self.state == "PENDING"
 
     def render(self) -> JSON:
-        """The wire ChargeAction / MaxCurrentAction / OperationModeAction."""
+        """The wire ChargeAction / MaxCurrentAction / OperationModeAction / HvacAction*."""
         body: JSON = {
             "id": self.id,
             "userId": self.user_id,
@@ -246,6 +258,8 @@ class Action:
         }
         if self.category == "charge":
             body["kind"] = self.kind
+        elif self.target_type == "hvac":
+            body["target"] = dict(self.target_state or {})
         else:
             body["targetState"] = dict(self.target_state or {})
         body["failureReason"] = dict(self.failure_reason) if self.failure_reason else None

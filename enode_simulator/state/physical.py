@@ -2,10 +2,9 @@
 
 ``_integrate`` moves the devices through simulated time (charging vehicles fill their batteries
 and stop at the charge limit; the clock stops at each smart charging plan time, so ``smart.py``
-starts and stops charging exactly then); the control API's hands-on operations are here too:
-plugging in and out, setting battery levels, moving a vehicle, reachability, schedules and
-interventions. Home-energy simulation on the clock (an inverter's solar curve, a battery's
-charge and discharge, a meter, HVAC drift) belongs in ``_integrate`` and its helpers here.
+starts and stops charging exactly then; the homes' energy devices follow the sun, the household
+and their modes: ``energy.py``); the control API's hands-on operations are here too: plugging in
+and out, setting battery levels, moving a vehicle, reachability, schedules and interventions.
 """
 
 from __future__ import annotations
@@ -22,8 +21,10 @@ class PhysicalMixin(StateBase):
     def _integrate(self, until: float) -> None:
         """Move the devices to ``until``, stopping the clock at every smart charging plan time."""
         while (moment := self._next_plan_time(self._last_tick, until)) is not None:
+            self._integrate_energy(moment)
             self._charge(moment)
             self._smart_reconcile(moment)
+        self._integrate_energy(until)
         self._charge(until)
         self._smart_reconcile(until)
 
@@ -114,6 +115,7 @@ class PhysicalMixin(StateBase):
         if not 0 <= level <= 100:
             raise bad_request("level must be between 0 and 100")
         if asset.type == "battery":
+            asset.battery_level = float(level)
             asset.extra["chargeState"]["batteryLevel"] = level
             asset.extra["chargeState"]["lastUpdated"] = iso(self.now())
         elif asset.type == "vehicle":

@@ -30,6 +30,9 @@ from custom_components.enode.api import (
     EnodeTimeoutError,
     FailureReasonType,
     Hvac,
+    HvacAction,
+    HvacHoldType,
+    HvacMode,
     Inverter,
     LinkingStatus,
     MaxCurrentAction,
@@ -50,6 +53,7 @@ CHARGER = "e7d4db80-4fca-4781-ac70-14108f560706"
 BATTERY = "54d827e1-8355-4fed-97b5-55940d1d09ba"
 INVERTER = "a6a7b2b4-6f2e-4a1c-9a0c-2f1e7b3c4d01"
 METER = "c3f1d2e4-8b7a-4c6d-9e5f-1a2b3c4d5e02"
+HVAC = "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f04"
 HOME = "4eaeb363-296d-4ccc-a973-7805e6f40001"
 LINK_INTERVENTION = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
 
@@ -382,6 +386,47 @@ async def test_battery_operation_mode(client: EnodeClient, sim: Simulator) -> No
         await client.set_battery_operation_mode(BATTERY, BatteryOperationMode.IDLE)
 
 
+async def test_hvac_actions(sim_factory: SimFactory) -> None:
+    """HVAC permanent hold and follow schedule: the payload per mode, get, cancel, 400/409."""
+    sim = await sim_factory("demo-linked", action_delay=30)
+    async with make_client(sim) as client:
+        hold = await client.set_hvac_permanent_hold(HVAC, HvacMode.HEAT, heat_setpoint=22.5)
+        assert isinstance(hold, HvacAction)
+        assert (hold.target.mode, hold.target.heat_setpoint) == (HvacMode.HEAT, 22.5)
+        assert hold.target.hold_type is HvacHoldType.PERMANENT
+        assert hold.state is ActionState.PENDING
+        assert (await client.get_hvac_action(hold.id)).id == hold.id
+        # Following the schedule supersedes the hold (Enode cancels the older action).
+        schedule = await client.set_hvac_follow_schedule(HVAC)
+        assert schedule.follows_schedule
+        superseded = await client.get_hvac_action(hold.id)
+        assert superseded.state is ActionState.CANCELLED
+        assert superseded.failure_reason is not None
+        assert superseded.failure_reason.type is FailureReasonType.CONFLICT
+        cancelled = await client.cancel_hvac_action(schedule.id)
+        assert cancelled.state is ActionState.CANCELLED
+        with pytest.raises(EnodeConflictError):
+            await client.cancel_hvac_action(schedule.id)
+        off = await client.set_hvac_permanent_hold(HVAC, HvacMode.OFF)
+        sim.advance_time(31)
+        assert (await client.get_hvac_action(off.id)).state is ActionState.CONFIRMED
+        hvac = await client.get_hvac(HVAC)
+        assert hvac.thermostat_state.mode is HvacMode.OFF
+        assert hvac.thermostat_state.hold_type is HvacHoldType.PERMANENT
+        # The Tado heats only; a setpoint outside its range is refused too.
+        with pytest.raises(EnodePreconditionError):
+            await client.set_hvac_permanent_hold(HVAC, HvacMode.COOL, cool_setpoint=24)
+        with pytest.raises(EnodePreconditionError):
+            await client.set_hvac_permanent_hold(HVAC, HvacMode.HEAT, heat_setpoint=40)
+        # A mode without its setpoint never reaches Enode.
+        requests = len(sim.requests)
+        with pytest.raises(ValueError, match="heatSetpoint"):
+            await client.set_hvac_permanent_hold(HVAC, HvacMode.AUTO, cool_setpoint=24)
+        with pytest.raises(ValueError, match="UNKNOWN"):
+            await client.set_hvac_permanent_hold(HVAC, HvacMode.UNKNOWN)
+        assert len(sim.requests) == requests
+
+
 # ------------------------------------------------------------------------------------------
 # Interventions, locations, users
 
@@ -450,8 +495,9 @@ async def test_users(client: EnodeClient, sim: Simulator) -> None:
     assert ("TESLA", "battery") not in {(v.vendor, v.vendor_type) for v in user.linked_vendors}
     assert ("TESLA", "vehicle") in {(v.vendor, v.vendor_type) for v in user.linked_vendors}
     assert await client.list_batteries(sim.user_id) == []
-    await client.disconnect_vendor(sim.user_id, "SOLAREDGE")
+    await client.disconnect_vendor(sim.user_id, "TESLA", "meter")
     assert await client.list_meters(sim.user_id) == []
+    assert [i.id for i in await client.list_inverters(sim.user_id)] == [INVERTER]
 
     await client.delete_user(sim.user_id)
     with pytest.raises(EnodeNotFoundError):

@@ -22,6 +22,7 @@ from custom_components.enode.api import (
     EnodeRateLimitError,
     FailureReasonType,
     Hvac,
+    HvacAction,
     HvacCategory,
     HvacHoldType,
     HvacMode,
@@ -403,9 +404,36 @@ def test_actions() -> None:
     assert mode.target_state.operation_mode is BatteryOperationMode.IDLE
     assert mode.is_resolved is True
     assert replace(mode, state=ActionState.UNKNOWN).is_resolved is False
-    hvac = action_from_dict({**base, "targetType": "hvac", "target": {"coolSetpoint": 20}})
-    assert type(hvac) is VendorAction
-    assert hvac.target_type == "hvac"
+    hold = action_from_dict(
+        {
+            **base,
+            "targetType": "hvac",
+            "target": {
+                "mode": "AUTO",
+                "heatSetpoint": 19,
+                "coolSetpoint": 24,
+                "holdType": "PERMANENT",
+            },
+        }
+    )
+    assert isinstance(hold, HvacAction)
+    assert hold.target.mode is HvacMode.AUTO
+    assert (hold.target.heat_setpoint, hold.target.cool_setpoint) == (19, 24)
+    assert hold.target.hold_type is HvacHoldType.PERMANENT
+    assert not hold.follows_schedule
+    schedule = action_from_dict({**base, "targetType": "hvac", "target": {"holdType": "SCHEDULED"}})
+    assert isinstance(schedule, HvacAction)
+    assert schedule.follows_schedule
+    assert schedule.target.mode is None
+    # A mode or hold type this client does not know is UNKNOWN, not an error.
+    odd = action_from_dict(
+        {**base, "targetType": "hvac", "target": {"mode": "DRY", "holdType": "TIMER"}}
+    )
+    assert isinstance(odd, HvacAction)
+    assert odd.target.mode is HvacMode.UNKNOWN
+    assert odd.target.hold_type is HvacHoldType.UNKNOWN
+    unmodelled = action_from_dict({**base, "targetType": "teleporter"})
+    assert type(unmodelled) is VendorAction
 
 
 def test_intervention_integration_link_user_location_webhook() -> None:

@@ -10,18 +10,25 @@ import pytest
 
 from custom_components.enode.api import (
     ActionState,
+    AssetDiscoveredEvent,
+    AssetType,
+    Battery,
     BatteryEvent,
     ChargeAction,
+    Charger,
     ChargerEvent,
     CredentialsInvalidatedEvent,
     EnodeResponseError,
     HeartbeatEvent,
+    Hvac,
     HvacEvent,
+    Inverter,
     InverterEvent,
     MaxCurrentAction,
-    MeterEvent,
+    Meter,
     PowerDeliveryState,
     UnknownEvent,
+    Vehicle,
     VehicleEvent,
     VendorActionEvent,
     WebhookTestEvent,
@@ -115,11 +122,11 @@ def test_parse_every_event_type() -> None:
     events = parse_events(json.dumps(body).encode())
     assert [type(e) for e in events] == [
         VehicleEvent,
-        VehicleEvent,
+        AssetDiscoveredEvent,
         ChargerEvent,
         BatteryEvent,
         InverterEvent,
-        MeterEvent,
+        AssetDiscoveredEvent,
         HvacEvent,
         VendorActionEvent,
         VendorActionEvent,
@@ -138,13 +145,21 @@ def test_parse_every_event_type() -> None:
         updated.vehicle.charge_state.power_delivery_state is PowerDeliveryState.PLUGGED_IN_CHARGING
     )
     assert updated.asset is updated.vehicle
-    assert events[1].change == "discovered"  # type: ignore[attr-defined]
+    discovered = events[1]
+    assert isinstance(discovered, AssetDiscoveredEvent)
+    assert (discovered.asset_type, discovered.asset_id) == (AssetType.VEHICLE, VEHICLE["id"])
+    assert discovered.model is Vehicle
     deleted = events[2]
     assert isinstance(deleted, ChargerEvent)
     assert deleted.change == "deleted"
     assert deleted.asset.id == CHARGER["id"]
-    for event, asset_id in zip(events[3:7], ["b", "i", "m", "h"], strict=True):
-        assert event.asset.id == asset_id  # type: ignore[attr-defined]
+    for index, asset_id in zip((3, 4, 6), ["b", "i", "h"], strict=True):
+        event = events[index]
+        assert isinstance(event, BatteryEvent | InverterEvent | HvacEvent)
+        assert event.asset.id == asset_id
+    meter = events[5]
+    assert isinstance(meter, AssetDiscoveredEvent)
+    assert (meter.asset_type, meter.asset_id, meter.model) == (AssetType.METER, "m", Meter)
     vendor_action = events[7]
     assert isinstance(vendor_action, VendorActionEvent)
     assert isinstance(vendor_action.action, ChargeAction)
@@ -159,6 +174,56 @@ def test_parse_every_event_type() -> None:
     assert isinstance(heartbeat, HeartbeatEvent)
     assert heartbeat.pending_events == 4
     assert heartbeat.version is None
+
+
+@pytest.mark.parametrize(
+    ("asset_type", "model"),
+    [
+        (AssetType.VEHICLE, Vehicle),
+        (AssetType.CHARGER, Charger),
+        (AssetType.BATTERY, Battery),
+        (AssetType.INVERTER, Inverter),
+        (AssetType.METER, Meter),
+        (AssetType.HVAC, Hvac),
+    ],
+)
+def test_discovered_events_in_their_real_shape(asset_type: AssetType, model: type[Any]) -> None:
+    """Enode's discovered payload: the asset's information, every other property null.
+
+    The full models reject such an asset (``chargeState: null``...); the discovered event
+    keeps what is known, typed by the asset's own model.
+    """
+    asset = dict.fromkeys(("userId", "vendor", "lastSeen", "isReachable", "capabilities", "scopes"))
+    information = {"brand": "Brand", "model": "Model X", "siteName": "Home", "category": "HEATING"}
+    raw = _event(
+        f"user:{asset_type}:discovered",
+        **{
+            asset_type: asset
+            | {
+                "id": "asset-1",
+                "information": information,
+                "chargeState": None,
+                "location": None,
+            }
+        },
+    )
+    [event] = parse_events(json.dumps([raw]).encode())
+    assert isinstance(event, AssetDiscoveredEvent)
+    assert (event.asset_type, event.asset_id, event.user_id) == (asset_type, "asset-1", "user-1")
+    assert event.model is model
+    assert event.information.brand == "Brand"
+    assert event.information.model == "Model X"
+    assert type(event.information) is type(model.from_dict({"id": "x"}).information)
+    # The id is null too: the event says so instead of failing.
+    raw[asset_type] = {"id": None, "information": None}
+    [event] = parse_events(json.dumps([raw]).encode())
+    assert isinstance(event, AssetDiscoveredEvent)
+    assert event.asset_id is None
+    assert event.information.brand is None
+    # No asset object at all is malformed.
+    [event] = parse_events(json.dumps([_event(f"user:{asset_type}:discovered")]).encode())
+    assert isinstance(event, UnknownEvent)
+    assert event.error
 
 
 def test_unknown_events_are_kept() -> None:

@@ -10,10 +10,12 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.api import Environment
 from custom_components.enode.const import (
@@ -76,6 +78,19 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+async def snapshot_platform_of(
+    hass: HomeAssistant,
+    sim: Any,
+    platform: Platform,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Set up only ``platform`` for the simulator's user and snapshot all its entities."""
+    with patch("custom_components.enode.PLATFORMS", [platform]):
+        entry = await setup_entry(hass, make_entry(sim))
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 
 @pytest.fixture
@@ -235,6 +250,73 @@ CHARGER: dict[str, Any] = {
     "information": {"brand": "Zaptec", "model": "Go", "year": 2022, "serialNumber": "ZAP0001"},
     "chargeRateKw": 11,
     "maxCurrent": 16,
+    "locationId": HOME_ID,
+}
+
+
+BATTERY_ID = "battery-0001"
+INVERTER_ID = "inverter-0001"
+METER_ID = "meter-0001"
+HVAC_ID = "hvac-0001"
+BATTERY_GRID_EXPORT = "0c7d3e9a-5b2f-4e6a-9d18-4f3a7c2e1b56"
+HVAC_REMOTE_CONTROL = "1d8e4f0b-6c3a-4f7b-8e29-5a4b8d3f2c67"
+
+# A home battery that can do every mode but IDLE (permanently missing); export focus blocked.
+BATTERY: dict[str, Any] = {
+    "id": BATTERY_ID,
+    "type": "battery",
+    "vendor": "SOLAREDGE",
+    "information": {"id": "SE-BAT-1", "model": "Home Battery", "siteName": "Sunny side"},
+    "chargeState": {"batteryCapacity": 10, "batteryLevel": 60, "dischargeLimit": 10},
+    "config": {"operationMode": "SELF_RELIANCE"},
+    "maxPowerKw": 5,
+    "location": {"latitude": 59.9139, "longitude": 10.7522},
+    "capabilities": {
+        "idle": False,
+        "exportFocus": {"isCapable": False, "interventionIds": [BATTERY_GRID_EXPORT]},
+    },
+}
+INVERTER: dict[str, Any] = {
+    "id": INVERTER_ID,
+    "type": "inverter",
+    "vendor": "SOLAREDGE",
+    "information": {
+        "id": "SE-INV-1",
+        "sn": "7E123456",
+        "model": "SE5000H",
+        "siteName": "Sunny side",
+    },
+    "productionState": {"totalLifetimeProduction": 1000.0},
+    "peakPowerKw": 5,
+    "timezone": "Europe/Oslo",
+    "location": {"latitude": 59.9139, "longitude": 10.7522},
+}
+METER: dict[str, Any] = {
+    "id": METER_ID,
+    "type": "meter",
+    "vendor": "SOLAREDGE",
+    "information": {"model": "Energy Meter", "siteName": "Sunny side"},
+    "baseLoadKw": 0.5,
+    "location": {"latitude": 59.9139, "longitude": 10.7522},
+}
+# A heat pump that heats, cools and keeps a range (AUTO = Home Assistant's heat/cool).
+HEAT_PUMP: dict[str, Any] = {
+    "id": HVAC_ID,
+    "type": "hvac",
+    "vendor": "DAIKIN",
+    "information": {"model": "Perfera", "displayName": "Bedroom", "category": "HEAT_PUMP"},
+    "temperatureState": {"currentTemperature": 20.0},
+    "thermostatState": {"mode": "HEAT", "heatSetpoint": 21, "coolSetpoint": 25},
+    "consumptionRate": 0,
+    "ratedPowerKw": 1.2,
+    # The same setpoint all day, so that tests do not depend on the time they run at.
+    "schedule": {"mode": "HEAT", "comfortHours": [6, 22], "heat": {"comfort": 21, "eco": 21}},
+    "capabilities": {
+        "capableModes": ["OFF", "HEAT", "COOL", "AUTO"],
+        "heatSetpointRange": {"min": 10, "max": 30},
+        "coolSetpointRange": {"min": 18, "max": 32},
+        "setpointDifferenceRange": {"min": 2, "max": 10},
+    },
     "locationId": HOME_ID,
 }
 

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enode.const import DOMAIN
 
 from .conftest import (
+    BATTERY,
+    BATTERY_ID,
     CHARGER,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
+    HEAT_PUMP,
+    INVERTER,
+    METER,
     async_refresh,
     household,
     make_entry,
     setup_entry,
+    snapshot_platform_of,
 )
 
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
@@ -38,9 +42,7 @@ async def test_binary_sensors(
 ) -> None:
     """Every binary sensor of the demo vehicles and charger, with its attributes."""
     sim = await simulator_factory("demo")
-    with patch("custom_components.enode.PLATFORMS", [Platform.BINARY_SENSOR]):
-        entry = await setup_entry(hass, make_entry(sim))
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    await snapshot_platform_of(hass, sim, Platform.BINARY_SENSOR, entity_registry, snapshot)
 
 
 async def test_blocking_and_optional_interventions(
@@ -122,3 +124,36 @@ async def test_reachable(hass: HomeAssistant, simulator_factory: Any) -> None:
 def entity_id_of(hass: HomeAssistant, domain: str, unique_id: str) -> str | None:
     """Return the entity id of a unique id."""
     return er.async_get(hass).async_get_entity_id(domain, DOMAIN, unique_id)
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.freeze_time("2025-06-01T12:00:00+00:00")
+async def test_home_energy_binary_sensors(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """A battery (its export focus blocked: action required), inverter, meter, heat pump."""
+    sim = await simulator_factory(household(linked=[BATTERY, INVERTER, METER, HEAT_PUMP]))
+    await snapshot_platform_of(hass, sim, Platform.BINARY_SENSOR, entity_registry, snapshot)
+
+
+async def test_battery_fault_and_producing(
+    hass: HomeAssistant, simulator_factory: Any, freezer: Any
+) -> None:
+    """A battery in FAULT is a problem (it stays at rest); an inverter produces by day only."""
+    freezer.move_to("2025-06-01T22:30:00+00:00")  # after sunset in Oslo
+    battery = BATTERY | {
+        "chargeState": {"status": "FAULT", "batteryLevel": 50, "batteryCapacity": 10}
+    }
+    sim = await simulator_factory(household(linked=[battery, INVERTER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    assert hass.states.get("binary_sensor.solaredge_home_battery_fault").state == STATE_ON
+    assert hass.states.get("sensor.solaredge_home_battery_battery_status").state == "fault"
+    assert sim.asset(BATTERY_ID)["chargeState"]["chargeRate"] == 0
+    producing = "binary_sensor.solaredge_se5000h_producing"
+    assert hass.states.get(producing).state == STATE_OFF
+    sim.advance_time(8 * 3600)  # morning
+    await async_refresh(hass, entry)
+    assert hass.states.get(producing).state == STATE_ON

@@ -13,10 +13,20 @@ from typing import Any
 from unittest.mock import patch
 
 from aiohttp.test_utils import TestClient
+from homeassistant.components.climate import (
+    ATTR_HVAC_MODE,
+    DOMAIN as CLIMATE_DOMAIN,
+    SERVICE_SET_HVAC_MODE,
+)
 from homeassistant.components.number import (
     ATTR_VALUE,
     DOMAIN as NUMBER_DOMAIN,
     SERVICE_SET_VALUE,
+)
+from homeassistant.components.select import (
+    ATTR_OPTION,
+    DOMAIN as SELECT_DOMAIN,
+    SERVICE_SELECT_OPTION,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
@@ -26,10 +36,12 @@ from homeassistant.setup import async_setup_component
 import pytest
 
 from .conftest import (
+    BATTERY,
     CHARGER,
     CHARGER_ID,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
+    HEAT_PUMP,
     household,
     make_entry,
     setup_entry,
@@ -39,6 +51,7 @@ pytestmark = pytest.mark.usefixtures("fast_client")
 
 ACTION_DELAY = 30  # simulated seconds an action stays PENDING
 PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
+DEVICES = [GPS_VEHICLE, CHARGER, BATTERY, HEAT_PUMP]
 
 # (entity, domain, service, data, state before, requested state)
 COMMANDS = [
@@ -57,11 +70,36 @@ COMMANDS = [
         "20.0",
         id="max_current",
     ),
+    pytest.param(
+        "select.solaredge_home_battery_operation_mode",
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_OPTION: "time_of_use"},
+        "self_reliance",
+        "time_of_use",
+        id="battery_operation_mode",
+    ),
+    pytest.param(
+        "climate.bedroom",
+        CLIMATE_DOMAIN,
+        SERVICE_SET_HVAC_MODE,
+        {ATTR_HVAC_MODE: "off"},
+        "heat",
+        "off",
+        id="hvac_mode",
+    ),
 ]
 
 
+# What the simulated clock moves by itself, not the command (an HVAC's room temperature).
+CLOCK_ATTRIBUTES = frozenset({"current_temperature"})
+
+
 def _record(hass: HomeAssistant, entity_id: str) -> tuple[list[tuple[str, str]], asyncio.Event]:
-    """Record every state change of an entity; the event is set at the first one."""
+    """Record every state change of an entity; the event is set at the first one.
+
+    A change of only ``CLOCK_ATTRIBUTES`` is not the command's doing and is not recorded.
+    """
     changes: list[tuple[str, str]] = []
     first = asyncio.Event()
 
@@ -70,6 +108,16 @@ def _record(hass: HomeAssistant, entity_id: str) -> tuple[list[tuple[str, str]],
         old, new = event.data["old_state"], event.data["new_state"]
         assert old is not None
         assert new is not None
+        if (
+            old.state == new.state
+            and {
+                key
+                for key in old.attributes.keys() | new.attributes.keys()
+                if old.attributes.get(key) != new.attributes.get(key)
+            }
+            <= CLOCK_ATTRIBUTES
+        ):
+            return
         changes.append((old.state, new.state))
         first.set()
 
@@ -98,7 +146,7 @@ async def test_polled_confirmation_moves_the_entity_once(
 ) -> None:
     """PENDING, then CONFIRMED on a later poll: one transition, no blip back."""
     sim = await simulator_factory(
-        household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=ACTION_DELAY)
+        household(linked=DEVICES, plugged=PLUGGED, action_delay=ACTION_DELAY)
     )
     await setup_entry(hass, make_entry(sim))
     assert hass.states.get(entity_id).state == before
@@ -137,7 +185,7 @@ async def test_pushed_confirmation_moves_the_entity_once(
     client: TestClient = await hass_client_no_auth()
     await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
     sim = await simulator_factory(
-        household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=ACTION_DELAY)
+        household(linked=DEVICES, plugged=PLUGGED, action_delay=ACTION_DELAY)
     )
     await setup_entry(hass, make_entry(sim))
     await hass.async_block_till_done(wait_background_tasks=True)  # the webhook registration
@@ -160,5 +208,7 @@ async def test_pushed_confirmation_moves_the_entity_once(
     assert sim.webhooks.attempts, "the simulator delivered nothing"
     assert sim.count_requests("GET", "/vehicles/actions/") == 0
     assert sim.count_requests("GET", "/chargers/actions/") == 0
+    assert sim.count_requests("GET", "/batteries/actions/") == 0
+    assert sim.count_requests("GET", "/hvacs/actions/") == 0
     assert changes == [(before, after)]
     assert hass.states.get(entity_id).state == after

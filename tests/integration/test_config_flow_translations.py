@@ -19,6 +19,7 @@ from custom_components.enode.api import (
 )
 from custom_components.enode.helpers import flow_error
 from custom_components.enode.repairs import EnodeChargerSuggestionFlow, EnodeLinkRepairFlow
+from custom_components.enode.select import OPERATION_MODES, option_of
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text())
@@ -167,6 +168,8 @@ def capability_names() -> set[str]:
     platforms = "".join(_source(path.name) for path in COMPONENT.glob("*.py"))
     names = set(re.findall(r'raise_if_unusable\([^)]*?,\s*"([a-z_]+)"\)', platforms))
     names |= set(re.findall(r'capability_name="([a-z_]+)"', platforms))
+    # A battery's operation mode select checks the capability of the mode chosen.
+    names |= {option_of(mode) for mode in OPERATION_MODES}
     assert names
     return names
 

@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
     get_diagnostics_for_device,
@@ -18,7 +19,19 @@ from syrupy.filters import props
 from custom_components.enode.const import DOMAIN
 from enode_simulator import Simulator
 
-from .conftest import make_entry, setup_entry
+from .conftest import (
+    BATTERY,
+    BATTERY_ID,
+    HEAT_PUMP,
+    HVAC_ID,
+    INVERTER,
+    INVERTER_ID,
+    METER,
+    METER_ID,
+    household,
+    make_entry,
+    setup_entry,
+)
 
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
 ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
@@ -31,12 +44,18 @@ SECRETS = (
     "WVGZZZE2ZNP000001",  # ID.4 VIN
     "ZAP123456",  # charger serial
     "TSLA-PW-0001",  # battery vendor id
-    "FRO-SYMO-0001",  # inverter vendor id
+    "TSLA-SI-0001",  # inverter vendor id
+    "1538000-25-F",  # inverter serial
+    "SE-BAT-1",  # the test battery's vendor id
+    "SE-INV-1",  # the test inverter's vendor id
+    "7E123456",  # the test inverter's serial
+    "Sunny side",  # the test site's name
     "59.91394",
     "10.75225",
     "59.9139",
     "10.7522",
 )
+FROZEN = "2025-06-01T12:00:00+00:00"
 # Timestamps move with the simulator's clock; the simulator's port changes.
 VOLATILE = props(
     "lastSeen",
@@ -56,6 +75,7 @@ def assert_no_secrets(diagnostics: Any) -> None:
         assert secret not in text, secret
 
 
+@pytest.mark.freeze_time(FROZEN)  # the home's energy follows the clock
 async def test_entry_diagnostics(
     hass: HomeAssistant,
     simulator: Simulator,
@@ -77,6 +97,7 @@ async def test_entry_diagnostics(
     assert diagnostics == snapshot(exclude=VOLATILE)
 
 
+@pytest.mark.freeze_time(FROZEN)
 async def test_device_diagnostics(
     hass: HomeAssistant,
     simulator: Simulator,
@@ -107,3 +128,30 @@ async def test_device_diagnostics(
     )
     diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, gone)
     assert diagnostics["device"] is None
+
+
+async def test_home_energy_device_diagnostics(
+    hass: HomeAssistant, simulator_factory: Any, hass_client: Any
+) -> None:
+    """A battery's, inverter's, meter's and HVAC unit's diagnostics: site names, vendor ids,
+    serial numbers and coordinates redacted; the rest kept."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    sim = await simulator_factory(household(linked=[BATTERY, INVERTER, METER, HEAT_PUMP]))
+    entry = await setup_entry(hass, make_entry(sim))
+    registry = dr.async_get(hass)
+    found: dict[str, Any] = {}
+    for asset_id in (BATTERY_ID, INVERTER_ID, METER_ID, HVAC_ID):
+        device = registry.async_get_device(identifiers={(DOMAIN, asset_id)})
+        assert device is not None
+        diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, device)
+        assert_no_secrets(diagnostics)
+        found[asset_id] = diagnostics["device"]["asset"]
+    assert found[BATTERY_ID]["information"]["siteName"] == "**REDACTED**"
+    assert found[BATTERY_ID]["information"]["id"] == "**REDACTED**"
+    assert found[BATTERY_ID]["location"]["latitude"] == "**REDACTED**"
+    assert found[BATTERY_ID]["chargeState"]["batteryCapacity"] == 10
+    assert found[INVERTER_ID]["information"]["sn"] == "**REDACTED**"
+    assert found[INVERTER_ID]["information"]["model"] == "SE5000H"
+    assert found[METER_ID]["location"]["longitude"] == "**REDACTED**"
+    assert found[HVAC_ID]["information"]["displayName"] == "Bedroom"
+    assert found[HVAC_ID]["capabilities"]["capableModes"] == ["OFF", "HEAT", "COOL", "AUTO"]

@@ -33,11 +33,19 @@ pytestmark = pytest.mark.usefixtures("fast_client")
 async def test_load_unload(
     hass: HomeAssistant, simulator: Any, device_registry: dr.DeviceRegistry
 ) -> None:
-    """The demo user's vehicles and chargers become devices; unloading releases the entry."""
+    """The demo user's vehicles, charger, battery, inverter and meter become devices;
+    unloading releases the entry."""
     entry = await setup_entry(hass, make_entry(simulator))
     assert entry.state is ConfigEntryState.LOADED
     devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
-    assert sorted(device.name for device in devices) == ["Anna's ID.4", "Batmobile", "Zaptec Go"]
+    assert sorted(device.name for device in devices) == [
+        "Anna's ID.4",
+        "Batmobile",
+        "Tesla Backup Gateway 2",
+        "Tesla Powerwall 2",
+        "Tesla Solar Inverter 7.6",
+        "Zaptec Go",
+    ]
     assert entry.runtime_data.client.api_url == simulator.base_url
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

@@ -423,6 +423,30 @@ async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockCon
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 2
 
 
+@pytest.mark.parametrize(
+    ("asset_id", "plural"),
+    [
+        ("54d827e1-8355-4fed-97b5-55940d1d09ba", "batteries"),
+        ("a6a7b2b4-6f2e-4a1c-9a0c-2f1e7b3c4d01", "inverters"),
+        ("c3f1d2e4-8b7a-4c6d-9e5f-1a2b3c4d5e02", "meters"),
+        ("d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f04", "hvacs"),
+    ],
+)
+async def test_refresh_and_relink_home_energy_devices(
+    hass: HomeAssistant, simulator_factory: Any, asset_id: str, plural: str
+) -> None:
+    """enode.refresh and enode.relink take batteries, inverters, meters and HVAC units."""
+    sim = await simulator_factory("demo-linked")
+    await setup_entry(hass, make_entry(sim))
+    device = device_id(hass, asset_id)
+    await call(hass, "refresh", {"device_id": device})
+    assert sim.count_requests("POST", f"/{plural}/{asset_id}/refresh-hint") == 1
+    response = await call(hass, "relink", {"device_id": device}, return_response=True)
+    assert response["link_url"].startswith(sim.base_url)
+    session = sim.state.link_sessions[response["link_url"].rsplit("/", 1)[-1]]
+    assert session.relink_asset_id == asset_id
+
+
 async def test_action_callback_for_unloaded_entry(
     hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry, hass_client_no_auth: Any
 ) -> None:

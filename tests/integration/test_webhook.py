@@ -59,10 +59,15 @@ from custom_components.enode.webhook import (
 )
 
 from .conftest import (
+    BATTERY as HOME_BATTERY,
     CHARGER,
     CHARGER_ID,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
+    HEAT_PUMP,
+    INVERTER,
+    METER,
+    METER_ID,
     TEST_USER,
     household,
     make_entry,
@@ -529,6 +534,73 @@ async def test_discovered_asset_adds_a_device(
     assert _battery(hass) == 50
 
 
+@pytest.mark.parametrize(
+    ("template", "entity_id"),
+    [
+        (HOME_BATTERY, "select.solaredge_home_battery_operation_mode"),
+        (INVERTER, "sensor.solaredge_se5000h_lifetime_production"),
+        (METER, "sensor.solaredge_energy_meter_grid_power"),
+        (HEAT_PUMP, "climate.bedroom"),
+    ],
+)
+async def test_discovered_event_in_its_real_shape_adds_the_device(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    template: dict[str, Any],
+    entity_id: str,
+) -> None:
+    """Enode's discovered event carries only the asset's information (every other property
+    null): the integration fetches that asset once, and its device and entities appear at
+    once, without a reload and before the updated event that Enode sends later."""
+    sim = await simulator_factory(household(linked=[CHARGER]))
+    entry = await _setup(hass, sim)
+    asset_type = template["type"]
+    before = len(sim.events)
+    asset_id = sim.add_asset(TEST_USER, asset_type, template | {"id": "new-asset"})
+    discovered = [e for e in sim.events[before:] if e["event"].endswith(":discovered")]
+    assert len(discovered) == 1
+    assert {k for k, v in discovered[0][asset_type].items() if v is not None} == {
+        "id",
+        "information",
+    }
+    sim.clear_requests()
+    assert await _post(ha_client, entry, *_signed(entry, discovered)) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    registry = dr.async_get(hass)
+    assert registry.async_get_device(identifiers={(DOMAIN, asset_id)}) is not None
+    assert hass.states.get(entity_id) is not None
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    plural = {"battery": "batteries", "inverter": "inverters", "meter": "meters", "hvac": "hvacs"}
+    assert sim.count_requests("GET", f"/{plural[asset_type]}/{asset_id}") == 1
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/") == 0  # no full refresh
+    # Delivered again (Enode retries): known already, nothing is fetched.
+    assert await _post(ha_client, entry, *_signed(entry, discovered)) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sim.count_requests("GET", f"/{plural[asset_type]}/{asset_id}") == 1
+
+
+async def test_discovered_event_without_an_id_refreshes(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A discovered event whose id is null too: the next refresh finds the asset."""
+    sim = await simulator_factory(household(linked=[CHARGER]))
+    entry = await _setup(hass, sim)
+    sim.add_asset(TEST_USER, "meter", METER)
+    event = {
+        "event": "user:meter:discovered",
+        "createdAt": "2025-06-01T12:00:00.000Z",
+        "version": "2024-10-01",
+        "user": {"id": TEST_USER},
+        "meter": {"id": None, "information": {"brand": "SolarEdge", "model": "Energy Meter"}},
+    }
+    assert await _post(ha_client, entry, *_signed(entry, [event])) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=15))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert METER_ID in entry.runtime_data.coordinator.data.meters
+
+
 async def test_credentials_invalidated_creates_the_repair(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
@@ -701,28 +773,28 @@ async def test_unknown_and_malformed_events_ignored(
     ha_client: TestClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Unknown events, malformed known ones and untracked actions are logged at debug and
-    ignored; the other events of the batch are applied."""
+    """Unknown events, malformed known ones and actions of unmodelled kinds are logged at debug
+    and ignored; the other events of the batch are applied."""
     sim = await _sim(simulator_factory)
     entry = await _setup(hass, sim)
     caplog.set_level(logging.DEBUG, logger="custom_components.enode")
-    battery_action = {
+    # An action of a kind the client does not model (no kind, targetState or target).
+    unmodelled_action = {
         "event": "user:vendor-action:updated",
         "user": {"id": TEST_USER},
         "vendorAction": {
-            "id": "battery-action",
+            "id": "teleport-action",
             "userId": TEST_USER,
             "vendor": "TESLA",
             "state": "CONFIRMED",
-            "targetId": "battery-1",
-            "targetType": "battery",
-            "targetState": {"operationMode": "IMPORT_FOCUS"},
+            "targetId": "teleporter-1",
+            "targetType": "teleporter",
         },
     }
     batch = [
         {"event": "user:something:new", "user": {"id": TEST_USER}},
         {"event": "user:vehicle:updated", "user": {"id": TEST_USER}, "vehicle": "broken"},
-        battery_action,
+        unmodelled_action,
         {"event": "enode:webhook:test"},
         _vehicle_event(sim, 42),
     ]
@@ -733,7 +805,7 @@ async def test_unknown_and_malformed_events_ignored(
     assert events == []
     assert "Ignoring the unknown webhook event user:something:new" in caplog.text
     assert "Ignoring a malformed user:vehicle:updated event" in caplog.text
-    assert "action this integration does not track" in caplog.text
+    assert "action this integration does not model" in caplog.text
 
 
 async def test_late_asset_update_ignored(

@@ -237,7 +237,7 @@ async def test_scenarios(simulator_factory: SimulatorFactory, tmp_path: Path) ->
     assert {"demo", "demo-linked", "demo-empty"} <= set(available_scenarios())
     empty = await simulator_factory("demo-empty")
     assert empty.state.user_assets("demo-user") == []
-    assert len(empty.state.vendor_accounts) == 7
+    assert len(empty.state.vendor_accounts) == 5
     path = tmp_path / "tiny.json"
     path.write_text(
         json.dumps(

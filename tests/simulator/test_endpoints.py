@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from enode_simulator import Simulator
-from enode_simulator.catalog import ACCOUNT_RELINK, TESLA_PHONE_KEY
+from enode_simulator.catalog import ACCOUNT_RELINK, SCOPES_BY_ASSET_TYPE, TESLA_PHONE_KEY
 from tests.conftest import SimulatorFactory
 
 from .conftest import Api
@@ -281,18 +281,13 @@ async def test_relink(simulator: Simulator, api: Api) -> None:
     assert session is not None
     assert session.relink_asset_id == TESLA
     assert session.vendor == "TESLA"
-    # Seed 000: the scopes of the session that linked the Tesla (its vehicle and battery).
-    assert session.asset_types == ["vehicle", "battery"]
+    # Seed 000: the scopes of the session that linked the Tesla (the account's vehicle and home
+    # energy system).
+    assert session.asset_types == ["vehicle", "inverter", "battery", "meter"]
     assert session.scopes == sorted(
-        [
-            "vehicle:read:data",
-            "vehicle:read:location",
-            "vehicle:control:charging",
-            "battery:read:data",
-            "battery:read:location",
-            "battery:control:operation_mode",
-        ]
+        scope for asset_type in session.asset_types for scope in SCOPES_BY_ASSET_TYPE[asset_type]
     )
+    assert "battery:control:operation_mode" in session.scopes
     status, problem = await api.post("/assets/missing/relink", body)
     assert status == 400
     assert problem["detail"] == "Asset not found or already linked"
@@ -317,7 +312,10 @@ async def test_relink_restores_what_the_session_linked(simulator: Simulator, api
     _, link = await api.post(f"/assets/{TESLA}/relink", body)
     session = simulator.state.get_link_session(link["linkToken"])
     assert session is not None
-    assert [a.id for a in simulator.state.relink_targets(session)] == [TESLA, POWERWALL]
+    targets = [a.id for a in simulator.state.relink_targets(session)]
+    assert targets[0] == TESLA
+    assert POWERWALL in targets
+    assert {simulator.state.assets[a].account for a in targets} == {"TESLA:anna@example.com"}
     account = simulator.state.find_vendor_account("TESLA", "anna@example.com", "demo")
     assert account is not None
     simulator.state.complete_link_session(session, account)

@@ -320,9 +320,15 @@ async def test_discovered_webhook_after_linking(env: Env) -> None:
     assert isinstance(devices, PageView)
     await env.browser.post(devices.form("/connect").action)
     mine = [e for e in received if e.get("user") == {"id": "hooked"}]
-    assert mine[0]["event"] == "user:vehicle:discovered"
-    assert mine[0]["vehicle"]["information"]["displayName"] == "Family car"
-    assert [e["event"] for e in mine] == ["user:vehicle:discovered"]
+    # Enode's real shape: the discovered asset carries only its information, every other
+    # property is null; the complete asset follows in an updated event.
+    assert [e["event"] for e in mine] == ["user:vehicle:discovered", "user:vehicle:updated"]
+    discovered, updated = mine[0]["vehicle"], mine[1]["vehicle"]
+    assert discovered["information"]["displayName"] == "Family car"
+    assert {key for key, value in discovered.items() if value is not None} == {"id", "information"}
+    assert discovered.keys() == updated.keys()
+    assert updated["chargeState"]["batteryLevel"] is not None
+    assert "chargeState" in mine[1]["updatedFields"]
 
 
 # -- errors and cancellation -------------------------------------------------------------------

@@ -38,7 +38,13 @@ METER = "c3f1d2e4-8b7a-4c6d-9e5f-1a2b3c4d5e02"
 HVAC = "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f04"
 HOME = "4eaeb363-296d-4ccc-a973-7805e6f40001"
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
+EXTRA_TYPES = ("charger", "vehicle", "battery", "inverter", "meter", "hvac")
 USER = "demo-user"
+# Known deviation, in the document's own words: a ``user:<type>:discovered`` event (except the
+# charger's) populates "only `information` properties ... All other properties will be `null`",
+# while its schema refers to the complete asset. So those nulls are accepted there, and only
+# there (the asset's id, which the null rule would hide too, is kept: it names the asset).
+DISCOVERED_KEPT = frozenset({"id", "information"})
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -367,6 +373,65 @@ async def _exercise(api: Session, receiver: Receiver) -> None:
         status=409,
     )
 
+    # HVAC actions: a permanent hold, following the schedule (which supersedes it), a cancel,
+    # the 400 (mode not capable, setpoint out of range), the 422 and a FAILED hold.
+    hold = await api.call(
+        "POST",
+        "/hvacs/{hvacId}/permanent-hold",
+        f"/hvacs/{HVAC}/permanent-hold",
+        {"mode": "HEAT", "heatSetpoint": 22.5},
+    )
+    await api.call("GET", "/hvacs/actions/{actionId}", f"/hvacs/actions/{hold['id']}")
+    schedule = await api.call(
+        "POST", "/hvacs/{hvacId}/follow-schedule", f"/hvacs/{HVAC}/follow-schedule"
+    )
+    await api.call("GET", "/hvacs/actions/{actionId}", f"/hvacs/actions/{hold['id']}")
+    await api.call(
+        "POST", "/hvacs/actions/{actionId}/cancel", f"/hvacs/actions/{schedule['id']}/cancel"
+    )
+    for body in ({"mode": "COOL", "coolSetpoint": 24}, {"mode": "HEAT", "heatSetpoint": 40}):
+        await api.call(
+            "POST",
+            "/hvacs/{hvacId}/permanent-hold",
+            f"/hvacs/{HVAC}/permanent-hold",
+            body,
+            status=400,
+        )
+    sim.set_schedule_controlled(HVAC, True)
+    await api.call(
+        "POST", "/hvacs/{hvacId}/follow-schedule", f"/hvacs/{HVAC}/follow-schedule", status=422
+    )
+    sim.set_schedule_controlled(HVAC, False)
+    sim.set_reachable(HVAC, False)
+    off = await api.call(
+        "POST", "/hvacs/{hvacId}/permanent-hold", f"/hvacs/{HVAC}/permanent-hold", {"mode": "OFF"}
+    )
+    sim.advance_time(5)  # FAILED (NO_RESPONSE)
+    sim.set_reachable(HVAC, True)
+    await api.call("GET", "/hvacs/actions/{actionId}", f"/hvacs/actions/{off['id']}")
+    await api.call(
+        "POST",
+        "/hvacs/actions/{actionId}/cancel",
+        f"/hvacs/actions/{off['id']}/cancel",
+        status=409,
+    )
+    heat = await api.call(
+        "POST",
+        "/hvacs/{hvacId}/permanent-hold",
+        f"/hvacs/{HVAC}/permanent-hold",
+        {"mode": "HEAT", "heatSetpoint": 20},
+    )
+    sim.advance_time(5)  # CONFIRMED: the thermostat holds 20 °C
+    await api.call("GET", "/hvacs/actions/{actionId}", f"/hvacs/actions/{heat['id']}")
+    await api.call("GET", "/hvacs/{hvacId}", f"/hvacs/{HVAC}")
+    await api.call(
+        "POST",
+        "/batteries/{batteryId}/operation-mode",
+        f"/batteries/{BATTERY}/operation-mode",
+        {"operationMode": "IDLE"},
+        status=400,
+    )
+
     # Smart charging policy and the (experimental) vehicle max current.
     policy_path = "/vehicles/{vehicleId}/smart-charging-policy"
     await api.call("GET", policy_path, f"/vehicles/{TESLA}/smart-charging-policy")
@@ -436,8 +501,12 @@ async def _exercise(api: Session, receiver: Receiver) -> None:
     await api.call("GET", "/webhooks/{webhookId}", f"/webhooks/{hook['id']}")
     await api.call("PATCH", "/webhooks/{webhookId}", f"/webhooks/{hook['id']}", {"events": ["*"]})
     sim.invalidate_credentials(USER, "TESLA")
-    sim.add_asset(USER, "charger", {"id": "extra-charger", "vendor": "EASEE"})
-    sim.remove_asset("extra-charger")
+    # Discovered (and then updated, and deleted) assets of every type.
+    vendors = ("EASEE", "KIA", "SOLAREDGE", "SOLAREDGE", "SOLAREDGE", "NIBE")
+    for asset_type, vendor in zip(EXTRA_TYPES, vendors, strict=True):
+        sim.add_asset(USER, asset_type, {"id": f"extra-{asset_type}", "vendor": vendor})
+    for asset_type in EXTRA_TYPES:
+        sim.remove_asset(f"extra-{asset_type}")
     await sim.flush_webhooks(force=True)
     sim.advance_time(600)  # a heartbeat is due
     await sim.flush_webhooks(force=True)
@@ -477,7 +546,8 @@ async def test_responses_and_events_conform(
     events = {event["event"] for event in receiver.events}
     for event in receiver.events:
         schema = validator.webhook_schema(event["event"])
-        violations += [f"{event['event']} {e}" for e in validator.errors(schema, event)]
+        found = validator.errors(schema, event)
+        violations += [f"{event['event']} {e}" for e in found if not _discovered_null(event, e)]
     assert violations == [], "\n".join(violations)
     # What was checked (so that the test cannot pass by checking nothing).
     assert len([c for c in session.checked if c[3] is not None]) >= 60
@@ -497,9 +567,29 @@ async def test_responses_and_events_conform(
         ("POST", "/vehicles/{vehicleId}/smart-override", 400),
     } <= operations
     assert {
+        ("GET", "/hvacs/actions/{actionId}", 200),
+        ("POST", "/hvacs/{hvacId}/permanent-hold", 200),
+        ("POST", "/hvacs/{hvacId}/permanent-hold", 400),
+        ("POST", "/hvacs/{hvacId}/follow-schedule", 200),
+        ("POST", "/hvacs/{hvacId}/follow-schedule", 422),
+        ("POST", "/hvacs/actions/{actionId}/cancel", 200),
+        ("POST", "/hvacs/actions/{actionId}/cancel", 409),
+    } <= operations
+    discovered = [e for e in receiver.events if e["event"].endswith(":discovered")]
+    assert {e["event"].split(":")[1] for e in discovered} == set(EXTRA_TYPES)
+    for event in discovered:
+        asset = event[event["event"].split(":")[1]]
+        kept = {key for key, value in asset.items() if value is not None}
+        assert kept == (set(asset) if "charger" in event["event"] else set(DISCOVERED_KEPT))
+    actions = [e["vendorAction"] for e in receiver.events if "vendorAction" in e]
+    assert {a["targetType"] for a in actions} >= {"vehicle", "charger", "battery", "hvac"}
+    assert {
         "user:vehicle:updated",
         "user:charger:updated",
         "user:battery:updated",
+        "user:inverter:updated",
+        "user:meter:updated",
+        "user:hvac:updated",
         "user:charger:discovered",
         "user:charger:deleted",
         "user:vendor-action:updated",
@@ -508,6 +598,19 @@ async def test_responses_and_events_conform(
         "system:heartbeat",
         "enode:webhook:test",
     } <= events
+
+
+def _discovered_null(event: dict[str, Any], error: str) -> bool:
+    """Whether ``error`` is a documented null of a discovered event (``DISCOVERED_KEPT``)."""
+    parts = event["event"].split(":")
+    if len(parts) != 3 or parts[2] != "discovered" or parts[1] == "charger":
+        return False
+    asset_type = parts[1]
+    return any(
+        error.startswith(f"$.{asset_type}.{key}: None is not of type")
+        for key, value in event[asset_type].items()
+        if value is None and key not in DISCOVERED_KEPT
+    )
 
 
 def test_validator_catches_violations(spec: dict[str, Any]) -> None:

@@ -59,6 +59,8 @@ from .models import (
     FailureReason,
     FailureReasonType,
     Hvac,
+    HvacAction,
+    HvacActionTarget,
     HvacCapabilities,
     HvacCategory,
     HvacHoldType,
@@ -119,6 +121,7 @@ from .models import (
     describe_model_error,
 )
 from .webhooks import (
+    AssetDiscoveredEvent,
     AssetEvent,
     BatteryEvent,
     ChargerEvent,
@@ -155,6 +158,7 @@ __all__ = [
     "ActionState",
     "Asset",
     "AssetBase",
+    "AssetDiscoveredEvent",
     "AssetEvent",
     "AssetInformation",
     "AssetLocation",
@@ -196,6 +200,8 @@ __all__ = [
     "FailureReasonType",
     "HeartbeatEvent",
     "Hvac",
+    "HvacAction",
+    "HvacActionTarget",
     "HvacCapabilities",
     "HvacCategory",
     "HvacEvent",

@@ -50,6 +50,8 @@ from .models import (
     ChargingAction,
     EnodeModel,
     Hvac,
+    HvacAction,
+    HvacMode,
     Integration,
     Intervention,
     Inverter,
@@ -712,6 +714,54 @@ class EnodeClient:
             battery_id,
             "operation-mode",
             json={"operationMode": str(mode)},
+        )
+
+    async def set_hvac_permanent_hold(
+        self,
+        hvac_id: str,
+        mode: HvacMode,
+        *,
+        heat_setpoint: float | None = None,
+        cool_setpoint: float | None = None,
+    ) -> HvacAction:
+        """Hold an HVAC unit in a mode until told otherwise (``POST /hvacs/{id}/permanent-hold``).
+
+        Enode's payload per mode: HEAT takes ``heat_setpoint``, COOL ``cool_setpoint``, AUTO both,
+        OFF none (°C). A missing setpoint for the mode is a ``ValueError`` before any request.
+        """
+        mode = HvacMode(mode)
+        needed = {
+            HvacMode.HEAT: ("heatSetpoint",),
+            HvacMode.COOL: ("coolSetpoint",),
+            HvacMode.AUTO: ("coolSetpoint", "heatSetpoint"),
+            HvacMode.OFF: (),
+        }.get(mode)
+        if needed is None:
+            msg = f"An HVAC unit cannot be held in mode {mode}"
+            raise ValueError(msg)
+        given = {"heatSetpoint": heat_setpoint, "coolSetpoint": cool_setpoint}
+        payload: dict[str, Any] = {"mode": str(mode)}
+        for key in needed:
+            if given[key] is None:
+                msg = f"Mode {mode} needs {key}"
+                raise ValueError(msg)
+            payload[key] = given[key]
+        return await self._request_model(
+            HvacAction, "POST", "hvacs", hvac_id, "permanent-hold", json=payload
+        )
+
+    async def set_hvac_follow_schedule(self, hvac_id: str) -> HvacAction:
+        """Let an HVAC unit follow the schedule set on the device (ends a permanent hold)."""
+        return await self._request_model(HvacAction, "POST", "hvacs", hvac_id, "follow-schedule")
+
+    async def get_hvac_action(self, action_id: str) -> HvacAction:
+        """Return an HVAC action."""
+        return await self._request_model(HvacAction, "GET", "hvacs", "actions", action_id)
+
+    async def cancel_hvac_action(self, action_id: str) -> HvacAction:
+        """Cancel an HVAC action (409 ``EnodeConflictError`` when already resolved)."""
+        return await self._request_model(
+            HvacAction, "POST", "hvacs", "actions", action_id, "cancel"
         )
 
     async def _charge_action(self, *segments: str) -> ChargeAction | MaxCurrentAction:

@@ -56,6 +56,8 @@ __all__ = [
     "FailureReason",
     "FailureReasonType",
     "Hvac",
+    "HvacAction",
+    "HvacActionTarget",
     "HvacCapabilities",
     "HvacCategory",
     "HvacHoldType",
@@ -995,6 +997,33 @@ class OperationModeAction(VendorAction):
     target_state: TargetOperationMode = _obj(TargetOperationMode, "targetState")
 
 
+@dataclass(frozen=True, kw_only=True)
+class HvacActionTarget(EnodeModel):
+    """Target of an HVAC action.
+
+    A permanent hold targets a ``mode`` with its setpoints (``heatSetpoint`` in HEAT and AUTO,
+    ``coolSetpoint`` in COOL and AUTO) and ``holdType`` PERMANENT; following the device's
+    schedule targets only ``holdType`` SCHEDULED.
+    """
+
+    mode: HvacMode | None = None
+    heat_setpoint: float | None = _f("heatSetpoint")
+    cool_setpoint: float | None = _f("coolSetpoint")
+    hold_type: HvacHoldType | None = _f("holdType")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HvacAction(VendorAction):
+    """An HVAC permanent-hold or follow-schedule action (``target`` says which)."""
+
+    target: HvacActionTarget = _obj(HvacActionTarget)
+
+    @property
+    def follows_schedule(self) -> bool:
+        """Return True for a follow-schedule action (its target is the SCHEDULED hold)."""
+        return self.target.hold_type is HvacHoldType.SCHEDULED
+
+
 type VehicleAction = ChargeAction | MaxCurrentAction
 type ChargerAction = ChargeAction | MaxCurrentAction
 
@@ -1003,6 +1032,8 @@ def action_from_dict(data: dict[str, Any]) -> VendorAction:
     """Return the typed action for an action payload (``VendorAction`` when not modelled)."""
     if "kind" in data:
         return ChargeAction.from_dict(data)
+    if isinstance(data.get("target"), dict):
+        return HvacAction.from_dict(data)
     target_state = data.get("targetState")
     if isinstance(target_state, dict):
         if "maxCurrent" in target_state:

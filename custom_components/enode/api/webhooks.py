@@ -10,11 +10,13 @@ from typing import Any, ClassVar
 
 import orjson
 
+from .const import AssetType
 from .exceptions import EnodeError, EnodeResponseError
 from .models import (
+    Asset,
+    AssetInformation,
     Battery,
     Charger,
-    EnodeModel,
     Hvac,
     Inverter,
     Meter,
@@ -26,6 +28,7 @@ from .models import (
 )
 
 __all__ = [
+    "AssetDiscoveredEvent",
     "AssetEvent",
     "BatteryEvent",
     "ChargerEvent",
@@ -78,8 +81,30 @@ class WebhookEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AssetDiscoveredEvent(WebhookEvent):
+    """``user:<type>:discovered``: Enode found a new asset of the user.
+
+    Enode populates only the asset's ``information``; every other property is null, and an
+    ``:updated`` event with the rest follows shortly (OpenAPI: the ``*Discovered`` schemas). So
+    the event carries what is known — the type, the id and the information — and whoever needs
+    the asset's state fetches it (``EnodeClient.get_asset(event.model, event.asset_id)``).
+    ``asset_id`` is None if the payload does not carry it either.
+    """
+
+    user_id: str | None = None
+    asset_type: AssetType
+    asset_id: str | None = None
+    information: AssetInformation = field(default_factory=AssetInformation)
+
+    @property
+    def model(self) -> type[Asset]:
+        """Return the model of the discovered asset's type (``Battery``, ``Hvac``, ...)."""
+        return _ASSET_EVENTS[self.asset_type][1]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AssetEvent(WebhookEvent):
-    """A ``user:<asset>:discovered|updated|deleted`` event."""
+    """A ``user:<asset>:updated|deleted`` event: the asset as it is now (or was)."""
 
     asset_type: ClassVar[str] = ""
 
@@ -88,7 +113,7 @@ class AssetEvent(WebhookEvent):
 
     @property
     def change(self) -> str:
-        """Return ``discovered``, ``updated`` or ``deleted``."""
+        """Return ``updated`` or ``deleted``."""
         return self.event.rsplit(":", 1)[-1]
 
     @property
@@ -102,7 +127,7 @@ class AssetEvent(WebhookEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class VehicleEvent(AssetEvent):
-    """A vehicle was discovered, updated or deleted."""
+    """A vehicle was updated or deleted."""
 
     asset_type: ClassVar[str] = "vehicle"
     vehicle: Vehicle
@@ -110,7 +135,7 @@ class VehicleEvent(AssetEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ChargerEvent(AssetEvent):
-    """A charger was discovered, updated or deleted."""
+    """A charger was updated or deleted."""
 
     asset_type: ClassVar[str] = "charger"
     charger: Charger
@@ -118,7 +143,7 @@ class ChargerEvent(AssetEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class BatteryEvent(AssetEvent):
-    """A battery was discovered, updated or deleted."""
+    """A battery was updated or deleted."""
 
     asset_type: ClassVar[str] = "battery"
     battery: Battery
@@ -126,7 +151,7 @@ class BatteryEvent(AssetEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class InverterEvent(AssetEvent):
-    """An inverter was discovered, updated or deleted."""
+    """An inverter was updated or deleted."""
 
     asset_type: ClassVar[str] = "inverter"
     inverter: Inverter
@@ -134,7 +159,7 @@ class InverterEvent(AssetEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class MeterEvent(AssetEvent):
-    """A meter was discovered, updated or deleted."""
+    """A meter was updated or deleted."""
 
     asset_type: ClassVar[str] = "meter"
     meter: Meter
@@ -142,7 +167,7 @@ class MeterEvent(AssetEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class HvacEvent(AssetEvent):
-    """An HVAC unit was discovered, updated or deleted."""
+    """An HVAC unit was updated or deleted."""
 
     asset_type: ClassVar[str] = "hvac"
     hvac: Hvac
@@ -205,7 +230,7 @@ class UnknownEvent(WebhookEvent):
         return None
 
 
-_ASSET_EVENTS: dict[str, tuple[type[AssetEvent], type[EnodeModel]]] = {
+_ASSET_EVENTS: dict[str, tuple[type[AssetEvent], type[Asset]]] = {
     "vehicle": (VehicleEvent, Vehicle),
     "charger": (ChargerEvent, Charger),
     "battery": (BatteryEvent, Battery),
@@ -213,7 +238,7 @@ _ASSET_EVENTS: dict[str, tuple[type[AssetEvent], type[EnodeModel]]] = {
     "meter": (MeterEvent, Meter),
     "hvac": (HvacEvent, Hvac),
 }
-_ASSET_CHANGES = frozenset({"discovered", "updated", "deleted"})
+_ASSET_CHANGES = frozenset({"updated", "deleted"})
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -272,6 +297,8 @@ def _parse_known(name: str, data: dict[str, Any], common: dict[str, Any]) -> Web
         )
     parts = name.split(":")
     entry = _ASSET_EVENTS.get(parts[1]) if len(parts) == 3 and parts[0] == "user" else None
+    if entry is not None and parts[2] == "discovered":
+        return _discovered(AssetType(parts[1]), data, common)
     if entry is not None and parts[2] in _ASSET_CHANGES:
         event_class, model = entry
         asset: dict[str, Any] = {parts[1]: model.from_dict(_object(data, parts[1]))}
@@ -304,6 +331,26 @@ def _parse_known(name: str, data: dict[str, Any], common: dict[str, Any]) -> Web
     if name == "enode:webhook:test":
         return WebhookTestEvent(**common)
     return UnknownEvent(**common, raw=data)
+
+
+def _discovered(
+    asset_type: AssetType, data: dict[str, Any], common: dict[str, Any]
+) -> AssetDiscoveredEvent:
+    """Return the discovered event: the asset's id and information (the rest is null)."""
+    payload = _object(data, str(asset_type))
+    asset_id = payload.get("id")
+    information = payload.get("information")
+    # The asset's own model parses its information (a vehicle's has a VIN, an HVAC's a category).
+    stub = _ASSET_EVENTS[asset_type][1].from_dict(
+        {"id": "", "information": information if isinstance(information, dict) else {}}
+    )
+    return AssetDiscoveredEvent(
+        **common,
+        user_id=_user_id(data),
+        asset_type=asset_type,
+        asset_id=asset_id if isinstance(asset_id, str) and asset_id else None,
+        information=stub.information,
+    )
 
 
 def parse_events(body: bytes) -> list[WebhookEvent]:
