@@ -293,7 +293,11 @@ class EnodeWebhook:
             await self._async_asset_event(event)
         elif isinstance(event, VendorActionEvent):
             action = event.action
-            if isinstance(action, ChargeAction | MaxCurrentAction):
+            if action.user_id is not None and action.user_id != coordinator.user_id:
+                LOGGER.debug(
+                    "Ignoring a %s event: the action belongs to another Enode user", event.event
+                )
+            elif isinstance(action, ChargeAction | MaxCurrentAction):
                 await coordinator.actions.async_handle_update(action)
             else:
                 LOGGER.debug("Ignoring an update of an action this integration does not track")
@@ -305,6 +309,11 @@ class EnodeWebhook:
         """Merge a discovered, updated or deleted asset."""
         coordinator = self.coordinator
         asset = event.asset
+        if asset.user_id is not None and asset.user_id != coordinator.user_id:
+            LOGGER.debug(
+                "Ignoring a %s event: the asset belongs to another Enode user", event.event
+            )
+            return
         if event.change == "deleted":
             coordinator.async_remove_asset(asset.id)
             return

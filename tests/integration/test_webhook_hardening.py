@@ -20,7 +20,8 @@ from custom_components.enode.const import DOMAIN
 from custom_components.enode.diagnostics import async_get_config_entry_diagnostics
 from custom_components.enode.webhook import CONF_ENODE_WEBHOOK_ID
 
-from .conftest import GPS_VEHICLE, GPS_VEHICLE_ID, TEST_USER
+from . import test_webhook
+from .conftest import GPS_VEHICLE_ID, TEST_USER
 from .test_webhook import (
     _battery,
     _post,
@@ -28,8 +29,10 @@ from .test_webhook import (
     _signed,
     _sim,
     _vehicle_event,
-    ha_client,  # noqa: F401 (a fixture)
 )
+
+# Home Assistant served on loopback, its address the internal URL (the fixture of test_webhook).
+ha_client = test_webhook.ha_client
 
 pytestmark = pytest.mark.usefixtures("fast_client")
 
@@ -46,3 +49,154 @@ async def test_enode_webhook_id_redacted(
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["entry"]["data"][CONF_ENODE_WEBHOOK_ID] == "**REDACTED**"
     assert hook.id not in orjson.dumps(diagnostics).decode()
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("last_seen", "applied"),
+    [
+        ("2099-01-01T00:00:00", True),  # newer, without a timezone: read as UTC
+        ("2000-01-01T00:00:00", False),  # older, without a timezone: a late delivery
+        ("2099-01-01T00:00:00.000Z", True),
+    ],
+)
+async def test_naive_last_seen(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    last_seen: str,
+    applied: bool,
+) -> None:
+    """A ``lastSeen`` without a timezone is UTC: compared with what is known, no traceback, and
+    the rest of the batch goes on."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    event = _vehicle_event(sim, 77)
+    event["vehicle"]["lastSeen"] = last_seen
+    batch = [event, {"event": "user:vehicle:updated", "user": {"id": TEST_USER}, "vehicle": {}}]
+    assert await _post(ha_client, entry, *_signed(entry, batch)) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _battery(hass) == (77 if applied else 50)
+    assert _errors(caplog) == []
+    vehicle = entry.runtime_data.coordinator.data.vehicles[GPS_VEHICLE_ID]
+    assert vehicle.last_seen is not None
+    assert vehicle.last_seen.tzinfo is not None
+
+
+def _discovered(sim: Any, *, owner: str, asset_id: str = "vehicle-stranger") -> dict[str, Any]:
+    """A ``user:vehicle:discovered`` for our user whose vehicle says it belongs to ``owner``."""
+    vehicle = dict(sim.asset(GPS_VEHICLE_ID)) | {"id": asset_id, "userId": owner}
+    return {
+        "event": "user:vehicle:discovered",
+        "createdAt": "2025-06-01T12:00:00.000Z",
+        "version": "2024-10-01",
+        "user": {"id": TEST_USER},
+        "vehicle": vehicle,
+    }
+
+
+async def test_asset_of_another_user_ignored(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An event for our user carrying another user's asset (``vehicle.userId``) creates no
+    device and changes no state; one debug line without ids says why."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    caplog.set_level(logging.DEBUG, logger="custom_components.enode")
+    updated = _vehicle_event(sim, 12)
+    updated["vehicle"]["userId"] = "someone-else"
+    batch = [_discovered(sim, owner="someone-else"), updated]
+    assert await _post(ha_client, entry, *_signed(entry, batch)) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    registry = dr.async_get(hass)
+    assert registry.async_get_device(identifiers={(DOMAIN, "vehicle-stranger")}) is None
+    assert "vehicle-stranger" not in entry.runtime_data.coordinator.data.vehicles
+    assert _battery(hass) == 50
+    assert caplog.text.count("belongs to another Enode user") == 2
+    assert "someone-else" not in caplog.text
+
+    # The same asset with our user id (or none) is ours.
+    batch = [_discovered(sim, owner=TEST_USER)]
+    assert await _post(ha_client, entry, *_signed(entry, batch)) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert registry.async_get_device(identifiers={(DOMAIN, "vehicle-stranger")}) is not None
+
+
+async def test_action_of_another_user_ignored(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A ``user:vendor-action:updated`` for our user whose action is another user's: no event."""
+    from pytest_homeassistant_custom_component.common import async_capture_events
+
+    from custom_components.enode.const import EVENT_ACTION
+
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    events = async_capture_events(hass, EVENT_ACTION)
+    action = {
+        "event": "user:vendor-action:updated",
+        "user": {"id": TEST_USER},
+        "vendorAction": {
+            "id": "action-y",
+            "userId": "someone-else",
+            "state": "CONFIRMED",
+            "kind": "START",
+            "targetId": GPS_VEHICLE_ID,
+            "targetType": "vehicle",
+        },
+    }
+    assert await _post(ha_client, entry, *_signed(entry, [action])) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "entity", "expected"),
+    [
+        (("chargeState", "batteryLevel"), 1e30, "sensor.tessie_battery", "unknown"),
+        (("chargeState", "batteryLevel"), -5, "sensor.tessie_battery", "unknown"),
+        (("chargeState", "range"), -100, "sensor.tessie_range", "unknown"),
+        (("chargeState", "chargeRate"), 1e12, "sensor.tessie_charge_rate", "unknown"),
+        (("odometer", "distance"), -1, "sensor.tessie_odometer", "unknown"),
+        (("chargeState", "batteryLevel"), 100, "sensor.tessie_battery", "100.0"),
+    ],
+)
+async def test_implausible_values_dropped(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    path: tuple[str, str],
+    value: float,
+    entity: str,
+    expected: str,
+) -> None:
+    """A signed update with an impossible value: that value is dropped (unknown), the rest of
+    the update is applied, one debug line names the field (not the value)."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    caplog.set_level(logging.DEBUG, logger="custom_components.enode")
+    event = _vehicle_event(sim, 61)
+    group, key = path
+    event["vehicle"][group] = {**event["vehicle"][group], key: value}
+    if key == "batteryLevel":
+        event["vehicle"]["chargeState"]["range"] = 123
+    assert await _post(ha_client, entry, *_signed(entry, [event])) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(entity).state == expected
+    if expected == "unknown":
+        assert caplog.text.count("implausible") == 1
+        assert f"{group}.{key}" in caplog.text
+        assert repr(value) not in caplog.text
+        if key == "batteryLevel":
+            assert float(hass.states.get("sensor.tessie_range").state) == 123
+        else:
+            assert _battery(hass) == 61
+    assert _errors(caplog) == []
