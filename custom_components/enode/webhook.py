@@ -69,6 +69,10 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     "user:vendor-action:updated",
     "user:credentials:invalidated",
 )
+# Enode delivers at most 100 events per request (a few hundred kB): a larger body is not a
+# delivery and is refused (413) before it is read into memory; bodies are read in chunks.
+MAX_DELIVERY_BYTES = 2 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
 # Enode accepts webhook URLs of 8 to 200 characters.
 URL_MIN_LENGTH = 8
 URL_MAX_LENGTH = 200
@@ -247,7 +251,12 @@ class EnodeWebhook:
     ) -> web.Response:
         """Verify and accept a delivery; process its events in the background."""
         try:
-            body = await request.read()
+            body = await _async_read_body(request)
+        except _BodyTooLarge:
+            LOGGER.debug(
+                "Refused an Enode webhook delivery larger than %d bytes", MAX_DELIVERY_BYTES
+            )
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         except (OSError, ValueError) as err:
             LOGGER.debug("Could not read an Enode webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
@@ -322,6 +331,29 @@ class EnodeWebhook:
             LOGGER.debug("Ignoring a late %s event (older than what is known)", event.event)
             return
         await coordinator.async_set_asset(asset)
+
+
+class _BodyTooLarge(Exception):
+    """A request body larger than ``MAX_DELIVERY_BYTES``."""
+
+
+async def _async_read_body(request: web.Request) -> bytes:
+    """Return a request's body, reading at most ``MAX_DELIVERY_BYTES`` of it.
+
+    Reads ``request.content`` in chunks rather than ``request.read()``: that one reads up to
+    aiohttp's ``client_max_size`` (16 MiB in Home Assistant) and then raises out of the handler,
+    and the ``MockRequest`` of a Nabu Casa cloudhook delivery has no ``read()`` at all.
+    """
+    length = getattr(request, "content_length", None)
+    if length is not None and length > MAX_DELIVERY_BYTES:
+        raise _BodyTooLarge
+    body = bytearray()
+    stream = request.content  # once: a MockRequest makes a new reader on every access
+    while chunk := await stream.read(READ_CHUNK_BYTES):
+        body += chunk
+        if len(body) > MAX_DELIVERY_BYTES:
+            raise _BodyTooLarge
+    return bytes(body)
 
 
 def _older(new: AssetBase, current: AssetBase | None) -> bool:

@@ -776,7 +776,7 @@ async def test_unreadable_body(
     """The request body cannot be read (the sender went away): 400."""
     sim = await _sim(simulator_factory)
     entry = await _setup(hass, sim)
-    with patch("aiohttp.web_request.BaseRequest.read", side_effect=OSError("reset")):
+    with patch("aiohttp.streams.StreamReader.read", side_effect=OSError("reset")):
         assert await _post(ha_client, entry, b"[]", "sha1=x") == 400
 
 

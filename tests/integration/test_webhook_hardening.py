@@ -200,3 +200,77 @@ async def test_implausible_values_dropped(
         else:
             assert _battery(hass) == 61
     assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "size", [17 * 1024 * 1024, 3 * 1024 * 1024], ids=["over-aiohttp-limit", "over-ours"]
+)
+async def test_oversized_body(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    size: int,
+) -> None:
+    """A body far larger than any Enode delivery (at most 100 events): 413, at most one log
+    line, no traceback, nothing changes; the next delivery is processed."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    caplog.clear()
+    body = b"[" + b" " * size + b"]"
+    assert await _post(ha_client, entry, body, "sha1=whatever") == 413
+    await hass.async_block_till_done(wait_background_tasks=True)
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.enode")]
+    assert len(ours) <= 1
+    assert all(r.exc_info is None for r in caplog.records)
+    assert _errors(caplog) == []
+    assert not entry.runtime_data.coordinator.push_healthy
+    assert await _post(ha_client, entry, *_signed(entry, [_vehicle_event(sim, 66)])) == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _battery(hass) == 66
+
+
+async def test_oversized_chunked_body(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A body without a Content-Length (chunked) is read only up to the limit: 413."""
+    from custom_components.enode.webhook import MAX_DELIVERY_BYTES
+
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+
+    async def chunks() -> Any:
+        for _ in range(MAX_DELIVERY_BYTES // 65536 + 2):
+            yield b" " * 65536
+
+    resp = await ha_client.post(
+        test_webhook._path(entry),
+        data=chunks(),
+        headers={"content-type": "application/json", "x-enode-signature": "sha1=x"},
+    )
+    assert resp.status == 413
+
+
+async def test_delivery_through_the_cloud(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """Nabu Casa relays a cloudhook delivery as a ``MockRequest`` (no ``read()``): it is
+    verified and applied like one over HTTP."""
+    from homeassistant.components.webhook import async_handle_webhook
+    from homeassistant.util.aiohttp import MockRequest
+
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    body, signature = _signed(entry, [_vehicle_event(sim, 58)])
+    request = MockRequest(
+        content=body,
+        mock_source="cloudhook",
+        method="POST",
+        headers={"content-type": "application/json", "x-enode-signature": signature},
+    )
+    from homeassistant.const import CONF_WEBHOOK_ID
+
+    response = await async_handle_webhook(hass, entry.data[CONF_WEBHOOK_ID], request)
+    assert response.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _battery(hass) == 58
