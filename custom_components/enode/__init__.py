@@ -11,6 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
 from .helpers import create_client
+from .hub import async_get_hub
 from .link import async_setup_link
 from .models import EnodeConfigEntry, EnodeRuntimeData
 from .repairs import async_delete_issues, async_setup_repairs
@@ -38,7 +39,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> bool:
     """Set up an Enode user (config entry): first refresh, then the platforms and push."""
     async_prepare_webhook(hass, entry)
-    client = create_client(hass, entry.data)
+    # One client (one access token) per Enode client, shared by its entries and set-up retries.
+    client = async_get_hub(hass, entry.data).client
     coordinator = EnodeCoordinator(hass, entry, client)
     entry.runtime_data = EnodeRuntimeData(
         client=client,

@@ -50,6 +50,7 @@ from .api import (
 from .api.const import INTERVENTION_LANGUAGES
 from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
+from .hub import async_get_hub
 from .models import EnodeConfigEntry, EnodeData
 
 # Polling cadence: slow when nothing happens, faster while charging or an action is pending, a
@@ -150,7 +151,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._missing_locations: set[str] = set()
         # While set, polling bursts (after a command); the timer that ends the burst.
         self._burst_end: CALLBACK_TYPE | None = None
-        self._rate_limited = False
+        # What the entries of this Enode client share (one token, the rate limit).
+        self.hub = async_get_hub(hass, entry.data)
         # Consecutive failed refreshes (the retry backoff grows with them).
         self._failures = 0
         # Push health: the last verified webhook delivery; the timer that ends "healthy".
@@ -172,6 +174,13 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         short, growing backoff (``RETRY_INTERVAL_MIN`` doubling up to ``RETRY_INTERVAL_MAX``)
         until a refresh succeeds. The whole refresh is bounded by ``REFRESH_TIMEOUT``.
         """
+        if not self._fetched and self.hub.rate_limited:
+            # A set-up retried before Enode's Retry-After passed: fail without asking Enode.
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"retry_after": f"{self.hub.rate_limit_remaining():.0f}"},
+            )
         try:
             async with asyncio.timeout(REFRESH_TIMEOUT):
                 data = await self._async_fetch()
@@ -200,9 +209,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
                 else "communication_error",
                 translation_placeholders={"error": problem_text(err)},
             ) from err
-        if self._rate_limited:
-            self._rate_limited = False
-            LOGGER.info("Enode rate limit lifted")
+        self.hub.async_rate_limit_lifted()
         self._fetched = True
         self._failures = 0
         self.update_interval = self._interval_for(data)
@@ -234,9 +241,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         else:
             interval = max(wait, self._interval_for(self.data).total_seconds())
             self.update_interval = timedelta(seconds=interval)
-        if not self._rate_limited:
-            self._rate_limited = True
-            LOGGER.warning("Enode rate limit reached; the next update is in %.0f seconds", interval)
+        if self.hub.async_rate_limited(wait):
+            LOGGER.warning("Enode rate limit reached; trying again in %.0f seconds", interval)
         if failing:
             raise UpdateFailed(
                 translation_domain=DOMAIN,

@@ -25,8 +25,15 @@ from custom_components.enode.coordinator import (
     UPDATE_INTERVAL_PUSH,
 )
 
-from .conftest import CHARGER, GPS_VEHICLE, GPS_VEHICLE_ID, TEST_USER, household, make_entry
-from .conftest import setup_entry as _setup_entry
+from .conftest import (
+    CHARGER,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    TEST_USER,
+    household,
+    make_entry,
+    setup_entry as _setup_entry,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_client")
 
@@ -188,3 +195,51 @@ async def test_whole_refresh_is_bounded(hass: HomeAssistant, simulator_factory: 
     client.request_timeout = 5
     await _later(hass, RETRY_INTERVAL_MIN.total_seconds() + 1)
     assert hass.states.get(BATTERY).state == "50.0"
+
+
+async def test_retry_after_honoured_during_setup(
+    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A persistent 429 at set-up (Retry-After 300 s): Home Assistant retries the set-up on its
+    own schedule (5, 10, 20 ... s) but nothing is asked of Enode before the 300 s are over, the
+    access token is fetched once, and the limit is logged once."""
+    import logging
+
+    from homeassistant.config_entries import ConfigEntryState
+
+    import custom_components.enode as integration
+
+    caplog.set_level(logging.DEBUG, logger="custom_components.enode")
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    sim.inject_fault(status=429, count=10_000, retry_after=300, path_prefix="/users/")
+    entry = await _setup_entry(hass, make_entry(sim))
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert sim.count_requests("POST", "/oauth2/token") == 1
+    assert sim.count_requests("GET", "/users/") == 1
+
+    attempts = 0
+    real_setup = integration.async_setup_entry
+
+    async def counted_setup(*args: Any) -> bool:
+        nonlocal attempts
+        attempts += 1
+        return await real_setup(*args)
+
+    with patch.object(integration, "async_setup_entry", counted_setup):
+        # Home Assistant's retries after 5, 10, 20, 40 and 80 seconds.
+        for wait in (5, 10, 20, 40, 80):
+            await _later(hass, wait)
+        assert attempts == 5
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+        assert sim.count_requests("GET", "/users/") == 1  # Enode was not asked again
+        assert sim.count_requests("POST", "/oauth2/token") == 1
+
+        sim.clear_faults()  # Enode's limit is over after its 300 seconds
+        await _later(hass, 301)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(BATTERY).state == "50.0"
+    assert sim.count_requests("POST", "/oauth2/token") == 1  # the token was kept
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len([w for w in warnings if "rate limit" in w]) == 1, warnings
+    assert "next update is in" not in caplog.text
+    assert caplog.text.count("Enode rate limit lifted") == 1
