@@ -8,6 +8,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .actions import async_remove_stored_actions
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
 from .helpers import create_client
@@ -48,6 +49,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
         actions=coordinator.actions,
         webhook=EnodeWebhook(hass, entry, client, coordinator),
     )
+    # Listen for deliveries before the first refresh: what Enode pushes meanwhile is kept.
+    entry.runtime_data.webhook.async_listen()
+    # Commands pending before a restart are followed again; the store is written on unload.
+    entry.async_on_unload(coordinator.actions.async_unload)
+    await coordinator.actions.async_restore()
     try:
         await coordinator.async_config_entry_first_refresh()
     except ConfigEntryNotReady as err:
@@ -88,6 +94,8 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
-    """Delete the repair issues of a removed entry, and its webhook at Enode (best effort)."""
+    """Delete the repair issues and stored actions of a removed entry, and its webhook at Enode
+    (best effort)."""
     async_delete_issues(hass, entry)
+    await async_remove_stored_actions(hass, entry.entry_id)
     await async_remove_webhook(hass, entry, create_client(hass, entry.data))

@@ -73,6 +73,8 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
 # delivery and is refused (413) before it is read into memory; bodies are read in chunks.
 MAX_DELIVERY_BYTES = 2 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
+# Events kept while the entry sets up (beyond: 503, and Enode delivers them again later).
+MAX_EARLY_EVENTS = 1000
 # Enode accepts webhook URLs of 8 to 200 characters.
 URL_MIN_LENGTH = 8
 URL_MAX_LENGTH = 200
@@ -107,6 +109,10 @@ class EnodeWebhook:
         self.url: str | None = None
         self.status = STATUS_PENDING
         self._lock = asyncio.Lock()
+        self._listening = False
+        # Until the entry is set up, verified deliveries wait here (applied once it is ready).
+        self._ready = False
+        self._early: list[WebhookEvent] = []
 
     @property
     def registered(self) -> bool:
@@ -116,10 +122,29 @@ class EnodeWebhook:
     # ------------------------------------------------------------------ set-up
 
     @callback
-    def async_start(self) -> None:
-        """Register the Home Assistant webhook here, and at Enode in the background."""
+    def async_listen(self) -> None:
+        """Register the Home Assistant webhook now, before the entry's first refresh.
+
+        Home Assistant answers 200 to a delivery for a webhook id nobody registered, so Enode
+        would not deliver it again: deliveries that arrive while the entry sets up are kept
+        and applied once it is ready (``async_start``).
+        """
+        if self._listening:
+            return
+        self._listening = True
         self.async_register_local()
         self.entry.async_on_unload(self.async_unregister_local)
+
+    @callback
+    def async_start(self) -> None:
+        """The entry is set up: apply what arrived meanwhile; register at Enode (background)."""
+        self.async_listen()
+        self._ready = True
+        if self._early:
+            early, self._early = self._early, []
+            self.entry.async_create_background_task(
+                self.hass, self.async_process(early), f"{DOMAIN} webhook deliveries during set-up"
+            )
         self.entry.async_create_background_task(
             self.hass, self.async_register_at_enode(), f"{DOMAIN} webhook registration"
         )
@@ -268,6 +293,12 @@ class EnodeWebhook:
         except EnodeError as err:
             LOGGER.debug("Rejected an Enode webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
+        if not self._ready:
+            if len(self._early) + len(events) > MAX_EARLY_EVENTS:
+                # Not ready for that many: Enode delivers them again later.
+                return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
+            self._early.extend(events)
+            return web.Response(status=HTTPStatus.OK)
         self.coordinator.async_push_received()
         self.entry.async_create_background_task(
             hass, self.async_process(events), f"{DOMAIN} webhook delivery"
