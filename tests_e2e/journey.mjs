@@ -7,7 +7,9 @@
 // Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
 // the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
-// the devices, some entity states and Repairs are checked; Configure links the Tesla (the flow ends
+// the devices, some entity states and Repairs are checked; the ID.4 is plugged into the Zaptec on the
+// simulator's page and its charging switch, turned on from the device page, must move exactly once
+// (off -> on: no blip when Enode confirms); Configure links the Tesla (the flow ends
 // naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
 // Connect -> the repair is gone). The flow texts are checked on the way. Every step leaves a
 // screenshot.
@@ -346,6 +348,63 @@ try {
   const maxCurrent = zaptec.find((s) => s.entity_id.startsWith("number.") && s.unit === "A");
   check(maxCurrent !== undefined && Number(maxCurrent.state) === 16, `the Zaptec's maximum current is 16 A (${maxCurrent?.state})`);
   check(zaptec.length >= 5 && zaptec.every((s) => s.state !== "unavailable"), `the Zaptec has ${zaptec.length} entities, none unavailable`);
+
+  step("Charging: the ID.4's switch moves once when Enode confirms (no off/on blip)");
+  const chargingSwitch = id4.find((s) => s.entity_id.startsWith("switch.") && / Charging$/.test(s.name));
+  const chargingSensor = id4.find((s) => s.entity_id.startsWith("binary_sensor.") && / Charging$/.test(s.name));
+  const pluggedSensor = id4.find((s) => s.entity_id.startsWith("binary_sensor.") && / Plugged in$/.test(s.name));
+  // Plug the ID.4 into the Zaptec on the simulator's own page, as a tester would.
+  const simPage = await context.newPage();
+  await simPage.goto(`${SIM}/_simulator/`);
+  // This Home Assistant's Enode user is listed after the simulator's demo-user.
+  await simPage.locator("table").last().getByRole("button", { name: "Plug into Zaptec" }).click();
+  await simPage.waitForLoadState();
+  await shot(simPage, "simulator-plugged");
+  await simPage.close();
+  await page.bringToFront();
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "on",
+    pluggedSensor?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  check(
+    (await deviceStates("Anna's ID.4")).find((s) => s.entity_id === pluggedSensor?.entity_id)?.state === "on",
+    "Home Assistant shows the ID.4 plugged in (pushed by the simulator's webhook)",
+  );
+  await page.getByText("Controls").first().waitFor();
+  check(chargingSwitch?.state === "off", `the ID.4's charging switch is off before (${chargingSwitch?.state})`);
+  // Every state change of the switch, from the frontend's own connection.
+  await page.evaluate(async (entityId) => {
+    const hass = document.querySelector("home-assistant").hass;
+    window.__enodeChanges = [];
+    window.__enodeUnsub = await hass.connection.subscribeEvents((event) => {
+      if (event.data.entity_id === entityId) {
+        window.__enodeChanges.push([event.data.old_state?.state, event.data.new_state?.state]);
+      }
+    }, "state_changed");
+  }, chargingSwitch?.entity_id);
+  await page.locator("ha-entity-toggle ha-switch").first().click();
+  // Enode (the simulator) confirms after its action delay; the car then reports that it charges.
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "on",
+    chargingSensor?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  await page.waitForTimeout(3000);
+  const changes = await page.evaluate(() => {
+    window.__enodeUnsub();
+    return window.__enodeChanges;
+  });
+  await shot(page, "device-id4-charging");
+  check(
+    JSON.stringify(changes) === JSON.stringify([["off", "on"]]),
+    `turning charging on moved the switch once: ${JSON.stringify(changes)}`,
+  );
+  const charging = await deviceStates("Anna's ID.4");
+  check(
+    charging.find((s) => s.entity_id === chargingSensor?.entity_id)?.state === "on",
+    "the ID.4 charges once Enode confirmed the command",
+  );
 
   step("Repairs: nothing to do for the ID.4 and the Zaptec once they are paired");
   await page.goto(`${HA}/config/repairs`);

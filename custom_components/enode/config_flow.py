@@ -1,8 +1,8 @@
-"""Config, options, reauth and reconfigure flows for Enode.
+"""Config, reauth, reconfigure and options flows for Enode.
 
-Linking happens in Enode's Link UI, opened as an external step; Link UI sends the browser back to
-the callback view in ``link.py``, which resumes the flow. The linking steps (asset types, brand,
-Link UI, charger onboarding) are shared by the config flow and the options flow.
+The config flow takes the client credentials, then links devices with the linking steps it shares
+with the options flow (``link_flow.py``: device types, brand, Link UI, charger onboarding). The
+options flow links more devices, relinks one, or sets a charger's charging location.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigEntryBaseFlow,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -30,21 +29,14 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.helpers.translation import async_get_translations
 import voluptuous as vol
 
 from .api import (
     Asset,
     AssetType,
-    Charger,
-    EnodeAuthenticationError,
     EnodeClient,
-    EnodeConnectionError,
     EnodeError,
     Environment,
-    Integration,
-    LinkingStatus,
-    Vehicle,
 )
 from .const import (
     CONF_API_URL,
@@ -54,49 +46,22 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import async_fetch_user_assets, vehicle_controls_charging
 from .entity import device_name
-from .helpers import create_client
-from .link import (
-    LINK_ERROR,
-    LINK_REASON,
-    LinkTarget,
-    async_forget_flow,
-    async_open_link_ui,
-    link_error,
-    link_error_step,
-)
-from .services import (
+from .helpers import create_client, flow_error
+from .link import LinkTarget
+from .link_flow import EnodeLinkFlow, entry_title
+from .locations import (
     HOME_ZONE,
     LocationError,
     async_assign_charging_location,
-    location_choice_options,
+    async_location_choices,
 )
 
-CONF_ASSET_TYPES = "asset_types"
-CONF_VENDOR = "vendor"
 CONF_DEVICE = "device"
 CONF_CHARGER = "charger"
 CONF_LOCATION = "location"
 
-# The brand choice that leaves brand selection to Link UI.
-VENDOR_IN_LINK_UI = "link_ui"
-# At most this many device names go into an entry title.
-TITLE_MAX_DEVICES = 3
-
-SELECTOR_TEXTS = f"component.{DOMAIN}.selector"
-
 ENVIRONMENTS = [Environment.PRODUCTION, Environment.SANDBOX]
-ASSET_TYPES = list(AssetType)
-
-
-async def async_selector_texts(hass: HomeAssistant) -> dict[str, str]:
-    """Return this integration's selector texts in Home Assistant's language.
-
-    The keys start with ``SELECTOR_TEXTS``; besides the selectors' options they hold the
-    sentences a step puts into its description (``vendor_note``).
-    """
-    return await async_get_translations(hass, hass.config.language, "selector", [DOMAIN])
 
 
 def unique_id_for(environment: str, client_id: str, user_id: str) -> str:
@@ -109,43 +74,17 @@ async def async_default_user_id(hass: HomeAssistant) -> str:
     return f"home-assistant-{await instance_id.async_get(hass)}"
 
 
-def create_flow_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
-    """Return a client for the credentials of a flow (on Home Assistant's session)."""
-    return create_client(hass, data)
-
-
 async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
-    """Verify the client credentials; return an error key or None."""
-    client = create_flow_client(hass, data)
+    """Verify the client credentials; return a form error key, or None when they work."""
     try:
-        await client.verify_credentials()
-    except EnodeAuthenticationError:
-        return "invalid_auth"
-    except EnodeConnectionError:
-        return "cannot_connect"
-    except EnodeError:
-        LOGGER.debug("Enode rejected the token request", exc_info=True)
-        return "cannot_connect"
-    except Exception:
+        await create_client(hass, data).verify_credentials()
+    except EnodeError as err:
+        LOGGER.debug("Enode did not accept the credentials: %s", err)
+        return flow_error(err)
+    except Exception as err:
         LOGGER.exception("Unexpected error while verifying the Enode credentials")
-        return "unknown"
+        return flow_error(err)
     return None
-
-
-def entry_title(assets: list[Asset]) -> str:
-    """Return an entry title naming the linked devices (vendor and name)."""
-    names = [device_name(asset) for asset in assets]
-    if not names:
-        return "Enode"
-    if len(names) > TITLE_MAX_DEVICES:
-        shown = ", ".join(names[:TITLE_MAX_DEVICES])
-        return f"{shown} +{len(names) - TITLE_MAX_DEVICES}"
-    return ", ".join(names)
-
-
-async def async_fetch_assets(client: EnodeClient, user_id: str) -> list[Asset]:
-    """Return every asset the user has linked (one list request per linked asset type)."""
-    return list((await async_fetch_user_assets(client, user_id)).iter_assets())
 
 
 def _credentials_schema(*, advanced: bool, reconfigure: bool = False) -> vol.Schema:
@@ -194,277 +133,6 @@ def _credentials_data(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], di
     return data, errors
 
 
-class EnodeLinkFlow(ConfigEntryBaseFlow):
-    """The linking steps shared by the config flow and the options flow.
-
-    asset_types -> vendor -> link (external step: Link UI) -> linked, with link_failed or
-    link_cancelled (retry or abort) when Link UI reports an error or a cancel, and charger
-    onboarding (charger_required / charger_recommended) after a vehicle.
-    """
-
-    _link_target: LinkTarget
-    _asset_types: list[AssetType]
-    _vendor: str | None = None
-    _relink_asset_id: str | None = None
-    _link_error: dict[str, str] | None = None
-    _known_asset_ids: frozenset[str] = frozenset()
-    # The assets linked before this flow opened Link UI the first time.
-    _assets_before_flow: frozenset[str] | None = None
-    _charger_offered: bool = False
-    _onboarding_vehicle: Vehicle | None = None
-
-    # ----------------------------------------------------------- to implement
-
-    def _flow_client(self) -> EnodeClient:
-        """Return the client of this flow."""
-        raise NotImplementedError
-
-    def _flow_user_id(self) -> str:
-        """Return the Enode user id of this flow."""
-        raise NotImplementedError
-
-    async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
-        """Finish the flow after linking; ``assets`` are every asset the user has linked."""
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ steps
-
-    async def async_step_asset_types(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Choose the types of devices to link (multi-type linking)."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            chosen = [AssetType(value) for value in user_input[CONF_ASSET_TYPES]]
-            if chosen:
-                self._asset_types = [
-                    asset_type for asset_type in ASSET_TYPES if asset_type in chosen
-                ]
-                self._relink_asset_id = None
-                return await self.async_step_vendor()
-            errors[CONF_ASSET_TYPES] = "no_asset_types"
-        return self.async_show_form(
-            step_id="asset_types",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_ASSET_TYPES, default=[str(AssetType.VEHICLE)]): (
-                        SelectSelector(
-                            SelectSelectorConfig(
-                                options=[str(asset_type) for asset_type in ASSET_TYPES],
-                                multiple=True,
-                                mode=SelectSelectorMode.LIST,
-                                translation_key="asset_type",
-                            )
-                        )
-                    )
-                }
-            ),
-            errors=errors,
-        )
-
-    async def async_step_vendor(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the brand, or leave the choice to Link UI."""
-        errors: dict[str, str] = {}
-        try:
-            integrations = await self._flow_client().list_integrations(self._asset_types)
-        except EnodeError as err:
-            LOGGER.debug("Could not list the Enode integrations: %s", err)
-            integrations = []
-            errors["base"] = "integrations_unavailable"
-        wanted = {str(asset_type) for asset_type in self._asset_types}
-        vendors: dict[str, Integration] = {
-            integration.vendor: integration
-            for integration in integrations
-            if wanted <= set(integration.asset_types)
-        }
-        if user_input is not None:
-            choice = user_input[CONF_VENDOR]
-            if choice == VENDOR_IN_LINK_UI:
-                self._vendor = None
-                return await self.async_step_link()
-            integration = vendors.get(choice)
-            if integration is None:
-                errors[CONF_VENDOR] = "vendor_unavailable"
-            elif integration.linking_status is LinkingStatus.OUTAGE:
-                errors[CONF_VENDOR] = "vendor_outage"
-            else:
-                self._vendor = integration.vendor
-                return await self.async_step_link()
-        options = [SelectOptionDict(value=VENDOR_IN_LINK_UI, label="Enode Link UI")]
-        for integration in sorted(
-            vendors.values(), key=lambda item: (item.display_name or item.vendor).lower()
-        ):
-            label = integration.display_name or integration.vendor
-            if integration.linking_status is LinkingStatus.OUTAGE:
-                label = f"{label} (outage: cannot be linked now)"
-            elif integration.linking_status is LinkingStatus.ELEVATED_ERROR_RATE:
-                label = f"{label} (elevated error rate)"
-            options.append(SelectOptionDict(value=integration.vendor, label=label))
-        outages = [
-            integration.display_name or integration.vendor
-            for integration in vendors.values()
-            if integration.linking_status is LinkingStatus.OUTAGE
-        ]
-        texts = await async_selector_texts(self.hass)
-        type_names = [
-            texts.get(f"{SELECTOR_TEXTS}.asset_type.options.{asset_type}", str(asset_type))
-            for asset_type in self._asset_types
-        ]
-        outage_note = ""
-        if outages:
-            note = texts.get(f"{SELECTOR_TEXTS}.vendor_note.options.outages", "{brands}")
-            outage_note = f" {note.replace('{brands}', ', '.join(sorted(outages)))}"
-        return self.async_show_form(
-            step_id="vendor",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_VENDOR, default=VENDOR_IN_LINK_UI): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options,
-                            mode=SelectSelectorMode.DROPDOWN,
-                            translation_key="vendor",
-                        )
-                    )
-                }
-            ),
-            errors=errors,
-            description_placeholders={
-                "asset_types": ", ".join(type_names),
-                "outages": outage_note,
-            },
-        )
-
-    async def async_step_link(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Open Link UI (external step); the callback view resumes the flow here."""
-        if user_input is not None:
-            async_forget_flow(self.hass, self.flow_id)
-            self._link_error = link_error(user_input)
-            return self.async_external_step_done(
-                next_step_id=link_error_step(self._link_error, "linked")
-            )
-        client = self._flow_client()
-        if self._relink_asset_id is None:
-            if (known := await self._async_linked_assets()) is None:
-                return self.async_abort(reason="cannot_connect")
-            self._known_asset_ids = frozenset(asset.id for asset in known)
-            if self._assets_before_flow is None:
-                self._assets_before_flow = self._known_asset_ids
-        return await async_open_link_ui(
-            self,
-            client,
-            target=self._link_target,
-            relink_asset_id=self._relink_asset_id,
-            user_id=self._flow_user_id(),
-            asset_types=self._asset_types,
-            vendor=self._vendor,
-        )
-
-    async def _async_linked_assets(self) -> list[Asset] | None:
-        """Return the devices the flow's Enode user has linked; None (logged) if unreadable."""
-        try:
-            return await async_fetch_assets(self._flow_client(), self._flow_user_id())
-        except EnodeError as err:
-            LOGGER.warning("Could not read the linked Enode devices: %s", err)
-            return None
-
-    async def async_step_link_failed(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Explain that Link UI was left before linking; offer to retry or to stop."""
-        error = self._link_error or {}
-        return self.async_show_menu(
-            step_id="link_failed",
-            menu_options=["link", "link_abort"],
-            description_placeholders={
-                LINK_ERROR: error.get(LINK_ERROR, "-"),
-                LINK_REASON: error.get(LINK_REASON, ""),
-            },
-        )
-
-    async def async_step_link_cancelled(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Say that the user cancelled in Link UI; offer to retry or to stop."""
-        return self.async_show_menu(step_id="link_cancelled", menu_options=["link", "link_abort"])
-
-    async def async_step_link_abort(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Stop after Link UI was left."""
-        return self.async_abort(reason="link_cancelled")
-
-    async def async_step_linked(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Link UI finished: find the linked devices; offer the charger; finish."""
-        if (assets := await self._async_linked_assets()) is None:
-            return self.async_abort(reason="cannot_connect")
-        if self._relink_asset_id is not None:
-            return await self._async_link_finished(assets)
-        new_assets = [asset for asset in assets if asset.id not in self._known_asset_ids]
-        if not new_assets:
-            return await self.async_step_no_devices()
-        new_vehicles = [asset for asset in new_assets if isinstance(asset, Vehicle)]
-        has_charger = any(isinstance(asset, Charger) for asset in assets)
-        if new_vehicles and not has_charger and not self._charger_offered:
-            self._charger_offered = True
-            incapable = [v for v in new_vehicles if not vehicle_controls_charging(v)]
-            self._onboarding_vehicle = incapable[0] if incapable else new_vehicles[0]
-            if incapable:
-                return await self.async_step_charger_required()
-            return await self.async_step_charger_recommended()
-        return await self._async_link_finished(assets)
-
-    async def async_step_no_devices(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Nothing new was linked: choose device types again, or stop."""
-        return self.async_show_menu(
-            step_id="no_devices", menu_options=["asset_types", "link_abort"]
-        )
-
-    async def async_step_charger_required(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The vehicle cannot control charging alone: linking the charger is required for it."""
-        return self._async_show_charger_menu("charger_required")
-
-    async def async_step_charger_recommended(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The vehicle controls charging itself: linking the charger is recommended."""
-        return self._async_show_charger_menu("charger_recommended")
-
-    @callback
-    def _async_show_charger_menu(self, step_id: str) -> ConfigFlowResult:
-        """Offer to link the charger next, or to skip it."""
-        vehicle = self._onboarding_vehicle
-        return self.async_show_menu(
-            step_id=step_id,
-            menu_options=["charger_link", "charger_skip"],
-            description_placeholders={"vehicle": device_name(vehicle) if vehicle else "-"},
-        )
-
-    async def async_step_charger_link(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Link the home charger next (contextual onboarding)."""
-        self._asset_types = [AssetType.CHARGER]
-        self._relink_asset_id = None
-        return await self.async_step_vendor()
-
-    async def async_step_charger_skip(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Skip linking a charger."""
-        if (assets := await self._async_linked_assets()) is None:
-            return self.async_abort(reason="cannot_connect")
-        return await self._async_link_finished(assets)
-
-    @callback
-    def async_remove(self) -> None:
-        """Forget the flow's pending link sessions."""
-        async_forget_flow(self.hass, self.flow_id)
-
-
 class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
     """Add an Enode user: credentials, then link devices in Link UI."""
 
@@ -488,7 +156,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
     def _flow_client(self) -> EnodeClient:
         """Return the client for the verified credentials."""
         if self._client is None:
-            self._client = create_flow_client(self.hass, self._data)
+            self._client = create_client(self.hass, self._data)
         return self._client
 
     def _flow_user_id(self) -> str:
@@ -747,7 +415,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
                 ),
                 vol.Required(CONF_LOCATION, default=HOME_ZONE): SelectSelector(
                     SelectSelectorConfig(
-                        options=location_choice_options(self.hass, locations),
+                        options=await async_location_choices(self.hass, locations),
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),

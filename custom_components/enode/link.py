@@ -10,7 +10,7 @@ with a small page saying that the window can be closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,12 +32,13 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api import LANGUAGES, AssetType, EnodeClient, EnodeError, scopes_for
 from .const import DOMAIN, LOGGER
+from .helpers import enode_language, problem_text
+from .texts import async_texts
 
 LINK_CALLBACK_PATH = "/api/enode/link"
 LINK_CALLBACK_NAME = "api:enode:link"
 # "Creates a short-lived (24 hours), single-use device linking session." (Enode API reference)
 LINK_SESSION_LIFETIME = timedelta(hours=24)
-DEFAULT_LINK_LANGUAGE = "en-US"
 HEADER_FRONTEND_BASE = "HA-Frontend-Base"
 # LinkUserPayload.redirectUri / RelinkUserPayload.redirectUri: "maxLength": 500.
 REDIRECT_URI_MAX_LENGTH = 500
@@ -87,26 +88,6 @@ class StartedLink:
     link_url: str
     expires_at: datetime
     state: str
-
-
-def link_language(language: str | None) -> str:
-    """Map a Home Assistant language ("en", "en-GB", "nb", ...) to a Link UI language."""
-    if not language:
-        return DEFAULT_LINK_LANGUAGE
-    wanted = language.replace("_", "-").lower()
-    codes = [code for code in LANGUAGES if code != "browser"]
-    for code in codes:
-        if code.lower() == wanted:
-            return code
-    primary = wanted.split("-", 1)[0]
-    if primary in ("no", "nn"):
-        primary = "nb"
-    if primary == "en":
-        return DEFAULT_LINK_LANGUAGE
-    for code in codes:
-        if code.split("-", 1)[0].lower() == primary:
-            return code
-    return DEFAULT_LINK_LANGUAGE
 
 
 def _pending(hass: HomeAssistant) -> dict[str, PendingLink]:
@@ -176,60 +157,56 @@ def _redirect_bases(hass: HomeAssistant) -> Iterator[str]:
     yield get_url(hass)
 
 
+@dataclass(frozen=True, kw_only=True)
+class LinkRequest:
+    """Link devices of some asset types to an Enode user (``POST /users/{userId}/link``)."""
+
+    user_id: str
+    asset_types: Sequence[AssetType]
+    # The brand chosen up front; None lets the user choose it in Link UI.
+    vendor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelinkRequest:
+    """Relink one asset (``POST /assets/{assetId}/relink``)."""
+
+    asset_id: str
+
+
+type LinkSessionRequest = LinkRequest | RelinkRequest
+
+
 async def async_start_link(
     hass: HomeAssistant,
     client: EnodeClient,
+    request: LinkSessionRequest,
     *,
     target: LinkTarget,
     target_id: str,
-    user_id: str,
-    asset_types: list[AssetType],
-    vendor: str | None = None,
 ) -> StartedLink:
-    """Create a link session (``POST /users/{userId}/link``) that comes back to ``target``.
+    """Create a link or relink session that comes back to ``target``.
 
     Raises the client's errors and ``NoURLAvailableError``; the state is forgotten on failure.
     """
     state = async_register_state(hass, target, target_id)
     try:
-        session = await client.create_link_session(
-            user_id,
-            scopes=scopes_for(asset_types),
-            language=link_language(hass.config.language),
-            redirect_uri=async_get_redirect_uri(hass, state),
-            vendor=vendor,
-            # vendorType narrows Link UI to one asset type; multi-type sessions go by scopes.
-            vendor_type=str(asset_types[0]) if len(asset_types) == 1 else None,
-        )
-    except Exception:
-        async_pop_state(hass, state)
-        raise
-    return StartedLink(
-        link_url=session.link_url,
-        expires_at=_pending(hass)[state].expires_at,
-        state=state,
-    )
-
-
-async def async_start_relink(
-    hass: HomeAssistant,
-    client: EnodeClient,
-    *,
-    target: LinkTarget,
-    target_id: str,
-    asset_id: str,
-) -> StartedLink:
-    """Create a relink session (``POST /assets/{assetId}/relink``) that comes back to ``target``.
-
-    Raises the client's errors and ``NoURLAvailableError``; the state is forgotten on failure.
-    """
-    state = async_register_state(hass, target, target_id)
-    try:
-        session = await client.relink_asset(
-            asset_id,
-            language=link_language(hass.config.language),
-            redirect_uri=async_get_redirect_uri(hass, state),
-        )
+        language = enode_language(hass.config.language, LANGUAGES)
+        redirect_uri = async_get_redirect_uri(hass, state)
+        if isinstance(request, RelinkRequest):
+            session = await client.relink_asset(
+                request.asset_id, language=language, redirect_uri=redirect_uri
+            )
+        else:
+            session = await client.create_link_session(
+                request.user_id,
+                scopes=scopes_for(request.asset_types),
+                language=language,
+                redirect_uri=redirect_uri,
+                vendor=request.vendor,
+                # vendorType narrows Link UI to one asset type; multi-type sessions go by scopes.
+                vendor_type=str(request.asset_types[0]) if len(request.asset_types) == 1 else None,
+            )
     except Exception:
         async_pop_state(hass, state)
         raise
@@ -260,7 +237,7 @@ def _plain(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else f"{flat[: limit - 1]}…"
 
 
-def link_error(user_input: Mapping[str, Any]) -> dict[str, str] | None:
+def link_error_placeholders(user_input: Mapping[str, Any]) -> dict[str, str] | None:
     """Return the placeholders of Link UI's error for a resumed flow, or None after success.
 
     ``reason`` is one readable sentence (ending in one full stop) for the step descriptions;
@@ -286,7 +263,7 @@ def link_error_reason(code: str, message: str) -> str:
     return sentence if sentence.endswith(("!", "?", "…")) else f"{sentence}."
 
 
-def link_error_step(error: Mapping[str, str] | None, success_step: str) -> str:
+def step_after_link_ui(error: Mapping[str, str] | None, success_step: str) -> str:
     """Return the step a flow resumes with after Link UI: success, cancelled or failed."""
     if not error:
         return success_step
@@ -295,50 +272,50 @@ def link_error_step(error: Mapping[str, str] | None, success_step: str) -> str:
     )
 
 
+@callback
+def async_link_ui_returned[ResultT: FlowResult[Any, Any]](
+    flow: FlowHandler[Any, ResultT, Any], user_input: Mapping[str, Any], success_step: str
+) -> tuple[ResultT, dict[str, str] | None]:
+    """End the flow's external step ``link`` with Link UI's outcome (the callback view's input).
+
+    Forgets the flow's link sessions and goes on with ``success_step``, ``link_cancelled`` or
+    ``link_failed``. Returns that result and the placeholders of Link UI's error (None after
+    success).
+    """
+    async_forget_flow(flow.hass, flow.flow_id)
+    error = link_error_placeholders(user_input)
+    next_step_id = step_after_link_ui(error, success_step)
+    return flow.async_external_step_done(next_step_id=next_step_id), error
+
+
 async def async_open_link_ui[ResultT: FlowResult[Any, Any]](
     flow: FlowHandler[Any, ResultT, Any],
     client: EnodeClient,
+    request: LinkSessionRequest,
     *,
     target: LinkTarget,
-    relink_asset_id: str | None = None,
-    user_id: str | None = None,
-    asset_types: list[AssetType] | None = None,
-    vendor: str | None = None,
 ) -> ResultT:
-    """Open Link UI as the flow's external step ``link``: relink an asset or link asset types.
+    """Open Link UI as the flow's external step ``link`` (a link or a relink session).
 
     Aborts the flow with ``no_url_available`` or ``link_session_failed`` when that is impossible.
     """
     try:
-        if relink_asset_id is not None:
-            started = await async_start_relink(
-                flow.hass, client, target=target, target_id=flow.flow_id, asset_id=relink_asset_id
-            )
-        else:
-            assert user_id is not None
-            assert asset_types
-            started = await async_start_link(
-                flow.hass,
-                client,
-                target=target,
-                target_id=flow.flow_id,
-                user_id=user_id,
-                asset_types=asset_types,
-                vendor=vendor,
-            )
+        started = await async_start_link(
+            flow.hass, client, request, target=target, target_id=flow.flow_id
+        )
     except NoURLAvailableError:
         return flow.async_abort(reason="no_url_available")
     except EnodeError as err:
         LOGGER.warning("Could not start an Enode link session: %s", err)
         return flow.async_abort(
             reason="link_session_failed",
-            description_placeholders={"error": err.detail or err.title or str(err)},
+            description_placeholders={"error": problem_text(err)},
         )
     return flow.async_external_step(step_id="link", url=started.link_url)
 
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;
@@ -347,14 +324,31 @@ color:#1d1f24}}</style></head>
 """
 
 
-def _page(title: str, message: str, *, status: HTTPStatus, close: bool = False) -> web.Response:
-    """Return the small HTML page the browser shows after Link UI."""
+class CallbackPage(StrEnum):
+    """The pages the callback view answers with; each has a title and a message in ``common``."""
+
+    NOT_FOUND = "link_page_not_found"
+    GONE = "link_page_gone"
+    CANCELLED = "link_page_cancelled"
+    LINKED = "link_page_linked"
+
+
+async def _async_page(
+    hass: HomeAssistant, page: CallbackPage, *, status: HTTPStatus, close: bool = False
+) -> web.Response:
+    """Return the small HTML page the browser shows after Link UI (in Home Assistant's language).
+
+    ``close`` adds a script that closes the window (Home Assistant opened it for Link UI).
+    """
+    texts = await async_texts(hass)
     script = "<script>window.close()</script>" if close else ""
-    return web.Response(
-        text=_PAGE.format(title=escape(title), message=escape(message), script=script),
-        content_type="text/html",
-        status=status,
+    html = _PAGE.format(
+        language=escape(hass.config.language),
+        title=escape(texts.common(f"{page}_title")),
+        message=escape(texts.common(f"{page}_message")),
+        script=script,
     )
+    return web.Response(text=html, content_type="text/html", status=status)
 
 
 class EnodeLinkCallbackView(HomeAssistantView):
@@ -372,37 +366,15 @@ class EnodeLinkCallbackView(HomeAssistantView):
         state = request.query.get("state")
         pending = async_pop_state(hass, state) if state else None
         if pending is None:
-            return _page(
-                "Link session not found",
-                "This link is invalid, expired or was already used. "
-                "Return to Home Assistant and start linking again.",
-                status=HTTPStatus.BAD_REQUEST,
-            )
+            return await _async_page(hass, CallbackPage.NOT_FOUND, status=HTTPStatus.BAD_REQUEST)
         outcome = link_outcome(dict(request.query))
         try:
             await self._async_resume(hass, pending, outcome)
         except (UnknownFlow, UnknownStep):
             LOGGER.debug("The flow waiting for Link UI (%s) is gone", pending.target)
-            return _page(
-                "Linking session ended",
-                "Home Assistant is no longer waiting for this link session. "
-                "Return to Home Assistant and start linking again.",
-                status=HTTPStatus.GONE,
-            )
-        if outcome:
-            return _page(
-                "Linking cancelled",
-                "Linking was not completed. You can close this window and return to "
-                "Home Assistant.",
-                status=HTTPStatus.OK,
-                close=True,
-            )
-        return _page(
-            "Linking complete",
-            "Your devices are linked. You can close this window and return to Home Assistant.",
-            status=HTTPStatus.OK,
-            close=True,
-        )
+            return await _async_page(hass, CallbackPage.GONE, status=HTTPStatus.GONE)
+        page = CallbackPage.CANCELLED if outcome else CallbackPage.LINKED
+        return await _async_page(hass, page, status=HTTPStatus.OK, close=True)
 
     @staticmethod
     async def _async_resume(

@@ -16,9 +16,9 @@ Fix flows open Link UI as an external step through the same callback view as the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
@@ -32,11 +32,15 @@ from .const import DOMAIN
 from .coordinator import vehicle_controls_charging
 from .entity import device_name
 from .link import (
+    STEP_LINK_CANCELLED,
+    STEP_LINK_FAILED,
+    LinkRequest,
+    LinkSessionRequest,
     LinkTarget,
+    RelinkRequest,
     async_forget_flow,
+    async_link_ui_returned,
     async_open_link_ui,
-    link_error,
-    link_error_step,
 )
 from .models import EnodeConfigEntry, EnodeData
 
@@ -51,6 +55,20 @@ DATA_ENTRY_ID = "entry_id"
 DATA_ASSET_ID = "asset_id"
 DATA_ASSET_TYPE = "asset_type"
 DATA_VENDOR = "vendor"
+
+# What an issue's data holds (the fix flow reads it back).
+type IssueData = dict[str, str | int | float | None]
+
+
+class IssueSpec(TypedDict):
+    """The arguments of ``ir.async_create_issue`` for one issue (but its id)."""
+
+    is_fixable: bool
+    severity: ir.IssueSeverity
+    translation_key: str
+    translation_placeholders: dict[str, str]
+    data: IssueData
+
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -73,15 +91,15 @@ def _vendor_label(vendor: str | None) -> str:
 def _is_blocking(asset: Asset, intervention_id: str) -> bool:
     """Return whether an intervention blocks a capability of the asset (an incapable one)."""
     return any(
-        intervention_id in capability.intervention_ids and not capability.is_capable
+        capability.is_blocked and intervention_id in capability.intervention_ids
         for _, capability in asset.capabilities.items()
     )
 
 
-def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, dict[str, Any]]:
+def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpec]:
     """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue)."""
     entry_id = entry.entry_id
-    specs: dict[str, dict[str, Any]] = {}
+    specs: dict[str, IssueSpec] = {}
     for asset in data.all_assets().values():
         name = device_name(asset)
         for intervention_id in asset.all_intervention_ids():
@@ -167,7 +185,7 @@ def async_update_issues(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
 
 @callback
 def async_delete_issues(
-    hass: HomeAssistant, entry: EnodeConfigEntry, keep: Any = frozenset()
+    hass: HomeAssistant, entry: EnodeConfigEntry, keep: Container[str] = frozenset()
 ) -> None:
     """Delete the entry's issues (except those in ``keep``)."""
     registry = ir.async_get(hass)
@@ -194,16 +212,21 @@ def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callabl
     return coordinator.async_add_listener(_async_coordinator_updated)
 
 
+def _text(value: str | int | float | None) -> str | None:
+    """Return a value of an issue's data as text (None stays None)."""
+    return None if value is None else str(value)
+
+
 class EnodeLinkRepairFlow(RepairsFlow):
     """Fix an issue in Link UI: relink an asset, or link a (charger) asset type."""
 
-    def __init__(self, entry_id: str, data: dict[str, Any]) -> None:
-        """Initialize the flow."""
+    def __init__(self, entry_id: str, data: Mapping[str, str | int | float | None]) -> None:
+        """Initialize the flow from the issue's data."""
         self._entry_id = entry_id
-        self._asset_id: str | None = data.get(DATA_ASSET_ID)
-        asset_type = data.get(DATA_ASSET_TYPE)
+        self._asset_id = _text(data.get(DATA_ASSET_ID))
+        asset_type = _text(data.get(DATA_ASSET_TYPE))
         self._asset_type = AssetType(asset_type) if asset_type else AssetType.CHARGER
-        self._vendor: str | None = data.get(DATA_VENDOR)
+        self._vendor = _text(data.get(DATA_VENDOR))
         self._link_error: dict[str, str] = {}
 
     def _entry(self) -> EnodeConfigEntry | None:
@@ -246,44 +269,45 @@ class EnodeLinkRepairFlow(RepairsFlow):
     ) -> data_entry_flow.FlowResult:
         """Open Link UI (external step); the callback view resumes the flow here."""
         if user_input is not None:
-            async_forget_flow(self.hass, self.flow_id)
-            self._link_error = link_error(user_input) or {}
-            return self.async_external_step_done(
-                next_step_id=link_error_step(self._link_error, "done")
-            )
+            result, error = async_link_ui_returned(self, user_input, "done")
+            self._link_error = error or {}
+            return result
         entry = self._entry()
         if entry is None:
             return self.async_abort(reason="not_loaded")
+        request: LinkSessionRequest = (
+            RelinkRequest(asset_id=self._asset_id)
+            if self._asset_id is not None
+            else LinkRequest(
+                user_id=entry.runtime_data.coordinator.user_id,
+                asset_types=[self._asset_type],
+                vendor=self._vendor,
+            )
+        )
         return await async_open_link_ui(
-            self,
-            entry.runtime_data.client,
-            target=LinkTarget.REPAIR_FLOW,
-            relink_asset_id=self._asset_id,
-            user_id=entry.runtime_data.coordinator.user_id,
-            asset_types=[self._asset_type],
-            vendor=self._vendor,
+            self, entry.runtime_data.client, request, target=LinkTarget.REPAIR_FLOW
         )
 
     async def async_step_link_failed(
         self, user_input: dict[str, str] | None = None
     ) -> data_entry_flow.FlowResult:
         """Link UI reported an error: explain; submitting tries again."""
-        if user_input is not None:
-            return await self.async_step_link()
-        return self.async_show_form(
-            step_id="link_failed",
-            data_schema=vol.Schema({}),
-            description_placeholders=self._placeholders(),
-        )
+        return await self._async_step_link_left(STEP_LINK_FAILED, user_input)
 
     async def async_step_link_cancelled(
         self, user_input: dict[str, str] | None = None
     ) -> data_entry_flow.FlowResult:
         """The user cancelled in Link UI: say so; submitting tries again."""
+        return await self._async_step_link_left(STEP_LINK_CANCELLED, user_input)
+
+    async def _async_step_link_left(
+        self, step_id: str, user_input: dict[str, str] | None
+    ) -> data_entry_flow.FlowResult:
+        """Link UI was left without linking (``step_id`` says how): explain, or try again."""
         if user_input is not None:
             return await self.async_step_link()
         return self.async_show_form(
-            step_id="link_cancelled",
+            step_id=step_id,
             data_schema=vol.Schema({}),
             description_placeholders=self._placeholders(),
         )
@@ -311,4 +335,4 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of a fixable Enode issue."""
     data = data or {}
-    return EnodeLinkRepairFlow(str(data.get(DATA_ENTRY_ID)), dict(data))
+    return EnodeLinkRepairFlow(str(data.get(DATA_ENTRY_ID)), data)

@@ -1,15 +1,15 @@
 """Enode actions (services): link, relink, set charging location, refresh.
 
 Registered once in ``async_setup``. Each validates its config entry or device and raises a
-translated ``ServiceValidationError`` for bad input, and a translated ``HomeAssistantError`` when
-Enode fails.
+translated ``ServiceValidationError`` for bad input; Enode's failures go through the one error
+translator (``helpers.translate_error``), as the entities' commands do: rejected credentials start
+reauthentication, a 429 says when to try again, a 5xx says that Enode is unavailable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-import time
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_LATITUDE, ATTR_LONGITUDE, ATTR_NAME
@@ -20,17 +20,25 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.network import NoURLAvailableError
-from homeassistant.helpers.selector import SelectOptionDict
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
-from .api import Asset, AssetType, Charger, EnodeError, Location
+from .api import Asset, AssetType, Charger, EnodeError
 from .const import DOMAIN
 from .entity import device_name
-from .link import LinkTarget, StartedLink, async_start_link, async_start_relink
+from .helpers import translate_error
+from .link import LinkRequest, LinkSessionRequest, LinkTarget, RelinkRequest, async_start_link
+from .locations import (
+    HOME_ZONE,
+    LOCATION_PREFIX,
+    Place,
+    async_assign_charging_location,
+    zone_place,
+)
 from .models import EnodeConfigEntry
 
 SERVICE_LINK = "link"
@@ -45,13 +53,10 @@ ATTR_ZONE = "zone"
 ATTR_LOCATION_ID = "location_id"
 
 # A refresh hint asks Enode to poll the vendor: at most one per device per this many seconds.
-REFRESH_MIN_INTERVAL = 60.0
-HOME_ZONE = "zone.home"
-LOCATION_PREFIX = "location:"
-# Two Locations closer than this (in degrees, about 10 m) with the same name are the same.
-SAME_PLACE_DEGREES = 1e-4
+REFRESH_MIN_INTERVAL = timedelta(seconds=60)
 
-DATA_REFRESH_HINTS: HassKey[dict[str, float]] = HassKey(f"{DOMAIN}_refresh_hints")
+# When each device was last asked to refresh, by asset id.
+DATA_REFRESH_HINTS: HassKey[dict[str, datetime]] = HassKey(f"{DOMAIN}_refresh_hints")
 
 LINK_SCHEMA = vol.Schema(
     {
@@ -77,44 +82,12 @@ SET_CHARGING_LOCATION_SCHEMA = vol.Schema(
 )
 
 
-class LocationError(HomeAssistantError):
-    """The charging location could not be set (``key`` is the error key)."""
-
-    def __init__(self, key: str, placeholders: dict[str, str] | None = None) -> None:
-        """Initialize the error."""
-        super().__init__(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        )
-        self.key = key
-
-
-@dataclass(frozen=True, kw_only=True)
-class Place:
-    """Where a charging location should be: a name, coordinates and a time zone."""
-
-    name: str
-    latitude: float
-    longitude: float
-    timezone_name: str
-
-
 def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
     """Return a translated validation error."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders=placeholders or None,
-    )
-
-
-def _enode_error(err: EnodeError) -> HomeAssistantError:
-    """Return the translated error for an Enode failure during an action."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="action_request_failed",
-        translation_placeholders={"error": err.detail or err.title or str(err)},
     )
 
 
@@ -153,8 +126,27 @@ def _device_asset(hass: HomeAssistant, device_id: str) -> tuple[EnodeConfigEntry
     raise _validation_error("device_not_linked", device=device.name_by_user or device.name or "")
 
 
-def _link_response(started: StartedLink) -> ServiceResponse:
-    """Return the response of the link and relink actions."""
+async def _async_start_link(
+    hass: HomeAssistant, entry: EnodeConfigEntry, request: LinkSessionRequest
+) -> ServiceResponse:
+    """Start a link or relink session for an entry; return the response of those actions.
+
+    The session comes back to the entry (Link UI's callback refreshes it).
+    """
+    try:
+        started = await async_start_link(
+            hass,
+            entry.runtime_data.client,
+            request,
+            target=LinkTarget.CONFIG_ENTRY,
+            target_id=entry.entry_id,
+        )
+    except NoURLAvailableError as err:
+        raise _validation_error("no_url_available") from err
+    except EnodeError as err:
+        # A session is about the account, not about one device (a relink's 400 is "already
+        # linked"): the device-less texts.
+        raise translate_error(hass, err, entry=entry) from err
     return {"link_url": started.link_url, "expires_at": started.expires_at.isoformat()}
 
 
@@ -162,39 +154,18 @@ async def _async_link(call: ServiceCall) -> ServiceResponse:
     """Start a link session for a config entry (``enode.link``)."""
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     asset_types: list[AssetType] = call.data[ATTR_ASSET_TYPES]
-    try:
-        started = await async_start_link(
-            call.hass,
-            entry.runtime_data.client,
-            target=LinkTarget.CONFIG_ENTRY,
-            target_id=entry.entry_id,
-            user_id=entry.runtime_data.coordinator.user_id,
-            asset_types=[asset_type for asset_type in AssetType if asset_type in asset_types],
-            vendor=call.data.get(ATTR_VENDOR),
-        )
-    except NoURLAvailableError as err:
-        raise _validation_error("no_url_available") from err
-    except EnodeError as err:
-        raise _enode_error(err) from err
-    return _link_response(started)
+    request = LinkRequest(
+        user_id=entry.runtime_data.coordinator.user_id,
+        asset_types=[asset_type for asset_type in AssetType if asset_type in asset_types],
+        vendor=call.data.get(ATTR_VENDOR),
+    )
+    return await _async_start_link(call.hass, entry, request)
 
 
 async def _async_relink(call: ServiceCall) -> ServiceResponse:
     """Start a relink session for a device (``enode.relink``)."""
     entry, asset = _device_asset(call.hass, call.data[ATTR_DEVICE_ID])
-    try:
-        started = await async_start_relink(
-            call.hass,
-            entry.runtime_data.client,
-            target=LinkTarget.CONFIG_ENTRY,
-            target_id=entry.entry_id,
-            asset_id=asset.id,
-        )
-    except NoURLAvailableError as err:
-        raise _validation_error("no_url_available") from err
-    except EnodeError as err:
-        raise _enode_error(err) from err
-    return _link_response(started)
+    return await _async_start_link(call.hass, entry, RelinkRequest(asset_id=asset.id))
 
 
 async def _async_set_charging_location(call: ServiceCall) -> ServiceResponse:
@@ -219,16 +190,14 @@ async def _async_set_charging_location(call: ServiceCall) -> ServiceResponse:
                 timezone_name=call.hass.config.time_zone,
             )
         else:
-            place = _place_of_choice(call.hass, call.data.get(ATTR_ZONE, HOME_ZONE))
+            place = zone_place(call.hass, call.data.get(ATTR_ZONE, HOME_ZONE))
             if name:
                 place = replace(place, name=name)
         location = await async_assign_charging_location(
             call.hass, entry, asset.id, choice=choice, place=place
         )
-    except LocationError as err:
-        raise _validation_error(err.key, **(err.translation_placeholders or {})) from err
     except EnodeError as err:
-        raise _enode_error(err) from err
+        raise translate_error(call.hass, err, entry=entry, device=device_name(asset)) from err
     return {"location_id": location.id, "name": location.name}
 
 
@@ -236,115 +205,20 @@ async def _async_refresh(call: ServiceCall) -> None:
     """Ask Enode to refresh a device from its vendor (``enode.refresh``), rate-guarded."""
     entry, asset = _device_asset(call.hass, call.data[ATTR_DEVICE_ID])
     hints = call.hass.data.setdefault(DATA_REFRESH_HINTS, {})
-    now = time.monotonic()
+    now = dt_util.utcnow()
     if (last := hints.get(asset.id)) is not None and now - last < REFRESH_MIN_INTERVAL:
+        wait = REFRESH_MIN_INTERVAL - (now - last)
         raise _validation_error(
             "refresh_too_soon",
             device=device_name(asset),
-            seconds=f"{REFRESH_MIN_INTERVAL - (now - last):.0f}",
+            seconds=f"{wait.total_seconds():.0f}",
         )
     try:
         await entry.runtime_data.client.refresh_hint(asset.asset_type, asset.id)
     except EnodeError as err:
-        raise _enode_error(err) from err
+        raise translate_error(call.hass, err, entry=entry, device=device_name(asset)) from err
     hints[asset.id] = now
     await entry.runtime_data.coordinator.async_request_refresh()
-
-
-def _place_of_choice(hass: HomeAssistant, choice: str) -> Place:
-    """Return the place of a zone (``zone.home`` is Home Assistant's home)."""
-    if choice == HOME_ZONE:
-        return Place(
-            name=hass.config.location_name,
-            latitude=hass.config.latitude,
-            longitude=hass.config.longitude,
-            timezone_name=hass.config.time_zone,
-        )
-    state = hass.states.get(choice)
-    if (
-        state is None
-        or state.attributes.get(ATTR_LATITUDE) is None
-        or state.attributes.get(ATTR_LONGITUDE) is None
-    ):
-        raise LocationError("zone_not_found", {"zone": choice})
-    return Place(
-        name=state.name,
-        latitude=float(state.attributes[ATTR_LATITUDE]),
-        longitude=float(state.attributes[ATTR_LONGITUDE]),
-        timezone_name=hass.config.time_zone,
-    )
-
-
-async def async_assign_charging_location(
-    hass: HomeAssistant,
-    entry: EnodeConfigEntry,
-    charger_id: str,
-    *,
-    choice: str | None = None,
-    place: Place | None = None,
-) -> Location:
-    """Assign a charger to an Enode Location (``PUT /chargers/{id}``) and refresh.
-
-    ``choice`` is ``location:<id>`` (an existing Location) or a zone entity id; ``place`` gives
-    explicit coordinates. A Location with the same name at the same place is reused, otherwise
-    one is created. Raises ``LocationError`` and the client's errors.
-    """
-    client = entry.runtime_data.client
-    coordinator = entry.runtime_data.coordinator
-    locations = await client.list_locations(coordinator.user_id)
-    location: Location | None = None
-    if choice is not None and choice.startswith(LOCATION_PREFIX):
-        location_id = choice.removeprefix(LOCATION_PREFIX)
-        location = next((item for item in locations if item.id == location_id), None)
-        if location is None:
-            raise LocationError("location_not_found", {"location_id": location_id})
-    else:
-        if place is None:
-            place = _place_of_choice(hass, choice or HOME_ZONE)
-        location = next(
-            (item for item in locations if _same_place(item, place)),
-            None,
-        )
-        if location is None:
-            location = await client.create_location(
-                coordinator.user_id,
-                name=place.name,
-                latitude=place.latitude,
-                longitude=place.longitude,
-                timezone_name=place.timezone_name,
-            )
-    await client.update_charger(charger_id, location_id=location.id)
-    await coordinator.async_refresh()
-    return location
-
-
-def _same_place(location: Location, place: Place) -> bool:
-    """Return whether an existing Location is the place (same name, about the same spot)."""
-    return (
-        location.name == place.name
-        and location.latitude is not None
-        and location.longitude is not None
-        and abs(location.latitude - place.latitude) < SAME_PLACE_DEGREES
-        and abs(location.longitude - place.longitude) < SAME_PLACE_DEGREES
-    )
-
-
-def location_choice_options(
-    hass: HomeAssistant, locations: Iterable[Location]
-) -> list[SelectOptionDict]:
-    """Return the charging location choices: home, the other zones, existing Locations."""
-    options = [SelectOptionDict(value=HOME_ZONE, label=f"{hass.config.location_name} (home)")]
-    for state in sorted(hass.states.async_all("zone"), key=lambda state: state.name):
-        if state.entity_id != HOME_ZONE:
-            options.append(SelectOptionDict(value=state.entity_id, label=f"{state.name} (zone)"))
-    for location in locations:
-        options.append(
-            SelectOptionDict(
-                value=f"{LOCATION_PREFIX}{location.id}",
-                label=f"{location.name or location.id} (Enode)",
-            )
-        )
-    return options
 
 
 @callback

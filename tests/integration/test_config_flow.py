@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 import re
 from typing import Any
 from unittest.mock import patch
@@ -18,8 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
-from custom_components.enode.api import Environment
-from custom_components.enode.config_flow import entry_title
+from custom_components.enode.api import EnodeClient, EnodeConnectionError, Environment
 from custom_components.enode.const import (
     CONF_API_URL,
     CONF_ENVIRONMENT,
@@ -27,9 +27,13 @@ from custom_components.enode.const import (
     CONF_USER_ID,
     DOMAIN,
 )
+from custom_components.enode.link_flow import entry_title
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, entry_data, follow_link_callback, make_entry
+
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
 
 HA_URL = "http://ha.example.test:8123"
 VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
@@ -423,52 +427,91 @@ async def test_same_user_already_in_progress(hass: HomeAssistant, simulator: Sim
     assert "already in progress" in text
 
 
-async def test_invalid_auth_then_recover(hass: HomeAssistant, simulator: Simulator) -> None:
-    """A wrong secret shows invalid_auth; the right one continues."""
+DEAD_URL = "http://127.0.0.1:9"
+
+# Each error of the credential check: how to cause it, and the form error it shows.
+CREDENTIAL_ERRORS = [
+    pytest.param({CONF_CLIENT_SECRET: "wrong"}, None, None, "invalid_auth", id="invalid_auth"),
+    pytest.param(
+        {CONF_API_URL: DEAD_URL, CONF_TOKEN_URL: f"{DEAD_URL}/oauth2/token"},
+        None,
+        None,
+        "cannot_connect",
+        id="connection_error",
+    ),
+    pytest.param({}, {"status": 429, "retry_after": 120}, None, "rate_limited", id="rate_limited"),
+    pytest.param({}, {"status": 503, "count": 20}, None, "cannot_connect", id="server_error"),
+    pytest.param({}, None, RuntimeError("boom"), "unknown", id="unexpected_error"),
+]
+# Reauthentication keeps the entry's URLs, so a connection error there must pass: patched in.
+REAUTH_ERRORS = [
+    pytest.param(
+        {}, None, EnodeConnectionError("unreachable"), "cannot_connect", id="connection_error"
+    )
+    if param.id == "connection_error"
+    else param
+    for param in CREDENTIAL_ERRORS
+]
+
+
+async def _submit_failing(
+    hass: HomeAssistant,
+    sim: Simulator,
+    flow_id: str,
+    user_input: dict[str, Any],
+    fault: dict[str, Any] | None,
+    side_effect: Exception | None,
+) -> dict[str, Any]:
+    """Submit credentials while the token request fails as a case of CREDENTIAL_ERRORS says.
+
+    Faults are injected at the simulator's token endpoint; an unexpected error (which the
+    simulator cannot produce) is patched in.
+    """
+    if fault is not None:
+        sim.inject_fault(path_prefix="/oauth2/token", **fault)
+    with (
+        patch.object(EnodeClient, "verify_credentials", side_effect=side_effect)
+        if (side_effect is not None)
+        else nullcontext()
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, user_input)
+    sim.clear_faults()
+    return result
+
+
+@pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), CREDENTIAL_ERRORS)
+async def test_user_step_errors_then_recover(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    changes: dict[str, Any],
+    fault: dict[str, Any] | None,
+    side_effect: Exception | None,
+    error: str,
+) -> None:
+    """Each failed credential check shows its error; submitting again creates the entry."""
+    existing_user = {CONF_USER_ID: simulator.user_id}
     result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], credentials(simulator, **{CONF_CLIENT_SECRET: "wrong"})
+    result = await _submit_failing(
+        hass,
+        simulator,
+        result["flow_id"],
+        credentials(simulator, **existing_user, **changes),
+        fault,
+        side_effect,
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], credentials(simulator)
+        result["flow_id"], credentials(simulator, **existing_user)
     )
-    assert result["step_id"] == "asset_types"
-
-
-async def test_cannot_connect(hass: HomeAssistant, simulator: Simulator) -> None:
-    """An unreachable API shows cannot_connect."""
-    result = await start_flow(hass)
-    dead = "http://127.0.0.1:9"
+    assert result["step_id"] == "existing"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        credentials(simulator, **{CONF_API_URL: dead, CONF_TOKEN_URL: f"{dead}/oauth2/token"}),
+        result["flow_id"], {"next_step_id": "keep_existing"}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
-
-
-async def test_server_error_is_cannot_connect(hass: HomeAssistant, simulator: Simulator) -> None:
-    """A failing token endpoint (5xx) shows cannot_connect."""
-    simulator.inject_fault(status=503, count=20, path_prefix="/oauth2/token")
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], credentials(simulator)
-    )
-    assert result["errors"] == {"base": "cannot_connect"}
-
-
-async def test_unknown_error(hass: HomeAssistant, simulator: Simulator) -> None:
-    """An unexpected error shows unknown (the simulator cannot produce one: patched)."""
-    result = await start_flow(hass)
-    with patch(
-        "custom_components.enode.config_flow.EnodeClient.verify_credentials",
-        side_effect=RuntimeError("boom"),
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], credentials(simulator)
-        )
-    assert result["errors"] == {"base": "unknown"}
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == entry_data(simulator)
 
 
 async def test_custom_urls_required(hass: HomeAssistant, simulator: Simulator) -> None:
@@ -589,9 +632,16 @@ def test_entry_title_without_devices() -> None:
 # ------------------------------------------------------------------ reauth
 
 
-async def test_reauth_success(hass: HomeAssistant, simulator: Simulator) -> None:
-    """A new secret for the same client id updates the entry."""
-    entry = make_entry(simulator)
+@pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), REAUTH_ERRORS)
+async def test_reauth_errors_then_recover(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    changes: dict[str, Any],
+    fault: dict[str, Any] | None,
+    side_effect: Exception | None,
+    error: str,
+) -> None:
+    """Each failed check of a new secret shows its error; the right secret updates the entry."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Enode",
@@ -601,11 +651,17 @@ async def test_reauth_success(hass: HomeAssistant, simulator: Simulator) -> None
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
-    result = await hass.config_entries.flow.async_configure(
+    secret = changes.get(CONF_CLIENT_SECRET, simulator.client_secret)
+    result = await _submit_failing(
+        hass,
+        simulator,
         result["flow_id"],
-        {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: "still-wrong"},
+        {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: secret},
+        fault,
+        side_effect,
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: simulator.client_secret},
@@ -648,6 +704,33 @@ async def test_reconfigure(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_API_URL] == other.base_url
     assert entry.data[CONF_USER_ID] == simulator.user_id
+
+
+@pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), CREDENTIAL_ERRORS)
+async def test_reconfigure_errors_then_recover(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    changes: dict[str, Any],
+    fault: dict[str, Any] | None,
+    side_effect: Exception | None,
+    error: str,
+) -> None:
+    """Each failed check of the new credentials shows its error; the right ones are stored."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await _submit_failing(
+        hass, simulator, result["flow_id"], credentials(simulator, **changes), fault, side_effect
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"base": error}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == entry_data(simulator)
 
 
 async def test_reconfigure_to_production_drops_urls(
@@ -737,7 +820,7 @@ async def test_charger_skip_devices_unreadable(
 async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
     """A linked vendor of a type this version does not know is skipped (stub client)."""
     from custom_components.enode.api import LinkedVendor, User
-    from custom_components.enode.config_flow import async_fetch_assets
+    from custom_components.enode.link_flow import async_fetch_assets
 
     class StubClient:
         requested: list[str] = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,6 +20,9 @@ from custom_components.enode.const import DOMAIN
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
 
 HA_URL = "http://ha.example.test:8123"
 VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
@@ -374,3 +379,90 @@ async def test_relink_through_http_behind_external_url(
     assert (await resp.json())["reason"] == "device_relinked"
     tesla = entry.runtime_data.coordinator.data.vehicles[TESLA_ID]
     assert PHONE_KEY not in tesla.all_intervention_ids()
+
+
+async def _options_to_vendor(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Open the options and go to the brand step for a charger."""
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "asset_types"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"asset_types": ["charger"]}
+    )
+    assert result["step_id"] == "vendor"
+    return result
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        # Enode refuses the link session.
+        ({"status": 403, "path_prefix": "/users/", "method": "POST"}, "link_session_failed"),
+        # The linked devices cannot be read before opening Link UI.
+        ({"status": 500, "count": 20, "path_prefix": "/users/", "method": "GET"}, "cannot_connect"),
+    ],
+)
+async def test_options_link_aborts(
+    hass: HomeAssistant, simulator: Simulator, fault: dict[str, Any], reason: str
+) -> None:
+    """When Link UI cannot be opened the options flow aborts, and no state waits for it."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await _options_to_vendor(hass, entry)
+    simulator.inject_fault(**fault)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "EASEE"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert hass.data.get("enode_pending_links", {}) == {}
+
+
+async def test_options_no_url_available(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Without a Home Assistant URL Link UI cannot come back: the options flow aborts."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await _options_to_vendor(hass, entry)
+    with patch("custom_components.enode.link.get_url", side_effect=NoURLAvailableError):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"vendor": "EASEE"}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_url_available"
+
+
+async def test_options_stop_after_cancel(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """After cancelling in Link UI the user can stop: nothing is linked, nothing refreshed."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await _options_to_vendor(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "EASEE"}
+    )
+    result = await link_and_return(hass, client, result, cancel=True)
+    assert result["step_id"] == "link_cancelled"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "link_abort"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "link_cancelled"
+    assert EASEE_ID not in entry.runtime_data.coordinator.data.chargers
+
+
+async def test_options_devices_unreadable_after_link_ui(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """If the devices cannot be read after Link UI, the options flow aborts."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    result = await _options_to_vendor(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "EASEE"}
+    )
+    redirect = await complete_link_ui(result["url"])
+    await follow_link_callback(client, redirect)
+    simulator.inject_fault(status=500, count=20, path_prefix="/users/", method="GET")
+    result = await hass.config_entries.options.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"

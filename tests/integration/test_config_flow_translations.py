@@ -11,8 +11,25 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.loader import async_get_integration
 import yaml
 
+from custom_components.enode.api import (
+    EnodeAuthenticationError,
+    EnodeConnectionError,
+    EnodeRateLimitError,
+    EnodeServerError,
+)
+from custom_components.enode.helpers import flow_error
+from custom_components.enode.repairs import EnodeLinkRepairFlow
+
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text())
+# Abort reasons only the options flow has.
+OPTIONS_ONLY_ABORTS = {
+    "not_loaded",
+    "no_devices",
+    "no_chargers",
+    "devices_linked",
+    "device_relinked",
+}
 
 
 def _source(name: str) -> str:
@@ -28,8 +45,9 @@ def test_strings_and_english_translation_are_identical() -> None:
 
 def test_flow_texts() -> None:
     """Steps, errors and abort reasons used by the config and options flows are translated."""
-    # The Link UI step (and its aborts) is shared with the repair flows: link.py.
-    source = _source("config_flow.py") + _source("link.py")
+    # The linking steps are shared with the options flow (link_flow.py); the Link UI step (and
+    # its aborts) with the repair flows (link.py).
+    source = _source("config_flow.py") + _source("link_flow.py") + _source("link.py")
     steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
     errors = set(re.findall(r'errors\[[A-Za-z_"]+\] = "([a-z_]+)"', source))
     errors |= set(re.findall(r'return "([a-z_]+)"', source))
@@ -55,13 +73,23 @@ def test_flow_texts() -> None:
             assert set(step.get("data", {})) == set(step.get("data_description", {}))
             for option in step.get("menu_options", {}):
                 assert f"async_step_{option}" in source, option
-    flow_errors = {"invalid_auth", "cannot_connect", "unknown", "invalid_url", "no_asset_types"}
-    assert flow_errors <= errors
+    # The credential check's errors come from the one mapper (helpers.flow_error).
+    errors |= {
+        flow_error(error)
+        for error in (
+            EnodeAuthenticationError("rejected"),
+            EnodeRateLimitError("429", retry_after=60),
+            EnodeConnectionError("unreachable"),
+            EnodeServerError("503"),
+            RuntimeError("unexpected"),
+        )
+    }
+    flow_errors = {"invalid_auth", "rate_limited", "cannot_connect", "unknown"}
+    assert flow_errors | {"invalid_url", "no_asset_types"} <= errors
     assert errors - {"zone_not_found", "location_not_found"} <= set(config["error"])
     assert {"zone_not_found", "location_not_found", "cannot_connect"} <= set(options["error"])
-    options_only = {"not_loaded", "no_devices", "no_chargers", "devices_linked", "device_relinked"}
-    assert aborts - options_only <= set(config["abort"])
-    assert options_only <= set(options["abort"])
+    assert aborts - OPTIONS_ONLY_ABORTS <= set(config["abort"])
+    assert set(options["abort"]) >= OPTIONS_ONLY_ABORTS
 
 
 def test_abort_reasons_home_assistant_raises() -> None:
@@ -75,8 +103,12 @@ def test_abort_reasons_home_assistant_raises() -> None:
     mismatch = set(re.findall(r'_abort_if_unique_id_mismatch\(reason="([a-z_]+)"\)', source))
     assert mismatch == {"account_mismatch"}
     raised = {"already_in_progress", "already_configured", "reauth_successful"}
-    raised |= {"reconfigure_successful", "unique_id_mismatch"} | mismatch
+    raised |= {"reconfigure_successful"} | mismatch
     assert raised <= set(STRINGS["config"]["abort"])
+    # Every abort text is one the flows can show (no leftovers).
+    literal = set(re.findall(r'reason="([a-z_]+)"', source + _source("link_flow.py")))
+    literal |= set(re.findall(r'reason="([a-z_]+)"', _source("link.py")))
+    assert set(STRINGS["config"]["abort"]) == (raised | literal) - OPTIONS_ONLY_ABORTS
 
 
 def test_link_failed_texts_are_readable() -> None:
@@ -114,9 +146,28 @@ def test_vendor_texts() -> None:
         description = STRINGS[section]["step"]["vendor"]["description"]
         # The outages placeholder is a whole sentence (or nothing), appended to the text.
         assert description.endswith(".{outages}"), description
-    note = STRINGS["selector"]["vendor_note"]["options"]["outages"]
+    note = STRINGS["common"]["vendor_outages"]
     assert "{brands}" in note
     assert note.endswith(".")
+    # The brand choice that leaves the brand to Link UI is a translated option of the selector.
+    assert STRINGS["selector"]["vendor"]["options"]["link_ui"]
+
+
+def test_common_texts() -> None:
+    """Every common text the code builds a label, sentence or page from exists, and is used.
+
+    Common texts are whole labels or sentences with the run-time names as placeholders; the
+    selector section holds only the options of real selectors (no sentences smuggled in).
+    """
+    source = _source("link_flow.py") + _source("locations.py") + _source("link.py")
+    used = set(re.findall(r"\.common\(\s*[\"']([a-z_]+)[\"']", source))
+    pages = set(re.findall(r'= "(link_page_[a-z_]+)"', source))
+    used |= {f"{page}_{part}" for page in pages for part in ("title", "message")}
+    assert pages
+    assert used == set(STRINGS["common"])
+    selectors = set(re.findall(r'_SELECTOR = "([a-z_]+)"', source))
+    selectors |= set(re.findall(r'translation_key="([a-z_]+)"', _source("config_flow.py")))
+    assert selectors == set(STRINGS["selector"])
 
 
 async def test_home_assistant_serves_external_step_description(hass: HomeAssistant) -> None:
@@ -136,7 +187,14 @@ def test_issue_texts() -> None:
     source = _source("repairs.py") + _source("link.py")
     keys = set(re.findall(r'^ISSUE_[A-Z_]+ = "([a-z_]+)"', source, re.MULTILINE))
     assert keys == set(STRINGS["issues"])
-    steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', source))
+    # Every step of the fix flow but the two that show nothing (init goes on to confirm, done
+    # closes the issue).
+    steps = {
+        name.removeprefix("async_step_")
+        for name in dir(EnodeLinkRepairFlow)
+        if name.startswith("async_step_")
+    } - {"init", "done"}
+    assert {"confirm", "link", "link_failed", "link_cancelled"} <= steps
     aborts = set(re.findall(r'reason="([a-z_]+)"', source))
     for key, issue in STRINGS["issues"].items():
         assert "title" in issue
@@ -159,7 +217,7 @@ def test_action_texts() -> None:
     icons = json.loads((COMPONENT / "icons.json").read_text())
     assert set(icons["services"]) == set(services)
     keys = set(re.findall(r'_validation_error\(\s*"([a-z_]+)"', _source("services.py")))
-    keys |= set(re.findall(r'LocationError\("([a-z_]+)"', _source("services.py")))
+    keys |= set(re.findall(r'LocationError\("([a-z_]+)"', _source("locations.py")))
     keys |= set(re.findall(r'translation_key="([a-z_]+)"', _source("services.py")))
     assert keys
     assert keys <= set(STRINGS["exceptions"])

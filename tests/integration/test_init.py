@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.enode.api import Environment
 from custom_components.enode.const import CONF_ENVIRONMENT, DOMAIN
@@ -118,10 +119,24 @@ async def test_user_without_assets(hass: HomeAssistant, simulator_factory: Any) 
     assert entry.runtime_data.coordinator.data.vehicles == {}
 
 
+async def _remove_device(ws_client: Any, device_id: str, entry_id: str) -> dict[str, Any]:
+    """Ask Home Assistant to remove a device from an entry, as the device page does."""
+    await ws_client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry_id,
+            "device_id": device_id,
+        }
+    )
+    response: dict[str, Any] = await ws_client.receive_json()
+    return response
+
+
 async def test_remove_device(
     hass: HomeAssistant,
     simulator_factory: Any,
     device_registry: dr.DeviceRegistry,
+    hass_ws_client: WebSocketGenerator,
 ) -> None:
     """A device can be removed by the user only once its asset is no longer linked."""
     assert await async_setup_component(hass, "config", {})
@@ -129,13 +144,18 @@ async def test_remove_device(
     entry = await setup_entry(hass, make_entry(sim))
     device = device_registry.async_get_device(identifiers={(DOMAIN, GPS_VEHICLE_ID)})
     assert device is not None
-    from custom_components.enode import async_remove_config_entry_device
-
-    assert await async_remove_config_entry_device(hass, entry, device) is False
     orphan = device_registry.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, "orphan")}
     )
-    assert await async_remove_config_entry_device(hass, entry, orphan) is True
+    client = await hass_ws_client(hass)
+
+    response = await _remove_device(client, device.id, entry.entry_id)
+    assert not response["success"]
+    assert device_registry.async_get(device.id) is not None
+
+    response = await _remove_device(client, orphan.id, entry.entry_id)
+    assert response["success"]
+    assert device_registry.async_get(orphan.id) is None
 
 
 async def test_create_client_environments(hass: HomeAssistant) -> None:

@@ -15,14 +15,15 @@ from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 
+from custom_components.enode.api import LANGUAGES
+from custom_components.enode.helpers import enode_language
 from custom_components.enode.link import (
     LinkTarget,
     async_get_redirect_uri,
     async_register_state,
-    link_error,
-    link_error_step,
-    link_language,
+    link_error_placeholders,
     link_outcome,
+    step_after_link_ui,
 )
 
 from .conftest import follow_link_callback
@@ -51,8 +52,8 @@ async def ha_setup(hass: HomeAssistant) -> None:
     ],
 )
 def test_link_language(language: str | None, expected: str) -> None:
-    """Home Assistant's language maps to a Link UI language."""
-    assert link_language(language) == expected
+    """Home Assistant's language maps to a Link UI language (the one mapper, Link UI's list)."""
+    assert enode_language(language, LANGUAGES) == expected
 
 
 def test_link_outcome() -> None:
@@ -83,17 +84,23 @@ IN_LINK_UI = "linking in Enode Link UI"
 def test_link_error_reason(error: str, message: str | None, reason: str) -> None:
     """A flow shows one readable sentence (one full stop) for Link UI's error."""
     user_input = {"error": error, "error_message": message}
-    assert link_error(user_input) == {"error": error, "reason": reason}
-    assert link_error({}) is None
-    assert link_error({"error": ""}) is None
+    assert link_error_placeholders(user_input) == {"error": error, "reason": reason}
+    assert link_error_placeholders({}) is None
+    assert link_error_placeholders({"error": ""}) is None
 
 
 def test_link_error_step() -> None:
     """After Link UI a flow goes on with success, its translated cancel step, or the error step."""
-    assert link_error_step(None, "linked") == "linked"
-    assert link_error_step({}, "done") == "done"
-    assert link_error_step(link_error({"error": "cancelled_by_user"}), "done") == "link_cancelled"
-    assert link_error_step(link_error({"error": "vendor_error"}), "done") == "link_failed"
+    assert step_after_link_ui(None, "linked") == "linked"
+    assert step_after_link_ui({}, "done") == "done"
+    assert (
+        step_after_link_ui(link_error_placeholders({"error": "cancelled_by_user"}), "done")
+        == "link_cancelled"
+    )
+    assert (
+        step_after_link_ui(link_error_placeholders({"error": "vendor_error"}), "done")
+        == "link_failed"
+    )
 
 
 def test_link_outcome_is_plain_and_short() -> None:

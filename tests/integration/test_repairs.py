@@ -22,6 +22,9 @@ from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
 
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
+
 HA_URL = "http://ha.example.test:8123"
 VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"

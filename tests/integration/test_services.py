@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -22,6 +24,9 @@ from custom_components.enode.const import DOMAIN
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+
+# Clients retry without waiting: no test sleeps through a real backoff.
+pytestmark = pytest.mark.usefixtures("fast_client")
 
 HA_URL = "http://ha.example.test:8123"
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
@@ -126,7 +131,7 @@ async def test_link_errors(
             {"config_entry_id": entry.entry_id, "asset_types": ["charger"]},
             return_response=True,
         )
-    assert err.value.translation_key == "action_request_failed"
+    assert err.value.translation_key == "request_rejected"
 
     with (
         patch("custom_components.enode.link.get_url", side_effect=NoURLAvailableError),
@@ -190,7 +195,7 @@ async def test_relink_errors(
     simulator.inject_fault(status=400, count=1, path_prefix="/assets/")
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "relink", {"device_id": device_id(hass, TESLA_ID)}, return_response=True)
-    assert err.value.translation_key == "action_request_failed"
+    assert err.value.translation_key == "request_rejected"
 
     with (
         patch("custom_components.enode.link.get_url", side_effect=NoURLAvailableError),
@@ -278,10 +283,15 @@ async def test_set_charging_location_errors(
     simulator.inject_fault(status=500, count=20, path_prefix="/users/")
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "set_charging_location", {"device_id": charger})
-    assert err.value.translation_key == "action_request_failed"
+    assert err.value.translation_key == "enode_unavailable"
 
 
-async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry) -> None:
+async def test_refresh(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
     """enode.refresh sends a refresh hint, at most once a minute per device."""
     tesla = device_id(hass, TESLA_ID)
     before = simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint")
@@ -291,21 +301,27 @@ async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockCon
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "refresh", {"device_id": tesla})
     assert err.value.translation_key == "refresh_too_soon"
-    assert err.value.translation_placeholders["device"] == "Batmobile"
+    assert err.value.translation_placeholders == {"device": "Batmobile", "seconds": "60"}
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 1
+
+    # Still too soon 59 seconds later.
+    freezer.tick(timedelta(seconds=59))
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "refresh", {"device_id": tesla})
+    assert err.value.translation_placeholders == {"device": "Batmobile", "seconds": "1"}
 
     # Another device is not held back; an Enode failure is reported and not counted.
     charger = device_id(hass, ZAPTEC_ID)
     simulator.inject_fault(status=500, count=10, path_prefix="/chargers/")
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "refresh", {"device_id": charger})
-    assert err.value.translation_key == "action_request_failed"
+    assert err.value.translation_key == "enode_unavailable"
     simulator.clear_faults()
     await call(hass, "refresh", {"device_id": charger})
 
-    # A minute later the Tesla can be refreshed again.
-    with patch("custom_components.enode.services.time.monotonic", return_value=1e12):
-        await call(hass, "refresh", {"device_id": tesla})
+    # A minute after its hint the Tesla can be refreshed again.
+    freezer.tick(timedelta(seconds=1))
+    await call(hass, "refresh", {"device_id": tesla})
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 2
 
 
@@ -363,3 +379,43 @@ async def test_set_charging_location_named_zone(
     assert location["name"] == "Driveway"
     assert (location["latitude"], location["longitude"]) == (52.37, 4.89)
     assert location["timezoneName"] == "Europe/Amsterdam"
+
+
+async def test_relink_rejected_credentials_start_reauth(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
+) -> None:
+    """Enode rejecting the credentials in an action starts reauthentication (as a refresh does)."""
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    # 401 twice: the client refreshes its token once, then gives up.
+    simulator.inject_fault(status=401, count=2, path_prefix="/assets/", method="POST")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "relink", {"device_id": device_id(hass, TESLA_ID)}, return_response=True)
+    assert err.value.translation_key == "authentication_error"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert flows[0]["context"]["entry_id"] == entry.entry_id
+
+
+async def test_action_rate_limited_says_when_to_retry(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry
+) -> None:
+    """A 429 during an action says when to try again (Enode's Retry-After)."""
+    simulator.inject_fault(status=429, retry_after=120, path_prefix="/vehicles/", method="POST")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "refresh", {"device_id": device_id(hass, TESLA_ID)})
+    assert err.value.translation_key == "rate_limited_action"
+    assert err.value.translation_placeholders == {"retry_after": "120"}
+    assert "try again in 120 seconds" in str(err.value)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_action_enode_unavailable(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry, status: int
+) -> None:
+    """A 5xx during an action says that Enode is unavailable (not "an unknown error")."""
+    simulator.inject_fault(status=status, count=10, path_prefix="/chargers/")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "set_charging_location", {"device_id": device_id(hass, ZAPTEC_ID)})
+    assert err.value.translation_key == "enode_unavailable"
+    assert "Enode is unavailable" in str(err.value)
