@@ -8,6 +8,7 @@ The whole refresh is bounded (not each try of each request).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -198,11 +199,18 @@ async def test_whole_refresh_is_bounded(hass: HomeAssistant, simulator_factory: 
 
 
 async def test_retry_after_honoured_during_setup(
-    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    caplog: pytest.LogCaptureFixture,
+    freezer: Any,
 ) -> None:
     """A persistent 429 at set-up (Retry-After 300 s): Home Assistant retries the set-up on its
     own schedule (5, 10, 20 ... s) but nothing is asked of Enode before the 300 s are over, the
-    access token is fetched once, and the limit is logged once."""
+    access token is fetched once, and the limit is logged once.
+
+    The clock is frozen and moved (``freezer``): Home Assistant's retry timers and the limit's
+    end must come in their real order. While the limit lasts no request is in flight.
+    """
     import logging
 
     from homeassistant.config_entries import ConfigEntryState
@@ -225,18 +233,32 @@ async def test_retry_after_honoured_during_setup(
         attempts += 1
         return await real_setup(*args)
 
+    async def tick(seconds: int) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
     with patch.object(integration, "async_setup_entry", counted_setup):
-        # Home Assistant's retries after 5, 10, 20, 40 and 80 seconds.
-        for wait in (5, 10, 20, 40, 80):
-            await _later(hass, wait)
-        assert attempts == 5
+        for _ in range(59):  # 295 s: retries after 5, 15, 35, 75, 155 and 235 s
+            await tick(5)
+        assert attempts == 6
         assert entry.state is ConfigEntryState.SETUP_RETRY
         assert sim.count_requests("GET", "/users/") == 1  # Enode was not asked again
         assert sim.count_requests("POST", "/oauth2/token") == 1
 
         sim.clear_faults()  # Enode's limit is over after its 300 seconds
-        await _later(hass, 301)
+        for _ in range(10):  # the next retry, after 315 s
+            await tick(5)
+            if entry.state is not ConfigEntryState.SETUP_RETRY:
+                break
+        # The set-up talks to Enode now: let its requests finish without moving the clock.
+        for _ in range(20_000):
+            if entry.state is not ConfigEntryState.SETUP_IN_PROGRESS:
+                break
+            await asyncio.sleep(0)
+        await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    assert attempts == 7
     assert hass.states.get(BATTERY).state == "50.0"
     assert sim.count_requests("POST", "/oauth2/token") == 1  # the token was kept
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
