@@ -36,7 +36,7 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.const import CONF_CLIENT_ID, CONF_WEBHOOK_ID
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -96,13 +96,27 @@ MAX_DELIVERY_BYTES = 2 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
 # Events kept while an entry sets up (beyond: 503, and Enode delivers them again later).
 MAX_EARLY_EVENTS = 1000
-# How often the channel looks at its webhook; it asks Enode only after this long without a
-# delivery (heartbeats come every few minutes while a webhook works).
-WEBHOOK_CHECK_INTERVAL = timedelta(minutes=15)
+# The channel looks at its webhook after this long without a delivery (heartbeats come every few
+# minutes while a webhook works), and again this often while the silence lasts (or while it has
+# no URL, or its registration failed).
 PUSH_SILENCE = PUSH_HEALTHY_WINDOW
+WEBHOOK_CHECK_INTERVAL = timedelta(minutes=15)
 # Enode accepts webhook URLs of 8 to 200 characters.
 URL_MIN_LENGTH = 8
 URL_MAX_LENGTH = 200
+
+# What a check can find wrong with a registered webhook (and the line it logs once).
+PROBLEM_DELETED = "deleted"
+PROBLEM_INACTIVE = "inactive"
+PROBLEM_UNREACHABLE = "unreachable"
+_PROBLEMS = {
+    PROBLEM_DELETED: "The Enode webhook was deleted at Enode",
+    PROBLEM_INACTIVE: (
+        "The Enode webhook is inactive (Enode stops delivering after a day of failed "
+        "deliveries, e.g. while Home Assistant was off)"
+    ),
+    PROBLEM_UNREACHABLE: "Enode could not deliver a test event to Home Assistant",
+}
 
 # Status values (diagnostics).
 STATUS_PENDING = "pending"
@@ -152,6 +166,8 @@ class PushChannel:
         self._lock = asyncio.Lock()
         self._problem: str | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
+        # The timer of the next check (restarted by every delivery).
+        self._next_check: CALLBACK_TYPE | None = None
 
     @property
     def _primary(self) -> EnodeWebhook | None:
@@ -178,9 +194,6 @@ class PushChannel:
             local_only=False,
             allowed_methods=["POST"],
         )
-        self._unsubs.append(
-            async_track_time_interval(self.hass, self._async_tick, WEBHOOK_CHECK_INTERVAL)
-        )
         if "cloud" in self.hass.config.components:
             from homeassistant.components import cloud
 
@@ -195,6 +208,7 @@ class PushChannel:
         if self.members:
             return
         webhook.async_unregister(self.hass, self.webhook_id)
+        self._async_cancel_check()
         while self._unsubs:
             self._unsubs.pop()()
         channels = self.hass.data.get(_CHANNELS, {})
@@ -231,6 +245,7 @@ class PushChannel:
             return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
         self.last_delivery = dt_util.utcnow()
         self._problem = None
+        self._async_schedule_check(PUSH_SILENCE)
         for key, member in list(self.members.items()):
             member.coordinator.async_push_received()
             member.async_deliver(routed[key])
@@ -258,6 +273,8 @@ class PushChannel:
         """Register (or update) the channel's webhook at Enode; on failure keep polling."""
         async with self._lock:
             await self._async_register()
+            if self._next_check is None:
+                self._async_schedule_check(WEBHOOK_CHECK_INTERVAL)
 
     async def _async_register(self, *, quiet: bool = False) -> None:
         if (primary := self._primary) is None:
@@ -347,8 +364,22 @@ class PushChannel:
     # ------------------------------------------------------------------- health
 
     @callback
-    def _async_tick(self, _now: datetime) -> None:
-        """Look at the webhook now and then (in the background of the first entry)."""
+    def _async_schedule_check(self, delay: timedelta) -> None:
+        """Look at the webhook after ``delay`` (unless a delivery comes first)."""
+        self._async_cancel_check()
+        if self.members:
+            self._next_check = async_call_later(self.hass, delay, self._async_check_due)
+
+    @callback
+    def _async_cancel_check(self) -> None:
+        if self._next_check is not None:
+            self._next_check()
+            self._next_check = None
+
+    @callback
+    def _async_check_due(self, _now: datetime) -> None:
+        """Nothing was delivered for a while: check (in the background of the first entry)."""
+        self._next_check = None
         if (primary := self._primary) is not None:
             primary.entry.async_create_background_task(
                 self.hass, self.async_check(), f"{DOMAIN} webhook check"
@@ -364,50 +395,52 @@ class PushChannel:
     async def async_check(self) -> None:
         """Make sure Enode still delivers: register again, or reactivate, recreate or move.
 
-        Without a URL or after a failed registration it tries again. A registered webhook is
-        only looked at after ``PUSH_SILENCE`` without a delivery: ``GET /webhooks/{id}`` (gone:
-        create it; inactive: reactivate it), then a test delivery (failed: register the current
-        URL again). After a repair the entries refresh, catching up on what Enode dropped.
+        Runs after ``PUSH_SILENCE`` without a delivery, then every ``WEBHOOK_CHECK_INTERVAL``
+        while the silence lasts. Without a URL or after a failed registration it tries again.
+        A registered webhook is read (``GET /webhooks/{id}``: gone, create it; inactive,
+        reactivate it), then tested (a test delivery; failed: register the current URL again).
+        After a repair the entries refresh, catching up on what Enode dropped.
         """
         async with self._lock:
-            if (primary := self._primary) is None:
-                return
-            if self.status in (STATUS_NO_URL, STATUS_FAILED):
-                await self._async_register(quiet=True)
-                if self.status == STATUS_REGISTERED:
-                    await self._async_catch_up()
-                return
-            if self.status != STATUS_REGISTERED or self.enode_webhook_id is None:
-                return
-            last = self.last_delivery
-            if last is not None and dt_util.utcnow() - last < PUSH_SILENCE:
-                return
-            problem = await self._async_diagnose(primary.client, self.enode_webhook_id)
-            if problem is None:
-                return
-            if problem != self._problem:
-                self._problem = problem
-                LOGGER.info("%s; registering the Enode webhook again", problem)
-            if problem.startswith("The Enode webhook was deleted"):
-                self.enode_webhook_id = None
+            try:
+                await self._async_check()
+            finally:
+                if self._next_check is None:
+                    self._async_schedule_check(WEBHOOK_CHECK_INTERVAL)
+
+    async def _async_check(self) -> None:
+        if (primary := self._primary) is None:
+            return
+        if self.status in (STATUS_NO_URL, STATUS_FAILED):
             await self._async_register(quiet=True)
             if self.status == STATUS_REGISTERED:
                 await self._async_catch_up()
+            return
+        if self.status != STATUS_REGISTERED or self.enode_webhook_id is None:
+            return
+        problem = await self._async_diagnose(primary.client, self.enode_webhook_id)
+        if problem is None:
+            return
+        if problem != self._problem:
+            self._problem = problem
+            LOGGER.info("%s; registering the Enode webhook again", _PROBLEMS[problem])
+        if problem == PROBLEM_DELETED:
+            self.enode_webhook_id = None
+        await self._async_register(quiet=True)
+        if self.status == STATUS_REGISTERED:
+            await self._async_catch_up()
 
     async def _async_diagnose(self, client: EnodeClient, hook_id: str) -> str | None:
         """Return what is wrong with the Enode webhook (None: it works, or Enode can't say)."""
         try:
             hook = await client.get_webhook(hook_id)
         except EnodeNotFoundError:
-            return "The Enode webhook was deleted at Enode"
+            return PROBLEM_DELETED
         except EnodeError as err:
             LOGGER.debug("Could not read the Enode webhook: %s", err)
             return None
         if hook.is_active is False:
-            return (
-                "The Enode webhook is inactive (Enode stops delivering after a day of failed "
-                "deliveries, e.g. while Home Assistant was off)"
-            )
+            return PROBLEM_INACTIVE
         try:
             result = await client.test_webhook(hook_id)
         except EnodeError as err:
@@ -415,7 +448,7 @@ class PushChannel:
             return None
         if result.status is WebhookTestStatus.SUCCESS:
             return None
-        return "Enode could not deliver a test event to Home Assistant"
+        return PROBLEM_UNREACHABLE
 
     async def _async_catch_up(self) -> None:
         """Refresh every entry: Enode may have dropped events meanwhile."""
