@@ -344,12 +344,14 @@ class Simulator:
         latency: float | None = None,
         malformed: bool = False,
         method: str | None = None,
+        detail: str | None = None,
     ) -> JSON:
         """The next ``count`` API requests (matching ``path_prefix``/``method``) get a fault.
 
         ``status``: answer with that status and a Problem body (``retry_after`` adds a
         ``Retry-After`` header, seconds or an HTTP date); ``latency``: real seconds of delay
-        first; ``malformed``: a truncated JSON body with status 200.
+        first; ``malformed``: a truncated JSON body with status 200; ``detail``: the Problem's
+        detail text.
         """
         fault = self.faults.add(
             Fault(
@@ -364,6 +366,7 @@ class Simulator:
                 ),
                 latency=latency,
                 malformed=malformed,
+                detail=detail,
             )
         )
         return fault.describe()

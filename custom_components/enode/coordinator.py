@@ -207,7 +207,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
                 translation_key="enode_unavailable"
                 if isinstance(err, EnodeServerError)
                 else "communication_error",
-                translation_placeholders={"error": problem_text(err)},
+                # Logged at ERROR by Home Assistant: never with the user id (personal data).
+                translation_placeholders={"error": problem_text(err).replace(self.user_id, "***")},
             ) from err
         self.hub.async_rate_limit_lifted()
         self._fetched = True

@@ -265,3 +265,16 @@ async def test_retry_after_honoured_during_setup(
     assert len([w for w in warnings if "rate limit" in w]) == 1, warnings
     assert "next update is in" not in caplog.text
     assert caplog.text.count("Enode rate limit lifted") == 1
+
+
+async def test_outage_log_without_user_id(
+    hass: HomeAssistant, simulator_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Enode's problem text may name the user: the ERROR line of an outage does not."""
+    sim, entry = await _entry(hass, simulator_factory)
+    sim.inject_fault(status=503, count=100, detail=f"User {TEST_USER} is temporarily unavailable")
+    await entry.runtime_data.coordinator.async_refresh()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "User *** is temporarily unavailable" in errors[0]
+    assert TEST_USER not in caplog.text

@@ -40,3 +40,13 @@ async def test_set_webhook_active(simulator: Simulator, api: Api) -> None:
     assert hook.is_active
     status, _ = await api.control("set_webhook_active", active=False, webhook_id="nope")
     assert status == 404
+
+
+async def test_fault_detail(simulator: Simulator, api: Api) -> None:
+    """An injected fault can carry the Problem detail a test needs."""
+    await api.fetch_token()
+    simulator.inject_fault(status=503, detail="Something specific.")
+    status, problem = await api.get("/users/demo-user")
+    assert status == 503
+    assert problem["detail"] == "Something specific."
+    assert simulator.snapshot()["faults"] == []
