@@ -412,6 +412,32 @@ async def update_smart_charging_policy(request: web.Request) -> web.Response:
     return web.json_response(policy)
 
 
+async def get_smart_charging_status(request: web.Request) -> web.Response:
+    """``GET /vehicles/{id}/smart-charging-status``."""
+    status = state_of(request).smart_charging_status(request.match_info["assetId"])
+    return web.json_response(status)
+
+
+async def get_smart_charging_plan(request: web.Request) -> web.Response:
+    """``GET /vehicles/{id}/smart-charging-plans/{planId}`` (``latest``: the newest plan)."""
+    plan = state_of(request).smart_charging_plan(
+        request.match_info["assetId"], request.match_info["planId"]
+    )
+    return web.json_response(plan)
+
+
+async def create_smart_override(request: web.Request) -> web.Response:
+    """``POST /vehicles/{id}/smart-override``: charge now."""
+    override = state_of(request).create_smart_override(request.match_info["assetId"])
+    return web.json_response(override)
+
+
+async def end_smart_override(request: web.Request) -> web.Response:
+    """``DELETE /vehicles/{id}/smart-override`` (404 when none is active)."""
+    override = state_of(request).end_smart_override(request.match_info["assetId"])
+    return web.json_response(override)
+
+
 async def battery_operation_mode(request: web.Request) -> web.Response:
     """``POST /batteries/{id}/operation-mode`` ``{operationMode}``."""
     state = state_of(request)
@@ -757,6 +783,10 @@ def add_api_routes(app: web.Application) -> None:
         )
     router.add_get("/vehicles/{assetId}/smart-charging-policy", get_smart_charging_policy)
     router.add_put("/vehicles/{assetId}/smart-charging-policy", update_smart_charging_policy)
+    router.add_get("/vehicles/{assetId}/smart-charging-status", get_smart_charging_status)
+    router.add_get("/vehicles/{assetId}/smart-charging-plans/{planId}", get_smart_charging_plan)
+    router.add_post("/vehicles/{assetId}/smart-override", create_smart_override)
+    router.add_delete("/vehicles/{assetId}/smart-override", end_smart_override)
     router.add_post("/batteries/{assetId}/operation-mode", battery_operation_mode)
     router.add_get("/interventions", list_interventions)
     router.add_get("/interventions/{interventionId}", get_intervention)

@@ -8,7 +8,9 @@ Format (every key optional unless noted)::
       "client": {"id": "demo-client", "secret": "demo-secret"},
       "defaultUser": "demo-user",             # Simulator.user_id
       "settings": {"actionDelay": 5, "tokenLifetime": 3600, "linkSessionLifetime": 86400,
-                   "geofenceRadius": 200, "maxUnpluggedFailures": 10},
+                   "geofenceRadius": 200, "maxUnpluggedFailures": 10,
+                   "tariff": {"currency": "EUR", "dayPrice": 0.3, "nightPrice": 0.1,
+                              "nightStart": "22:00", "nightEnd": "06:00"}},
       "linkingStatus": {"EASEE": "OUTAGE"},
       "interventions": [ ...extra catalog entries, same shape as catalog.INTERVENTIONS... ],
       "vendorAccounts": [
@@ -34,7 +36,15 @@ import uuid
 
 from .catalog import display_name
 from .clock import iso
-from .state import CAPABILITIES, Asset, Capability, Settings, SimState, VendorAccount
+from .state import (
+    CAPABILITIES,
+    Asset,
+    Capability,
+    Settings,
+    SimState,
+    Tariff,
+    VendorAccount,
+)
 
 type JSON = dict[str, Any]
 
@@ -86,6 +96,7 @@ def apply_scenario(state: SimState, data: Mapping[str, Any]) -> None:
         link_session_lifetime=float(settings.get("linkSessionLifetime", 24 * 3600.0)),
         geofence_radius_m=float(settings.get("geofenceRadius", 200.0)),
         max_unplugged_failures=int(settings.get("maxUnpluggedFailures", 10)),
+        tariff=Tariff.from_spec(settings.get("tariff", {})),
     )
     for entry in data.get("interventions", []):
         state.interventions[entry["id"]] = copy.deepcopy(entry)
@@ -212,7 +223,8 @@ def build_asset(
         odometer = template.get("odometer")
         asset.odometer_km = float(odometer) if odometer is not None else None
         if "smartChargingPolicy" in template:
-            asset.smart_charging_policy = copy.deepcopy(template["smartChargingPolicy"])
+            # Keys it leaves out keep their defaults (off, no deadline, minimum 0).
+            asset.smart_charging_policy.update(copy.deepcopy(template["smartChargingPolicy"]))
     elif asset_type == "charger":
         asset.information = {
             "brand": info.get("brand", brand),

@@ -382,6 +382,11 @@ class Simulator:
         self.state.tick()
         return self.state.render_asset(self.state.get_asset(asset_id))
 
+    def smart_charging_status(self, vehicle_id: str) -> JSON:
+        """A vehicle's smart charging status (as ``GET .../smart-charging-status`` returns it)."""
+        self.state.tick()
+        return self.state.smart_charging_status(vehicle_id)
+
     def snapshot(self) -> JSON:
         """A JSON summary of the whole state (``GET /_simulator/state``)."""
         self.state.tick()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -41,3 +43,18 @@ async def simulator_factory(socket_enabled: None) -> AsyncGenerator[SimulatorFac
 async def simulator(simulator_factory: SimulatorFactory) -> Simulator:
     """The demo scenario (``demo-client`` / ``demo-secret``, devices linked to ``demo-user``)."""
     return await simulator_factory("demo")
+
+
+def advance_to_local(
+    sim: Simulator, hour: int, minute: int = 0, zone: str = "Europe/Oslo"
+) -> datetime:
+    """Move a simulator's clock to the next ``hour:minute`` in a time zone (default: Oslo, the
+    zone of the test Locations), so tariff-dependent behaviour (smart charging) is the same
+    whatever the real time of day."""
+    tz = ZoneInfo(zone)
+    now = sim.clock.now_dt().astimezone(tz)
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= now:
+        target += timedelta(days=1)
+    sim.advance_time((target - now).total_seconds())
+    return target

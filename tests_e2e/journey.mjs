@@ -9,7 +9,8 @@
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
 // the devices, some entity states and Repairs are checked; the ID.4 is plugged into the Zaptec on the
 // simulator's page and its charging switch, turned on from the device page, must move exactly once
-// (off -> on: no blip when Enode confirms); Configure links the Tesla (the flow ends
+// (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
+// page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure links the Tesla (the flow ends
 // naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
 // Connect -> the repair is gone). The flow texts are checked on the way. Every step leaves a
 // screenshot.
@@ -188,6 +189,15 @@ async function deviceStates(deviceName) {
         unit: s.attributes.unit_of_measurement,
       }));
   }, deviceName);
+}
+
+// The toggle of a switch's row on a device page, by the row's name (the device name stripped).
+function toggleRow(name) {
+  return page
+    .locator("hui-toggle-entity-row")
+    .filter({ has: page.getByText(name, { exact: true }) })
+    .locator("ha-entity-toggle ha-switch")
+    .first();
 }
 
 function describe(states) {
@@ -383,7 +393,7 @@ try {
       }
     }, "state_changed");
   }, chargingSwitch?.entity_id);
-  await page.locator("ha-entity-toggle ha-switch").first().click();
+  await toggleRow("Charging").click();
   // Enode (the simulator) confirms after its action delay; the car then reports that it charges.
   await page.waitForFunction(
     (id) => document.querySelector("home-assistant").hass.states[id]?.state === "on",
@@ -404,6 +414,68 @@ try {
   check(
     charging.find((s) => s.entity_id === chargingSensor?.entity_id)?.state === "on",
     "the ID.4 charges once Enode confirmed the command",
+  );
+
+  step("Smart charging: the deadline on the ID.4's device page; turned on, Enode plans the charge");
+  // The pair with the Zaptec makes the ID.4 eligible (it cannot control charging by itself).
+  await page.getByText("Charging deadline").first().waitFor();
+  const smart = await deviceStates("Anna's ID.4");
+  const deadline = smart.find((s) => s.entity_id.startsWith("time.") && / Charging deadline$/.test(s.name));
+  const smartState = smart.find((s) => / Smart charging state$/.test(s.name));
+  const plannedEnd = smart.find((s) => / Planned charging end$/.test(s.name));
+  check(deadline !== undefined, `the ID.4's device page has the charging deadline (${deadline?.entity_id})`);
+  check(smartState?.state === "disabled", `smart charging is off to begin with (${smartState?.state})`);
+  check(
+    smart.some((s) => s.entity_id.startsWith("switch.") && / Charge now$/.test(s.name)),
+    "the ID.4 has a Charge now switch",
+  );
+  // Set the deadline as the time row's more-info does, then turn smart charging on from the page.
+  await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.callService("time", "set_value", { entity_id: id, time: "07:00:00" }),
+    deadline?.entity_id,
+  );
+  await toggleRow("Smart charging").click();
+  // Smart charging plans where the car charges at a Location: the Zaptec has none yet for this
+  // Enode user, and the state says so.
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "considering",
+    smartState?.entity_id,
+    { timeout: 30_000 },
+  ).catch(() => {});
+  const considering = await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.states[id],
+    smartState?.entity_id,
+  );
+  check(
+    considering?.state === "considering" && considering.attributes.at_charging_location === false,
+    `smart charging waits for a charging location (${considering?.state}, at_charging_location ${considering?.attributes?.at_charging_location})`,
+  );
+  await shot(page, "device-id4-smart-charging-considering");
+  // Give the Zaptec its charging location (Home Assistant's home), as enode.set_charging_location does.
+  await page.evaluate(() => {
+    const hass = document.querySelector("home-assistant").hass;
+    const entity = Object.values(hass.entities).find(
+      (e) => e.platform === "enode" && e.entity_id.startsWith("number.zaptec_go"),
+    );
+    return hass.callService("enode", "set_charging_location", { device_id: entity.device_id });
+  });
+  await page.waitForFunction(
+    (id) => String(document.querySelector("home-assistant").hass.states[id]?.state).startsWith("plan_"),
+    smartState?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  await page.waitForTimeout(1500);
+  await shot(page, "device-id4-smart-charging");
+  const planned = await deviceStates("Anna's ID.4");
+  const plannedState = planned.find((s) => s.entity_id === smartState?.entity_id)?.state;
+  check(String(plannedState).startsWith("plan_"), `Enode made a plan (${plannedState})`);
+  check(
+    !["unknown", "unavailable", undefined].includes(planned.find((s) => s.entity_id === plannedEnd?.entity_id)?.state),
+    `the planned charging end is shown (${planned.find((s) => s.entity_id === plannedEnd?.entity_id)?.state})`,
+  );
+  check(
+    planned.find((s) => / Enrolled in smart charging$/.test(s.name))?.state === "on",
+    "the ID.4 is enrolled in smart charging",
   );
 
   step("Repairs: nothing to do for the ID.4 and the Zaptec once they are paired");

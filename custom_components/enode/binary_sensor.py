@@ -19,8 +19,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetBase, Charger, Vehicle
 from .coordinator import EnodeCoordinator
-from .entity import EnodeEntity, async_add_asset_entities, has_charge_state, vehicle_charger
+from .entity import (
+    EnodeEntity,
+    async_add_asset_entities,
+    capability_present,
+    has_charge_state,
+    vehicle_charger,
+)
 from .models import EnodeConfigEntry, EnodeData
+from .smart_charging import enrolled
 
 PARALLEL_UPDATES = 0
 
@@ -153,6 +160,13 @@ VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Vehicle], ...] 
         is_on_fn=plugged_in_at_charging_location,
     ),
     _action_required(),
+    # Seed 004: enrolled while smart charging is on and usable, also while unplugged or away.
+    EnodeBinarySensorEntityDescription(
+        key="smart_charging_enrolled",
+        translation_key="smart_charging_enrolled",
+        exists_fn=lambda v: capability_present(v.capabilities.smart_charging),
+        is_on_fn=enrolled,
+    ),
 )
 
 CHARGER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Charger], ...] = (

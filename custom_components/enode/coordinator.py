@@ -5,7 +5,8 @@ It fetches the user's assets, merges what webhooks push (``async_set_asset``,
 ``actions.py``; the snapshot it publishes is ``models.EnodeData``.
 
 Requests per refresh: one ``GET /users/{id}`` plus one list request per linked asset type (and
-page of 50), plus one request per action that is still pending; none per device. Intervention
+page of 50), plus one request per action that is still pending; none per device, except a
+smart charging status where it may have changed (``smart_charging.py``). Intervention
 texts and Locations are cached. The user request is deliberate: its ``linkedVendors`` say which
 asset types are linked (so a typical vehicle + charger household costs 3 requests instead of a
 list for each of the six asset types) and whether each vendor's credentials are still valid (the
@@ -52,6 +53,7 @@ from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
 from .hub import async_get_hub
 from .models import EnodeConfigEntry, EnodeData
+from .smart_charging import SmartChargingReader
 
 # Polling cadence: slow when nothing happens, faster while charging or an action is pending, a
 # short burst right after a command.
@@ -142,6 +144,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self.client = client
         self.user_id: str = entry.data[CONF_USER_ID]
         self.actions = EnodeActions(hass, self)
+        self.smart_charging = SmartChargingReader(client)
         self._fetched = False
         self._intervention_cache: dict[tuple[str, str], Intervention | None] = {}
         self._locations: dict[str, Location] = {}
@@ -258,7 +261,10 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         # Actions first: an outcome seen now is then reflected in the asset lists below.
         await self.actions.async_poll_pending()
         data = await async_fetch_user_assets(self.client, self.user_id)
-        return await self._async_complete(data)
+        statuses = await self.smart_charging.async_statuses(
+            data, self.data, push_healthy=self.push_healthy
+        )
+        return await self._async_complete(replace(data, smart_charging=statuses))
 
     async def _async_complete(self, data: EnodeData) -> EnodeData:
         """Add the cached Locations and intervention texts, and the actions still pending."""

@@ -70,6 +70,8 @@ def _asset_dict(data: EnodeData, asset: Asset) -> dict[str, Any]:
             if (intervention := data.interventions.get(intervention_id)) is not None
         ],
     }
+    if (status := data.smart_charging.get(asset.id)) is not None:
+        result["smart_charging"] = async_redact_data(status.to_dict(), TO_REDACT_PAYLOAD)
     return result
 
 

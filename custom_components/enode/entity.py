@@ -11,16 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from homeassistant.core import callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import AssetBase, Capability, Charger, Vehicle
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import EnodeCoordinator
+from .helpers import raise_if_unusable
 from .models import EnodeConfigEntry, EnodeData
 
 
@@ -115,29 +116,7 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
 
     def raise_if_unusable(self, capability: Capability, name: str) -> None:
         """Raise a translated ServiceValidationError when a capability is missing or blocked."""
-        if capability.is_capable:
-            return
-        device = self.device_info_name
-        if not capability.is_blocked:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="capability_missing",
-                translation_placeholders={"device": device, "capability": name},
-            )
-        interventions = self.coordinator.data.interventions
-        titles = [
-            str(interventions[iid].resolution.title) if iid in interventions else iid
-            for iid in capability.intervention_ids
-        ]
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="capability_blocked",
-            translation_placeholders={
-                "device": device,
-                "capability": name,
-                "intervention": "; ".join(titles),
-            },
-        )
+        raise_if_unusable(self.coordinator.data, capability, name, self.device_info_name)
 
 
 class AssetEntityDescription[AssetT: AssetBase](Protocol):
@@ -175,35 +154,67 @@ def async_add_asset_entities[
     """Add the entities of every asset of a type now, and whenever assets or capabilities appear.
 
     An entity is created the first time its description's ``exists_fn(asset)`` returns True (for
-    example when a capability becomes capable), without a reload.
+    example when a capability becomes capable), without a reload. When it returns False again
+    (the capability became permanently missing: a charger's pairing was cleared, say), the
+    entity is removed from Home Assistant and its registry; Home Assistant keeps the user's
+    settings of a removed entity (its entity id, name, area), so if the capability comes back
+    the entity returns as it was.
     """
     coordinator = entry.runtime_data.coordinator
-    added: set[str] = set()
+    added: dict[str, Entity] = {}
 
     @callback
     def _async_add_new() -> None:
         current: set[str] = set()
+        gone: list[Entity] = []
         new_entities: list[Entity] = []
         for asset_id, asset in coordinator.data.assets(model.asset_type).items():
             if not isinstance(asset, model):
                 continue
             for description in descriptions:
                 unique_id = f"{asset_id}_{description.key}"
+                exists = description.exists_fn(asset)
                 if unique_id in added:
-                    current.add(unique_id)
+                    # Only capabilities Enode reported count as gone (a payload without any
+                    # is not a device that lost them all).
+                    if exists or not asset.capabilities.wire_order:
+                        current.add(unique_id)
+                    else:
+                        gone.append(added[unique_id])
                     continue
-                if not description.exists_fn(asset):
+                if not exists:
                     continue
-                added.add(unique_id)
+                entity = factory(coordinator, asset, description)
+                added[unique_id] = entity
                 current.add(unique_id)
-                new_entities.append(factory(coordinator, asset, description))
-        # Forget entities of removed assets so they come back if the asset is linked again.
-        added.intersection_update(current)
+                new_entities.append(entity)
+        # Forget entities of removed assets (their device goes) and of vanished capabilities, so
+        # they come back if the asset or the capability does.
+        for unique_id in [key for key in added if key not in current]:
+            del added[unique_id]
+        for entity in gone:
+            _async_remove_entity(coordinator.hass, entity)
         if new_entities:
             async_add_entities(new_entities)
 
     _async_add_new()
     entry.async_on_unload(coordinator.async_add_listener(_async_add_new))
+
+
+@callback
+def _async_remove_entity(hass: HomeAssistant, entity: Entity) -> None:
+    """Remove an entity whose capability is permanently missing, with its registry entry.
+
+    Removing the registry entry also removes the entity from its platform (disabled entities
+    were never added, and only have the entry).
+    """
+    registry_entry = entity.registry_entry
+    if registry_entry is None:
+        return  # not added yet
+    registry = er.async_get(hass)
+    if registry.async_get(registry_entry.entity_id) is not None:
+        LOGGER.debug("Removing %s: its capability is no longer there", registry_entry.entity_id)
+        registry.async_remove(registry_entry.entity_id)
 
 
 def vehicle_charger(data: EnodeData, vehicle: Vehicle) -> Charger | None:

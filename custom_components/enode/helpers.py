@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Concatenate
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import (
     ActionState,
     AssetBase,
+    Capability,
     EnodeAuthenticationError,
     EnodeClient,
     EnodeConflictError,
@@ -37,7 +38,7 @@ from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN
 
 if TYPE_CHECKING:
     from .entity import EnodeEntity
-    from .models import EnodeConfigEntry
+    from .models import EnodeConfigEntry, EnodeData
 
 # Language used for Enode texts when Home Assistant's language has no Enode equivalent.
 DEFAULT_ENODE_LANGUAGE = "en-US"
@@ -172,6 +173,35 @@ def enode_exception_handler[EntityT: EnodeEntity[AssetBase], **P](
 
     functools.update_wrapper(handler, func)
     return handler
+
+
+def raise_if_unusable(data: EnodeData, capability: Capability, name: str, device: str) -> None:
+    """Raise a translated ServiceValidationError when a capability is missing or blocked.
+
+    A blocked capability names what the user must do (the interventions' titles).
+    """
+    if capability.is_capable:
+        return
+    if not capability.is_blocked:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="capability_missing",
+            translation_placeholders={"device": device, "capability": name},
+        )
+    interventions = data.interventions
+    titles = [
+        str(interventions[iid].resolution.title) if iid in interventions else iid
+        for iid in capability.intervention_ids
+    ]
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="capability_blocked",
+        translation_placeholders={
+            "device": device,
+            "capability": name,
+            "intervention": "; ".join(titles),
+        },
+    )
 
 
 def raise_for_action(device: str, action: VendorAction) -> None:

@@ -1,9 +1,10 @@
 """The integration's state: the snapshot entities read, the runtime data of a loaded entry.
 
 ``EnodeData`` is the only state an entity reads (DESIGN.md section 2): every asset of the Enode
-user keyed by id, the Locations and intervention texts they refer to, the user, and the commands
-still pending (so an entity shows a requested state from the same snapshot as everything else).
-It changes only through the coordinator's ``async_set_updated_data``.
+user keyed by id, the Locations and intervention texts they refer to, the user, the vehicles'
+smart charging statuses, and the commands still pending (so an entity shows a requested state
+from the same snapshot as everything else). It changes only through the coordinator's
+``async_set_updated_data``.
 
 ``EnodeRuntimeData`` is built once in ``async_setup_entry`` before the platforms are set up.
 """
@@ -27,6 +28,7 @@ from .api import (
     Inverter,
     Location,
     Meter,
+    SmartChargingStatus,
     User,
     Vehicle,
     VendorAction,
@@ -64,6 +66,9 @@ class EnodeData:
     user: User | None = None
     # Commands started from Home Assistant that Enode has not resolved yet, by action id.
     pending_actions: Mapping[str, PendingAction] = field(default_factory=dict)
+    # Smart charging statuses (with the active plan and the override) of the vehicles whose
+    # policy is enabled, by vehicle id (``smart_charging.py`` reads and merges them).
+    smart_charging: Mapping[str, SmartChargingStatus] = field(default_factory=dict)
 
     def assets(self, asset_type: AssetType) -> Mapping[str, Asset]:
         """Return the assets of a type, keyed by id."""
@@ -123,6 +128,7 @@ class EnodeData:
             inverters=_drop(self.inverters),
             meters=_drop(self.meters),
             hvacs=_drop(self.hvacs),
+            smart_charging=_drop(self.smart_charging),
         )
 
     def pending_action[ActionT: VendorAction](

@@ -1,4 +1,5 @@
-"""Number entities of Enode chargers and vehicles: the maximum charging current."""
+"""Number entities of Enode chargers and vehicles: the maximum charging current, and a vehicle's
+smart charging minimum charge limit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -20,6 +21,7 @@ from .coordinator import EnodeCoordinator
 from .entity import EnodeEntity, async_add_asset_entities, capability_present
 from .helpers import enode_exception_handler, raise_for_action
 from .models import EnodeConfigEntry
+from .smart_charging import async_update_policy
 
 # Commands to different devices are independent at Enode, and each call waits (bounded) for its
 # action's outcome: serializing them would make one call for n entities take up to n waits.
@@ -71,6 +73,26 @@ CHARGER_MAX_CURRENT: EnodeNumberEntityDescription[Charger] = _max_current(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class EnodePolicyNumberEntityDescription(NumberEntityDescription):
+    """Describes a number of a vehicle's smart charging policy (set without an action)."""
+
+    exists_fn: Callable[[Vehicle], bool]
+
+
+SMART_CHARGING_MINIMUM = EnodePolicyNumberEntityDescription(
+    key="smart_charging_minimum_charge_limit",
+    translation_key="smart_charging_minimum_charge_limit",
+    native_unit_of_measurement=PERCENTAGE,
+    native_min_value=0,
+    native_max_value=100,
+    native_step=1,
+    mode=NumberMode.SLIDER,
+    entity_category=EntityCategory.CONFIG,
+    exists_fn=lambda vehicle: capability_present(vehicle.capabilities.smart_charging),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EnodeConfigEntry,
@@ -82,6 +104,13 @@ async def async_setup_entry(
     )
     async_add_asset_entities(
         entry, async_add_entities, Charger, (CHARGER_MAX_CURRENT,), EnodeNumberEntity
+    )
+    async_add_asset_entities(
+        entry,
+        async_add_entities,
+        Vehicle,
+        (SMART_CHARGING_MINIMUM,),
+        EnodeSmartChargingMinimumNumber,
     )
 
 
@@ -116,3 +145,28 @@ class EnodeNumberEntity[AssetT: Vehicle | Charger](EnodeEntity[AssetT], NumberEn
         action = await description.set_fn(self.coordinator.client, self.asset_id, value)
         outcome = await self.coordinator.actions.async_run(action, self._model.asset_type)
         raise_for_action(self.device_info_name, outcome)
+
+
+class EnodeSmartChargingMinimumNumber(EnodeEntity[Vehicle], NumberEntity):
+    """Smart charging charges at once, whatever the price, up to this battery level (%).
+
+    It cannot exceed the vehicle's charge limit (Enode refuses that): the maximum follows it.
+    """
+
+    @property
+    def native_value(self) -> float | None:
+        """Return the minimum charge limit."""
+        return self.asset.smart_charging_policy.minimum_charge_limit
+
+    @property
+    def native_max_value(self) -> float:
+        """Return the vehicle's charge limit (100 % when it does not report one)."""
+        limit = self.asset.charge_state.charge_limit if self._current is not None else None
+        return limit if limit is not None else 100
+
+    @enode_exception_handler
+    async def async_set_native_value(self, value: float) -> None:
+        """Set the minimum charge limit."""
+        await async_update_policy(
+            self.coordinator, self.asset, self.device_info_name, minimum_charge_limit=value
+        )

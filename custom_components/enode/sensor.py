@@ -1,8 +1,8 @@
-"""Sensors of Enode vehicles and chargers."""
+"""Sensors of Enode vehicles and chargers (and a vehicle's smart charging status and plan)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +36,15 @@ from .entity import (
     vehicle_charger,
 )
 from .models import EnodeConfigEntry, EnodeData
+from .smart_charging import (
+    SMART_CHARGING_STATES,
+    current_plan,
+    estimated_savings,
+    executing_plan,
+    plan_start,
+    smart_state,
+    smart_status,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -95,6 +104,9 @@ class EnodeSensorEntityDescription[AssetT: AssetBase](SensorEntityDescription):
 
     exists_fn: Callable[[AssetT], bool] = lambda _: True
     value_fn: Callable[[AssetT, EnodeData], StateType | datetime]
+    # A monetary value's currency, when the data gives it (else Home Assistant's currency).
+    currency_fn: Callable[[AssetT, EnodeData], str | None] | None = None
+    attributes_fn: Callable[[AssetT, EnodeData], Mapping[str, object] | None] | None = None
 
 
 def _power_delivery_state[AssetT: Vehicle | Charger]() -> EnodeSensorEntityDescription[AssetT]:
@@ -215,6 +227,84 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
     ),
 )
 
+
+def _has_smart_charging(vehicle: Vehicle) -> bool:
+    return capability_present(vehicle.capabilities.smart_charging)
+
+
+def _consideration(vehicle: Vehicle, data: EnodeData) -> Mapping[str, object] | None:
+    """What smart charging waits for, while it considers a plan."""
+    status = smart_status(data, vehicle)
+    consideration = status.consideration if status is not None else None
+    if consideration is None:
+        return None
+    return {
+        "plugged_in": consideration.is_plugged_in,
+        "charging": consideration.is_charging,
+        "at_charging_location": consideration.at_charging_location,
+        "has_time_estimate": consideration.has_time_estimate,
+    }
+
+
+def _planned_start(vehicle: Vehicle, data: EnodeData) -> datetime | None:
+    """When the executing plan (re)starts charging (or started, charging straight through)."""
+    plan = executing_plan(data, vehicle)
+    return plan_start(plan) if plan is not None else None
+
+
+def _plan_currency(vehicle: Vehicle, data: EnodeData) -> str | None:
+    plan = current_plan(data, vehicle)
+    return plan.currency if plan is not None else None
+
+
+# Read from the vehicle's smart charging status (``smart_charging.py``): only while smart
+# charging is enabled; the plan's values while Enode has a plan (its costs also once it ended).
+SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
+    EnodeSensorEntityDescription(
+        key="smart_charging_state",
+        translation_key="smart_charging_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=SMART_CHARGING_STATES,
+        exists_fn=_has_smart_charging,
+        value_fn=smart_state,
+        attributes_fn=_consideration,
+    ),
+    EnodeSensorEntityDescription(
+        key="smart_charging_planned_start",
+        translation_key="smart_charging_planned_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        exists_fn=_has_smart_charging,
+        value_fn=_planned_start,
+    ),
+    EnodeSensorEntityDescription(
+        key="smart_charging_planned_end",
+        translation_key="smart_charging_planned_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        exists_fn=_has_smart_charging,
+        value_fn=lambda v, data: (
+            plan.estimated_finish_at if (plan := executing_plan(data, v)) else None
+        ),
+    ),
+    EnodeSensorEntityDescription(
+        key="smart_charging_estimated_cost",
+        translation_key="smart_charging_estimated_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        exists_fn=_has_smart_charging,
+        value_fn=lambda v, data: (plan.smart_cost if (plan := current_plan(data, v)) else None),
+        currency_fn=_plan_currency,
+    ),
+    EnodeSensorEntityDescription(
+        key="smart_charging_estimated_savings",
+        translation_key="smart_charging_estimated_savings",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        exists_fn=_has_smart_charging,
+        value_fn=lambda v, data: estimated_savings(current_plan(data, v)),
+        currency_fn=_plan_currency,
+    ),
+)
+
 CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
     EnodeSensorEntityDescription(
         key="charge_rate",
@@ -244,6 +334,9 @@ async def async_setup_entry(
 ) -> None:
     """Set up Enode sensors (and add new ones as assets or capabilities appear)."""
     async_add_asset_entities(entry, async_add_entities, Vehicle, VEHICLE_SENSORS, EnodeSensorEntity)
+    async_add_asset_entities(
+        entry, async_add_entities, Vehicle, SMART_CHARGING_SENSORS, EnodeSensorEntity
+    )
     async_add_asset_entities(entry, async_add_entities, Charger, CHARGER_SENSORS, EnodeSensorEntity)
 
 
@@ -266,3 +359,20 @@ class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the sensor value."""
         return self.entity_description.value_fn(self.asset, self.data)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the unit (a monetary value's currency: the data's, else Home Assistant's)."""
+        currency_fn = self.entity_description.currency_fn
+        if currency_fn is None:
+            return super().native_unit_of_measurement
+        currency = currency_fn(self.asset, self.data) if self._current is not None else None
+        return currency or self.hass.config.currency
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, object] | None:
+        """Return extra attributes (what smart charging considers)."""
+        attributes_fn = self.entity_description.attributes_fn
+        if attributes_fn is None or self._current is None:
+            return None
+        return attributes_fn(self.asset, self.data)

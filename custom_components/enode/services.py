@@ -1,4 +1,4 @@
-"""Enode actions (services): link, relink, set charging location, refresh.
+"""Enode actions (services): link, relink, set charging location, refresh, set smart charging.
 
 Registered once in ``async_setup``. Each validates its config entry or device and raises a
 translated ``ServiceValidationError`` for bad input; Enode's failures go through the one error
@@ -9,7 +9,7 @@ reauthentication, a 429 says when to try again, a 5xx says that Enode is unavail
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_LATITUDE, ATTR_LONGITUDE, ATTR_NAME
@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
-from .api import Asset, AssetType, Charger, EnodeError
+from .api import Asset, AssetType, Charger, EnodeError, Vehicle
 from .const import DOMAIN
 from .entity import device_name
 from .helpers import translate_error
@@ -39,18 +39,29 @@ from .locations import (
     async_assign_charging_location,
     zone_place,
 )
-from .models import EnodeConfigEntry
+from .models import EnodeConfigEntry, EnodeData
+from .smart_charging import (
+    async_update_policy,
+    current_plan,
+    estimated_savings,
+    plan_start,
+    smart_state,
+)
 
 SERVICE_LINK = "link"
 SERVICE_RELINK = "relink"
 SERVICE_SET_CHARGING_LOCATION = "set_charging_location"
 SERVICE_REFRESH = "refresh"
+SERVICE_SET_SMART_CHARGING = "set_smart_charging"
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_ASSET_TYPES = "asset_types"
 ATTR_VENDOR = "vendor"
 ATTR_ZONE = "zone"
 ATTR_LOCATION_ID = "location_id"
+ATTR_ENABLED = "enabled"
+ATTR_DEADLINE = "deadline"
+ATTR_MINIMUM_CHARGE_LIMIT = "minimum_charge_limit"
 
 # A refresh hint asks Enode to poll the vendor: at most one per device per this many seconds.
 REFRESH_MIN_INTERVAL = timedelta(seconds=60)
@@ -78,6 +89,18 @@ SET_CHARGING_LOCATION_SCHEMA = vol.Schema(
         vol.Inclusive(ATTR_LATITUDE, "coordinates"): cv.latitude,
         vol.Inclusive(ATTR_LONGITUDE, "coordinates"): cv.longitude,
         vol.Optional(ATTR_NAME): cv.string,
+    }
+)
+
+
+SET_SMART_CHARGING_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_ENABLED): cv.boolean,
+        vol.Optional(ATTR_DEADLINE): cv.time,
+        vol.Optional(ATTR_MINIMUM_CHARGE_LIMIT): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=100)
+        ),
     }
 )
 
@@ -221,6 +244,66 @@ async def _async_refresh(call: ServiceCall) -> None:
     await entry.runtime_data.coordinator.async_request_refresh()
 
 
+async def _async_set_smart_charging(call: ServiceCall) -> ServiceResponse:
+    """Set a vehicle's smart charging policy (``enode.set_smart_charging``); return it and the
+    plan Enode made."""
+    entry, asset = _device_asset(call.hass, call.data[ATTR_DEVICE_ID])
+    device = device_name(asset)
+    if not isinstance(asset, Vehicle):
+        raise _validation_error("not_a_vehicle", device=device)
+    enabled: bool | None = call.data.get(ATTR_ENABLED)
+    deadline: time | None = call.data.get(ATTR_DEADLINE)
+    minimum: float | None = call.data.get(ATTR_MINIMUM_CHARGE_LIMIT)
+    if enabled is None and deadline is None and minimum is None:
+        raise _validation_error("smart_charging_nothing_to_set")
+    coordinator = entry.runtime_data.coordinator
+    limit = asset.charge_state.charge_limit
+    if minimum is not None and limit is not None and minimum > limit:
+        raise _validation_error(
+            "minimum_charge_limit_too_high",
+            device=device,
+            minimum=f"{minimum:g}",
+            limit=f"{limit:g}",
+        )
+    try:
+        await async_update_policy(
+            coordinator,
+            asset,
+            device,
+            is_enabled=enabled,
+            deadline=deadline.strftime("%H:%M") if deadline is not None else None,
+            minimum_charge_limit=minimum,
+            read_status=True,
+        )
+    except EnodeError as err:
+        raise translate_error(call.hass, err, entry=entry, device=device) from err
+    return _smart_charging_response(coordinator.data, asset.id)
+
+
+def _smart_charging_response(data: EnodeData, vehicle_id: str) -> ServiceResponse:
+    """Return a vehicle's policy, smart charging state and plan (JSON-safe)."""
+    vehicle = data.vehicles[vehicle_id]
+    policy = vehicle.smart_charging_policy
+    plan = current_plan(data, vehicle)
+    start = plan_start(plan) if plan is not None else None
+    return {
+        ATTR_ENABLED: bool(policy.is_enabled),
+        ATTR_DEADLINE: policy.deadline,
+        ATTR_MINIMUM_CHARGE_LIMIT: policy.minimum_charge_limit,
+        "state": smart_state(vehicle, data),
+        "plan": None
+        if plan is None
+        else {
+            "start": start.isoformat() if start is not None else None,
+            "end": end.isoformat() if (end := plan.estimated_finish_at) is not None else None,
+            "estimated_cost": plan.smart_cost,
+            "estimated_savings": estimated_savings(plan),
+            "currency": plan.currency,
+            "ended": plan.ended_at is not None,
+        },
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the Enode actions."""
@@ -246,3 +329,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(DOMAIN, SERVICE_REFRESH, _async_refresh, schema=DEVICE_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_SMART_CHARGING,
+        _async_set_smart_charging,
+        schema=SET_SMART_CHARGING_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

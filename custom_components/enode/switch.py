@@ -1,16 +1,20 @@
-"""Switches of Enode vehicles and chargers: charging, and a vehicle's smart charging.
+"""Switches of Enode vehicles and chargers: charging, a vehicle's smart charging, charge now.
 
 Charging follows the action lifecycle (DESIGN.md section 7): the command creates an Enode
 action; while it is PENDING the switch shows the requested state; the call waits a bounded time
 for the outcome and raises a translated error when it fails or is cancelled; later outcomes are
 reconciled by the coordinator (polled or pushed) and reported as an ``enode_action`` event.
 Smart charging is a policy, not an action: the update answers with the new policy at once.
+
+"Charge now" is a switch, not a button: Enode's smart override has a state (active until it is
+ended, the vehicle stops charging or is full), so the switch shows it, turning it on creates the
+override (and follows its START action), and turning it off ends it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -20,11 +24,14 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
+    ActionState,
+    AssetType,
     ChargeAction,
     Charger,
     ChargingAction,
     EnodeClient,
-    EnodePreconditionError,
+    EnodeConflictError,
+    EnodeNotFoundError,
     Vehicle,
 )
 from .const import DOMAIN
@@ -35,8 +42,16 @@ from .entity import (
     async_add_asset_entities,
     capability_present,
 )
-from .helpers import enode_exception_handler, problem_text, raise_for_action
+from .helpers import enode_exception_handler, raise_for_action
 from .models import EnodeConfigEntry
+from .smart_charging import (
+    async_read_status,
+    async_update_policy,
+    merge_override,
+    override_active,
+    plan_in_control,
+    validation_error,
+)
 
 # Commands to different devices are independent at Enode, and each call waits (bounded) for its
 # action's outcome: serializing them would make one call for n entities take up to n waits.
@@ -76,6 +91,11 @@ SMART_CHARGING = EnodeEntityDescription[Vehicle](
     entity_category=EntityCategory.CONFIG,
     exists_fn=lambda vehicle: capability_present(vehicle.capabilities.smart_charging),
 )
+CHARGE_NOW = EnodeEntityDescription[Vehicle](
+    key="charge_now",
+    translation_key="charge_now",
+    exists_fn=lambda vehicle: capability_present(vehicle.capabilities.smart_charging),
+)
 
 
 async def async_setup_entry(
@@ -92,6 +112,9 @@ async def async_setup_entry(
     )
     async_add_asset_entities(
         entry, async_add_entities, Vehicle, (SMART_CHARGING,), EnodeSmartChargingSwitch
+    )
+    async_add_asset_entities(
+        entry, async_add_entities, Vehicle, (CHARGE_NOW,), EnodeChargeNowSwitch
     )
 
 
@@ -134,7 +157,23 @@ class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], Switch
             self.raise_if_unusable(capabilities.start_charging, "start_charging")
         else:
             self.raise_if_unusable(capabilities.stop_charging, "stop_charging")
-        action = await self.entity_description.set_fn(self.coordinator.client, self.asset_id, kind)
+        try:
+            action = await self.entity_description.set_fn(
+                self.coordinator.client, self.asset_id, kind
+            )
+        except EnodeConflictError as error:
+            asset = self.asset
+            if (
+                error.status == 422
+                and isinstance(asset, Vehicle)
+                and plan_in_control(self.data, asset)
+            ):
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="smart_charging_in_control",
+                    translation_placeholders={"device": self.device_info_name},
+                ) from error
+            raise
         outcome = await self.coordinator.actions.async_run(action, self._model.asset_type)
         raise_for_action(self.device_info_name, outcome)
 
@@ -166,21 +205,67 @@ class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
 
     @enode_exception_handler
     async def _async_set_enabled(self, enabled: bool) -> None:
-        """Update the policy and merge the answer into the vehicle."""
-        if enabled:
-            self.raise_if_unusable(self.asset.capabilities.smart_charging, "smart_charging")
+        """Update the policy (turning it on needs the capability and a deadline)."""
+        await async_update_policy(
+            self.coordinator, self.asset, self.device_info_name, is_enabled=enabled
+        )
+
+
+class EnodeChargeNowSwitch(EnodeEntity[Vehicle], SwitchEntity):
+    """Charge now despite smart charging (an Enode smart override), until turned off.
+
+    On while the override is in force. Enode ends it by itself when the vehicle stops charging
+    (or is full, or unplugged); the plan then takes over again.
+    """
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return whether a smart override is in force."""
+        return override_active(self.data, self.asset)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Create a smart override and follow the START action Enode sends with it."""
+        await self._async_charge_now()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """End the smart override (already ended at Enode: nothing to do)."""
+        await self._async_end()
+
+    @enode_exception_handler
+    async def _async_charge_now(self) -> None:
+        vehicle = self.asset
+        self.raise_if_unusable(vehicle.capabilities.smart_charging, "smart_charging")
+        if not vehicle.smart_charging_policy.is_enabled:
+            raise validation_error("charge_now_needs_smart_charging", device=self.device_info_name)
+        coordinator = self.coordinator
+        override = await coordinator.client.create_smart_override(self.asset_id)
+        if self.asset_id not in coordinator.data.smart_charging:
+            await async_read_status(coordinator, self.asset_id)
+        coordinator.async_set_updated_data(
+            merge_override(coordinator.data, self.asset_id, override)
+        )
+        if override.vendor_action_id is None:
+            return  # it is charging already
+        action = ChargeAction(
+            id=override.vendor_action_id,
+            state=ActionState.PENDING,
+            target_id=self.asset_id,
+            target_type=str(AssetType.VEHICLE),
+            kind=ChargingAction.START,
+        )
+        outcome = await coordinator.actions.async_run(action, AssetType.VEHICLE)
+        raise_for_action(self.device_info_name, outcome)
+
+    @enode_exception_handler
+    async def _async_end(self) -> None:
+        coordinator = self.coordinator
         try:
-            policy = await self.coordinator.client.update_smart_charging_policy(
-                self.asset_id, is_enabled=enabled
-            )
-        except EnodePreconditionError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="smart_charging_rejected",
-                translation_placeholders={
-                    "device": self.device_info_name,
-                    "error": problem_text(error),
-                },
-            ) from error
-        if (vehicle := self._current) is not None:
-            await self.coordinator.async_set_asset(replace(vehicle, smart_charging_policy=policy))
+            override = await coordinator.client.end_smart_override(self.asset_id)
+        except EnodeNotFoundError:
+            await async_read_status(coordinator, self.asset_id)
+            return
+        coordinator.async_set_updated_data(
+            merge_override(coordinator.data, self.asset_id, override)
+        )
+        if not coordinator.push_healthy:
+            await async_read_status(coordinator, self.asset_id)

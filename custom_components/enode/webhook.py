@@ -56,9 +56,11 @@ from .api import (
 from .api.const import HEADER_SIGNATURE
 from .api.models import Webhook
 from .api.webhooks import (
+    SMART_CHARGING_STATUS_EVENT,
     AssetEvent,
     CredentialsInvalidatedEvent,
     HeartbeatEvent,
+    SmartChargingStatusEvent,
     UnknownEvent,
     VendorActionEvent,
     WebhookEvent,
@@ -89,6 +91,7 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     ),
     "user:vendor-action:updated",
     "user:credentials:invalidated",
+    SMART_CHARGING_STATUS_EVENT,
 )
 # Enode delivers at most 100 events per request (a few hundred kB): a larger body is not a
 # delivery and is refused (413) before it is read into memory; bodies are read in chunks.
@@ -654,6 +657,12 @@ class EnodeWebhook:
                 await coordinator.actions.async_handle_update(action)
             else:
                 LOGGER.debug("Ignoring an update of an action this integration does not track")
+        elif isinstance(event, SmartChargingStatusEvent):
+            data = coordinator.smart_charging.merge(coordinator.data, event.status)
+            if data is None:
+                LOGGER.debug("Ignoring a smart charging status (unknown vehicle, or out of date)")
+            else:
+                coordinator.async_set_updated_data(data)
         elif isinstance(event, CredentialsInvalidatedEvent):
             # The user request says which vendor is invalid: the repairs follow the refresh.
             await coordinator.async_request_refresh()

@@ -33,6 +33,8 @@ from .model import (
     LinkSession,
     Listener,
     Settings,
+    SmartCharging,
+    Tariff,
     User,
     VendorAccount,
 )
@@ -57,6 +59,8 @@ __all__ = [
     "Listener",
     "Settings",
     "SimState",
+    "SmartCharging",
+    "Tariff",
     "User",
     "VendorAccount",
     "bad_request",

@@ -92,7 +92,7 @@ class ActionsMixin(StateBase):
         asset = self.get_asset(asset_id, asset_type)
         if kind not in ("START", "STOP"):
             raise bad_request("action must be START or STOP.")
-        if asset.schedule_controlled:
+        if asset.schedule_controlled or (asset.type == "vehicle" and self.plan_in_control(asset)):
             what = (
                 "a Schedule or has an active Smart Charging Plan"
                 if asset_type == "vehicle"
@@ -173,11 +173,17 @@ class ActionsMixin(StateBase):
                     "minimumChargeLimit must be between 0 and the vehicle's charge limit."
                 )
         enabled = changes.get("isEnabled", policy.get("isEnabled", False))
-        if enabled and not vehicle.capabilities["smartCharging"].capable:
+        if enabled and not self.vehicle_capabilities(vehicle)["smartCharging"]["isCapable"]:
             raise ApiError(
                 400,
                 "Cannot activate smart charging",
                 "The vehicle is not capable of smart charging.",
+            )
+        if enabled and changes.get("deadline", policy.get("deadline")) is None:
+            raise ApiError(
+                400,
+                "Cannot activate smart charging",
+                "Smart charging needs a deadline.",
             )
         self.mark_dirty()
         policy.update(changes)

@@ -13,7 +13,7 @@ does not belong here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import API_VERSION, INTERVENTIONS
 from ..clock import SimClock, iso
@@ -50,6 +50,8 @@ class StateBase:
         self._rendered: dict[str, JSON] = {}
         self._rendered_types: dict[str, str] = {}
         self._first_charger: dict[str, Asset] | None = None
+        # Each vehicle's smart charging status as last pushed (without ``updatedAt``).
+        self._smart_rendered: dict[str, JSON] = {}
         self._last_tick = self.clock.now()
         # Whether something an asset's wire view depends on may have changed since the last
         # ``sync``; while it is False, ``sync`` is free and ``wire_view`` serves ``_rendered``.
@@ -154,6 +156,14 @@ class StateBase:
         # actions.py
         def _asset_deleted(self, asset: Asset) -> None: ...
 
+        def _new_action(self, asset: Asset, category: str, **fields: Any) -> Action: ...
+
+        def _finish(
+            self, action: Action, state: str, reason: str | None = None, detail: str | None = None
+        ) -> None: ...
+
+        def _supersede(self, asset: Asset) -> None: ...
+
         def _asset_unplugged(self, asset: Asset) -> None: ...
 
         def _resolve(self, action: Action) -> None: ...
@@ -165,6 +175,15 @@ class StateBase:
 
         # linking.py
         def credentials_valid(self, asset: Asset) -> bool: ...
+
+        # smart.py
+        def plan_in_control(self, vehicle: Asset) -> bool: ...
+
+        def _smart_reconcile(self, at: float | None = None) -> None: ...
+
+        def _next_plan_time(self, after: float, until: float) -> float | None: ...
+
+        def _sync_smart_status(self, *, emit: bool = True) -> None: ...
 
         # physical.py
         def _integrate(self, until: float) -> None: ...

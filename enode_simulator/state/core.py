@@ -9,6 +9,7 @@ assets. Everything else is in the concern modules:
 - ``auth.py``: tokens; ``render.py``: wire JSON; ``pairing.py``: EV charger pairing;
 - ``actions.py``: commands and vendor actions; ``linking.py``: vendor accounts and link sessions;
 - ``locations.py``: Locations and the geofence; ``physical.py``: devices over time, control API;
+- ``smart.py``: smart charging (plans on the clock, overrides, the status and its webhook);
 - ``base.py``: the shared data and primitives; ``model.py``: the dataclasses;
   ``errors.py``: Problem responses.
 """
@@ -30,6 +31,7 @@ from .model import CAPABILITIES, JSON, Asset
 from .pairing import PairingMixin
 from .physical import PhysicalMixin
 from .render import RenderMixin, changed_fields
+from .smart import SmartChargingMixin
 
 _ID_NAMESPACE = uuid.UUID("5b1c2e0a-7f4d-4e8b-9a61-3c2d1e0f9a8b")
 
@@ -42,6 +44,7 @@ class SimState(
     LinkingMixin,
     LocationsMixin,
     PhysicalMixin,
+    SmartChargingMixin,
 ):
     """The whole simulated Enode client: credentials, users, assets and everything around them."""
 
@@ -84,6 +87,7 @@ class SimState(
         """
         if not self._dirty:
             return
+        self._smart_reconcile()
         now = self.now()
         current: dict[str, JSON] = {}
         with self._pairing_memo():
@@ -120,6 +124,7 @@ class SimState(
                 )
         self._rendered = current
         self._rendered_types = {asset_id: self.assets[asset_id].type for asset_id in current}
+        self._sync_smart_status()
 
     def _asset_event(self, asset: Asset, what: str, body: JSON) -> JSON:
         return {
@@ -132,6 +137,7 @@ class SimState(
         """Take the current wire views as the baseline without emitting (scenario load)."""
         self._rendered = {asset.id: self.render_asset(asset) for asset in self.assets.values()}
         self._rendered_types = {asset.id: asset.type for asset in self.assets.values()}
+        self._sync_smart_status(emit=False)
         self._dirty = False
 
     # -- users and assets ---------------------------------------------------------------------

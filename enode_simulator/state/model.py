@@ -73,6 +73,41 @@ def render_capabilities(capabilities: Mapping[str, Capability]) -> JSON:
 
 
 @dataclass
+class SmartCharging:
+    """A vehicle's smart charging as Enode runs it (see ``smart.py``): state, plans, override.
+
+    ``plan_id`` is the active plan or, once it ended, the last one (``plans`` keeps every plan
+    for ``GET /vehicles/{id}/smart-charging-plans/{planId}``); ``plan_policy`` is the policy it
+    was made for (a new deadline or minimum ends it). ``override`` is the latest smart override.
+    """
+
+    state: str = "DISABLED"
+    state_changed_at: float = 0.0
+    plan_id: str | None = None
+    plan_policy: JSON | None = None
+    plans: dict[str, JSON] = field(default_factory=dict)
+    override: JSON | None = None
+    # The override's START action, while it may still be pending.
+    override_action_id: str | None = None
+
+    @property
+    def plan(self) -> JSON | None:
+        """The active or last plan."""
+        return self.plans.get(self.plan_id) if self.plan_id else None
+
+    @property
+    def active_plan(self) -> JSON | None:
+        """The plan that has not ended, if any."""
+        plan = self.plan
+        return plan if plan is not None and plan["endedAt"] is None else None
+
+    @property
+    def override_active(self) -> bool:
+        """Whether a smart override is in force (``endedAt`` null)."""
+        return self.override is not None and self.override["endedAt"] is None
+
+
+@dataclass
 class Asset:
     """One linked asset (vehicle, charger, battery, inverter, meter or HVAC)."""
 
@@ -110,6 +145,7 @@ class Asset:
     smart_charging_policy: JSON = field(
         default_factory=lambda: {"isEnabled": False, "deadline": None, "minimumChargeLimit": 0}
     )
+    smart: SmartCharging = field(default_factory=SmartCharging)
     pairing_cleared: bool = False
     failed_unplugged_commands: int = 0
     # Chargers (and HVACs).
@@ -234,6 +270,29 @@ class LinkSession:
 
 
 @dataclass
+class Tariff:
+    """The simple day/night tariff smart charging plans with (times in the Location's zone)."""
+
+    currency: str = "EUR"
+    day_price: float = 0.30
+    night_price: float = 0.10
+    night_start: str = "22:00"
+    night_end: str = "06:00"
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> Tariff:
+        """From the scenario's ``settings.tariff`` (camelCase keys, all optional)."""
+        default = cls()
+        return cls(
+            currency=str(spec.get("currency", default.currency)),
+            day_price=float(spec.get("dayPrice", default.day_price)),
+            night_price=float(spec.get("nightPrice", default.night_price)),
+            night_start=str(spec.get("nightStart", default.night_start)),
+            night_end=str(spec.get("nightEnd", default.night_end)),
+        )
+
+
+@dataclass
 class Settings:
     """Scenario settings (all in simulated seconds where relevant)."""
 
@@ -242,3 +301,4 @@ class Settings:
     link_session_lifetime: float = 24 * 3600.0
     geofence_radius_m: float = 200.0
     max_unplugged_failures: int = 10
+    tariff: Tariff = field(default_factory=Tariff)

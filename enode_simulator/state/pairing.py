@@ -1,7 +1,8 @@
 """EV charger pairing (DESIGN.md section 6): what a vehicle and a charger of one user do together.
 
 The pair is *established* when both belong to the same user: the charger then unlocks the
-vehicle's ``startCharging``, ``stopCharging`` and ``location``. It is *active* while the two
+vehicle's ``startCharging``, ``stopCharging`` and ``location`` (and ``smartCharging`` when the
+charger can control charging: seed 004). It is *active* while the two
 are plugged into each other: the charge rate falls back to the charger's and the vehicle's
 location comes from the charger's Location. Ten (``max_unplugged_failures``) consecutive refused
 commands while unplugged clear the pairing; plugging the two together restores it. Every pairing
@@ -15,6 +16,9 @@ from contextlib import contextmanager
 
 from .base import StateBase
 from .model import JSON, Asset, render_capabilities
+
+# The charger capabilities that give a paired vehicle charging control.
+CONTROL = ("startCharging", "stopCharging")
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -79,7 +83,7 @@ class PairingMixin(StateBase):
         charger = self.paired_charger(vehicle)
         if charger is None:
             return caps
-        for name in ("startCharging", "stopCharging"):
+        for name in CONTROL:
             own = vehicle.capabilities[name]
             theirs = charger.capabilities[name]
             if theirs.capable:
@@ -92,6 +96,11 @@ class PairingMixin(StateBase):
                     "isCapable": False,
                     "interventionIds": _unique(theirs.interventions + own.interventions),
                 }
+        theirs_control = all(charger.capabilities[name].capable for name in CONTROL)
+        if theirs_control and not caps["smartCharging"]["isCapable"]:
+            # Seed 004: a vehicle that could not be controlled becomes eligible for smart
+            # charging through its charger (its own smartCharging interventions suppressed).
+            caps["smartCharging"] = {"isCapable": True, "interventionIds": []}
         caps["location"] = {"isCapable": True, "interventionIds": []}
         own_state = vehicle.capabilities["chargeState"]
         caps["chargeState"] = {

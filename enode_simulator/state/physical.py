@@ -1,7 +1,8 @@
 """The physical world: what devices do by themselves with time, and what a person does to them.
 
-``_integrate`` moves the devices through simulated time (today: charging vehicles fill their
-batteries and stop at the charge limit); the control API's hands-on operations are here too:
+``_integrate`` moves the devices through simulated time (charging vehicles fill their batteries
+and stop at the charge limit; the clock stops at each smart charging plan time, so ``smart.py``
+starts and stops charging exactly then); the control API's hands-on operations are here too:
 plugging in and out, setting battery levels, moving a vehicle, reachability, schedules and
 interventions. Home-energy simulation on the clock (an inverter's solar curve, a battery's
 charge and discharge, a meter, HVAC drift) belongs in ``_integrate`` and its helpers here.
@@ -19,6 +20,14 @@ class PhysicalMixin(StateBase):
     """Devices over simulated time, and the control API's operations on them."""
 
     def _integrate(self, until: float) -> None:
+        """Move the devices to ``until``, stopping the clock at every smart charging plan time."""
+        while (moment := self._next_plan_time(self._last_tick, until)) is not None:
+            self._charge(moment)
+            self._smart_reconcile(moment)
+        self._charge(until)
+        self._smart_reconcile(until)
+
+    def _charge(self, until: float) -> None:
         """Charge every charging vehicle from the last tick until ``until``."""
         dt = until - self._last_tick
         if dt <= 0:

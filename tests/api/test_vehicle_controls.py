@@ -15,7 +15,8 @@ from custom_components.enode.api import (
 from enode_simulator import Simulator
 
 TESLA = "05ee9df5-d072-4ee8-b773-399dec8f5693"  # smart charging capable; setMaxCurrent blocked
-VW = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"  # neither smart charging nor setMaxCurrent
+VW = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"  # neither smart charging (but for its charger) ...
+ZAPTEC = "e7d4db80-4fca-4781-ac70-14108f560706"  # ... nor setMaxCurrent
 LINK_INTERVENTION = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
 
 
@@ -37,10 +38,11 @@ async def test_smart_charging_policy(client: EnodeClient, sim: Simulator) -> Non
     assert sim.count_requests("PUT", f"/vehicles/{TESLA}/smart-charging-policy") == 3
 
 
-async def test_smart_charging_not_capable(client: EnodeClient) -> None:
+async def test_smart_charging_not_capable(client: EnodeClient, sim: Simulator) -> None:
     """400 "Cannot activate smart charging" is an EnodePreconditionError with its title."""
+    sim.remove_asset(ZAPTEC)  # the pair made the ID.4 eligible
     with pytest.raises(EnodePreconditionError) as err:
-        await client.update_smart_charging_policy(VW, is_enabled=True)
+        await client.update_smart_charging_policy(VW, is_enabled=True, deadline="07:00")
     assert err.value.status == 400
     assert err.value.title == "Cannot activate smart charging"
     assert (await client.get_smart_charging_policy(VW)).is_enabled is False

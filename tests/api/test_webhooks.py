@@ -164,9 +164,7 @@ def test_parse_every_event_type() -> None:
 def test_unknown_events_are_kept() -> None:
     """Unknown event names become UnknownEvent with the raw payload."""
     raw = _event("user:teleporter:updated", teleporter={"id": "t"})
-    events = parse_events(
-        json.dumps([raw, {"event": "user:vehicle:smart-charging-status-updated"}]).encode()
-    )
+    events = parse_events(json.dumps([raw, {"event": "user:schedule:execution-updated"}]).encode())
     assert isinstance(events[0], UnknownEvent)
     assert events[0].event == "user:teleporter:updated"
     assert events[0].raw == raw

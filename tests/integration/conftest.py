@@ -306,3 +306,15 @@ def fast_actions() -> Generator[None]:
         patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 3.0),
     ):
         yield
+
+
+@pytest.fixture
+async def ha_client(hass: HomeAssistant, hass_client_no_auth: Any) -> Any:
+    """Serve Home Assistant on loopback; its address is the internal URL (push can reach it:
+    the integration registers it at the simulator, which then delivers signed webhooks)."""
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, "webhook", {})
+    client = await hass_client_no_auth()
+    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
+    return client

@@ -63,7 +63,7 @@ async def test_requests_per_refresh_do_not_grow_with_devices(
     assert len(entry.runtime_data.coordinator.data.chargers) == chargers
     switches = hass.states.async_entity_ids("switch")
     assert len([s for s in switches if s.endswith("_smart_charging")]) == vehicles
-    assert len(switches) == 2 * vehicles + chargers  # charging + smart charging
+    assert len(switches) == 3 * vehicles + chargers  # charging, smart charging, charge now
 
     sim.clear_requests()
     await async_refresh(hass, entry)

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -286,42 +285,50 @@ async def test_set_charging_location_errors(
     assert err.value.translation_key == "enode_unavailable"
 
 
-async def test_refresh(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """enode.refresh sends a refresh hint, at most once a minute per device."""
+async def test_refresh(hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry) -> None:
+    """enode.refresh sends a refresh hint, at most once a minute per device.
+
+    Time moves by Home Assistant's clock (``dt_util.utcnow``, which the guard reads); not with
+    ``freezer``, which would also stop the event loop's clock under the real HTTP of this test.
+    """
+    start = dt_util.utcnow()
+
+    def at(seconds: float) -> Any:
+        return patch(
+            "custom_components.enode.services.dt_util.utcnow",
+            return_value=start + timedelta(seconds=seconds),
+        )
+
     tesla = device_id(hass, TESLA_ID)
     before = simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint")
-    await call(hass, "refresh", {"device_id": tesla})
+    with at(0):
+        await call(hass, "refresh", {"device_id": tesla})
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 1
 
-    with pytest.raises(ServiceValidationError) as err:
+    with at(0), pytest.raises(ServiceValidationError) as err:
         await call(hass, "refresh", {"device_id": tesla})
     assert err.value.translation_key == "refresh_too_soon"
     assert err.value.translation_placeholders == {"device": "Batmobile", "seconds": "60"}
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 1
 
     # Still too soon 59 seconds later.
-    freezer.tick(timedelta(seconds=59))
-    with pytest.raises(ServiceValidationError) as err:
+    with at(59), pytest.raises(ServiceValidationError) as err:
         await call(hass, "refresh", {"device_id": tesla})
     assert err.value.translation_placeholders == {"device": "Batmobile", "seconds": "1"}
 
     # Another device is not held back; an Enode failure is reported and not counted.
     charger = device_id(hass, ZAPTEC_ID)
     simulator.inject_fault(status=500, count=10, path_prefix="/chargers/")
-    with pytest.raises(HomeAssistantError) as err:
+    with at(59), pytest.raises(HomeAssistantError) as err:
         await call(hass, "refresh", {"device_id": charger})
     assert err.value.translation_key == "enode_unavailable"
     simulator.clear_faults()
-    await call(hass, "refresh", {"device_id": charger})
+    with at(59):
+        await call(hass, "refresh", {"device_id": charger})
 
     # A minute after its hint the Tesla can be refreshed again.
-    freezer.tick(timedelta(seconds=1))
-    await call(hass, "refresh", {"device_id": tesla})
+    with at(60):
+        await call(hass, "refresh", {"device_id": tesla})
     assert simulator.count_requests("POST", f"/vehicles/{TESLA_ID}/refresh-hint") == before + 2
 
 

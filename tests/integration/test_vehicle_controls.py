@@ -43,6 +43,8 @@ pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
 SMART = "switch.tessie_smart_charging"
 CURRENT = "number.tessie_maximum_current"
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
+# A policy with a deadline, off (Enode's smart charging needs a deadline to turn on).
+WITH_DEADLINE = {"smartChargingPolicy": {"isEnabled": False, "deadline": "07:00"}}
 POLICY_PATH = f"/vehicles/{GPS_VEHICLE_ID}/smart-charging-policy"
 
 
@@ -77,6 +79,14 @@ async def test_smart_charging_on_off(
     assert state.state == STATE_OFF
     assert state.attributes["deadline"] is None
     assert state.attributes["minimum_charge_limit"] == 0
+    # Enode's smart charging needs a deadline: said before anything is sent.
+    with pytest.raises(ServiceValidationError) as err:
+        await _switch(hass, SERVICE_TURN_ON)
+    assert err.value.translation_key == "smart_charging_needs_deadline"
+    assert sim.count_requests("PUT", POLICY_PATH) == 0
+    await entry.runtime_data.client.update_smart_charging_policy(GPS_VEHICLE_ID, deadline="06:30")
+    await async_refresh(hass, entry)
+    sim.clear_requests()
 
     await _switch(hass, SERVICE_TURN_ON)
     assert hass.states.get(SMART).state == STATE_ON
@@ -107,7 +117,7 @@ async def test_smart_charging_missing_blocked_capable(
 ) -> None:
     """Missing: no switch. Blocked: it appears without a reload and turning it on names the
     intervention (turning it off still works). Capable: it turns on."""
-    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL]))
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL | WITH_DEADLINE]))
     entry = await setup_entry(hass, make_entry(sim))
     unique_id = f"{VEHICLE_ID}_smart_charging"
     assert entity_registry.async_get_entity_id("switch", DOMAIN, unique_id) is None
@@ -137,7 +147,7 @@ async def test_smart_charging_missing_blocked_capable(
 
 async def test_smart_charging_rejected(hass: HomeAssistant, simulator_factory: Any) -> None:
     """Enode's 400 "Cannot activate smart charging" becomes a translated error with its text."""
-    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE | WITH_DEADLINE]))
     await setup_entry(hass, make_entry(sim))
     # Blocked at Enode since the last refresh: Home Assistant still thinks it is capable.
     sim.add_intervention(GPS_VEHICLE_ID, "smartCharging", PHONE_KEY)
@@ -154,7 +164,7 @@ async def test_smart_charging_rejected(hass: HomeAssistant, simulator_factory: A
 
 async def test_smart_charging_other_errors(hass: HomeAssistant, simulator_factory: Any) -> None:
     """Other client errors go through the shared translation (here: 403 forbidden)."""
-    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE | WITH_DEADLINE]))
     await setup_entry(hass, make_entry(sim))
     sim.inject_fault(status=403, path_prefix=POLICY_PATH)
     with pytest.raises(HomeAssistantError) as err:

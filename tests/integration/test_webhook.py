@@ -76,15 +76,6 @@ SWITCH = "switch.tessie_charging"
 PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
 
 
-@pytest.fixture
-async def ha_client(hass: HomeAssistant, hass_client_no_auth: Any) -> TestClient:
-    """Serve Home Assistant on loopback; its address is the internal URL."""
-    assert await async_setup_component(hass, "webhook", {})
-    client: TestClient = await hass_client_no_auth()
-    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
-    return client
-
-
 async def _sim(simulator_factory: Any, *, action_delay: float = 0) -> Any:
     return await simulator_factory(
         household(linked=[GPS_VEHICLE, CHARGER], plugged=PLUGGED, action_delay=action_delay)

@@ -398,6 +398,35 @@ async def _exercise(api: Session, receiver: Receiver) -> None:
     sim.advance_time(1800)  # the vehicle charges (the token lives 3600 s)
     await api.call("GET", "/vehicles/{vehicleId}", f"/vehicles/{VW}")
 
+    # Smart charging: status, plans and overrides (the ID.4 is plugged into the Zaptec at Home).
+    status_path = "/vehicles/{vehicleId}/smart-charging-status"
+    plan_path = "/vehicles/{vehicleId}/smart-charging-plans/{smartChargingPlanId}"
+    override_path = "/vehicles/{vehicleId}/smart-override"
+    await api.call("GET", status_path, f"/vehicles/{VW}/smart-charging-status")  # DISABLED
+    await api.call("GET", status_path, f"/vehicles/{TESLA}/smart-charging-status")  # CONSIDERING
+    await api.call("GET", plan_path, f"/vehicles/{VW}/smart-charging-plans/latest", status=404)
+    await api.call(
+        "PUT",
+        policy_path,
+        f"/vehicles/{VW}/smart-charging-policy",
+        {"isEnabled": True, "deadline": "07:00", "minimumChargeLimit": 10},
+    )
+    smart = await api.call("GET", status_path, f"/vehicles/{VW}/smart-charging-status")
+    assert smart["state"].startswith("PLAN:EXECUTING"), smart
+    latest = await api.call("GET", plan_path, f"/vehicles/{VW}/smart-charging-plans/latest")
+    await api.call("GET", plan_path, f"/vehicles/{VW}/smart-charging-plans/{latest['id']}")
+    await api.call("POST", override_path, f"/vehicles/{VW}/smart-override")
+    overridden = await api.call("GET", status_path, f"/vehicles/{VW}/smart-charging-status")
+    assert overridden["state"] == "PLAN:EXECUTING:OVERRIDDEN"
+    await api.call("DELETE", override_path, f"/vehicles/{VW}/smart-override")
+    await api.call("DELETE", override_path, f"/vehicles/{VW}/smart-override", status=404)
+    await api.call("POST", override_path, f"/vehicles/{TESLA}/smart-override", status=400)
+    await api.call(
+        "PUT", policy_path, f"/vehicles/{VW}/smart-charging-policy", {"isEnabled": False}
+    )
+    ended = await api.call("GET", plan_path, f"/vehicles/{VW}/smart-charging-plans/latest")
+    assert ended["finalState"] == "PLAN:ENDED:DISABLED"
+
     # Webhooks.
     await api.call("GET", "/webhooks", "/webhooks")
     await api.call("GET", "/webhooks/{webhookId}", f"/webhooks/{hook['id']}")
@@ -458,6 +487,13 @@ async def test_responses_and_events_conform(
         ("PUT", "/vehicles/{vehicleId}/smart-charging-policy", 400),
         ("POST", "/vehicles/{vehicleId}/max-current", 200),
         ("POST", "/vehicles/{vehicleId}/max-current", 400),
+        ("GET", "/vehicles/{vehicleId}/smart-charging-status", 200),
+        ("GET", "/vehicles/{vehicleId}/smart-charging-plans/{smartChargingPlanId}", 200),
+        ("GET", "/vehicles/{vehicleId}/smart-charging-plans/{smartChargingPlanId}", 404),
+        ("POST", "/vehicles/{vehicleId}/smart-override", 200),
+        ("DELETE", "/vehicles/{vehicleId}/smart-override", 200),
+        ("DELETE", "/vehicles/{vehicleId}/smart-override", 404),
+        ("POST", "/vehicles/{vehicleId}/smart-override", 400),
     } <= operations
     assert {
         "user:vehicle:updated",
@@ -466,6 +502,7 @@ async def test_responses_and_events_conform(
         "user:charger:discovered",
         "user:charger:deleted",
         "user:vendor-action:updated",
+        "user:vehicle:smart-charging-status-updated",
         "user:credentials:invalidated",
         "system:heartbeat",
         "enode:webhook:test",

@@ -71,7 +71,9 @@ async def test_policy_validation(simulator: Simulator, api: Api) -> None:
 
 
 async def test_policy_needs_smart_charging_capability(simulator: Simulator, api: Api) -> None:
-    # The ID.4 is not capable of smart charging.
+    # The ID.4 is not capable of smart charging by itself (the Zaptec it pairs with makes it so:
+    # see test_smart_charging.py); without the charger it is not.
+    simulator.remove_asset(ZAPTEC)
     status, problem = await api.put(
         f"/vehicles/{VW}/smart-charging-policy", {"isEnabled": True, "deadline": "07:00"}
     )
@@ -88,7 +90,7 @@ async def test_policy_needs_smart_charging_capability(simulator: Simulator, api:
     assert status == 200
     assert policy["deadline"] == "06:00"
     # A blocking intervention makes an enabled policy uneditable until it is resolved.
-    status, _ = await api.put(POLICY, {"isEnabled": True})
+    status, _ = await api.put(POLICY, {"isEnabled": True, "deadline": "07:00"})
     assert status == 200
     simulator.add_intervention(TESLA, "smartCharging", PHONE_KEY)
     status, problem = await api.put(POLICY, {"deadline": "08:00"})

@@ -58,7 +58,10 @@ from .models import (
     MaxCurrentAction,
     Meter,
     OperationModeAction,
+    SmartChargingPlan,
     SmartChargingPolicy,
+    SmartChargingStatus,
+    SmartOverride,
     User,
     Vehicle,
     VehicleAction,
@@ -672,6 +675,32 @@ class EnodeClient:
             vehicle_id,
             "smart-charging-policy",
             json=payload,
+        )
+
+    async def get_smart_charging_status(self, vehicle_id: str) -> SmartChargingStatus:
+        """Return a vehicle's smart charging status (with the active plan, and the override)."""
+        return await self._request_model(
+            SmartChargingStatus, "GET", "vehicles", vehicle_id, "smart-charging-status"
+        )
+
+    async def get_smart_charging_plan(
+        self, vehicle_id: str, plan_id: str = "latest"
+    ) -> SmartChargingPlan:
+        """Return a smart charging plan of a vehicle (``latest``: the most recent one)."""
+        return await self._request_model(
+            SmartChargingPlan, "GET", "vehicles", vehicle_id, "smart-charging-plans", plan_id
+        )
+
+    async def create_smart_override(self, vehicle_id: str) -> SmartOverride:
+        """Charge a vehicle now despite smart charging; ``vendor_action_id`` starts it."""
+        return await self._request_model(
+            SmartOverride, "POST", "vehicles", vehicle_id, "smart-override"
+        )
+
+    async def end_smart_override(self, vehicle_id: str) -> SmartOverride:
+        """End a vehicle's smart override (404 ``EnodeNotFoundError`` when none is active)."""
+        return await self._request_model(
+            SmartOverride, "DELETE", "vehicles", vehicle_id, "smart-override"
         )
 
     async def set_battery_operation_mode(self, battery_id: str, mode: str) -> OperationModeAction:

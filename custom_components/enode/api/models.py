@@ -88,7 +88,13 @@ __all__ = [
     "ResolutionAction",
     "ResolutionAgent",
     "SiteLocation",
+    "SmartChargeState",
+    "SmartChargingConsideration",
+    "SmartChargingFailureCondition",
+    "SmartChargingPlan",
     "SmartChargingPolicy",
+    "SmartChargingStatus",
+    "SmartOverride",
     "TargetMaxCurrent",
     "TargetOperationMode",
     "TemperatureRange",
@@ -250,6 +256,39 @@ class FailureReasonType(TolerantStrEnum):
     NOT_FOUND = "NOT_FOUND"
     UNNECESSARY = "UNNECESSARY"
     REQUESTED_CANCELLATION = "REQUESTED_CANCELLATION"
+
+
+class SmartChargeState(TolerantStrEnum):
+    """A vehicle's smart charging state (also a plan's final state, ``PLAN:ENDED:*``)."""
+
+    UNKNOWN = "UNKNOWN"
+    DISABLED = "DISABLED"
+    CONSIDERING = "CONSIDERING"
+    PLAN_EXECUTING_STOPPING = "PLAN:EXECUTING:STOPPING"
+    PLAN_EXECUTING_STOP_FAILED = "PLAN:EXECUTING:STOP_FAILED"
+    PLAN_EXECUTING_STOPPED = "PLAN:EXECUTING:STOPPED"
+    PLAN_EXECUTING_STOPPED_AWAITING_PRICES = "PLAN:EXECUTING:STOPPED:AWAITING_PRICES"
+    PLAN_EXECUTING_STARTING = "PLAN:EXECUTING:STARTING"
+    PLAN_EXECUTING_START_FAILED = "PLAN:EXECUTING:START_FAILED"
+    PLAN_EXECUTING_STARTED = "PLAN:EXECUTING:STARTED"
+    PLAN_EXECUTING_CHARGE_INTERRUPTED = "PLAN:EXECUTING:CHARGE_INTERRUPTED"
+    PLAN_EXECUTING_OVERRIDDEN = "PLAN:EXECUTING:OVERRIDDEN"
+    PLAN_ENDED_FINISHED = "PLAN:ENDED:FINISHED"
+    PLAN_ENDED_UNPLUGGED = "PLAN:ENDED:UNPLUGGED"
+    PLAN_ENDED_FAILED = "PLAN:ENDED:FAILED"
+    PLAN_ENDED_DISABLED = "PLAN:ENDED:DISABLED"
+    PLAN_ENDED_DEADLINE_CHANGED = "PLAN:ENDED:DEADLINE_CHANGED"
+    FULLY_CHARGED = "FULLY_CHARGED"
+
+
+class SmartChargingFailureCondition(TolerantStrEnum):
+    """Why a smart charging plan failed (or ``FINISHED_LATE``)."""
+
+    UNKNOWN = "UNKNOWN"
+    STOP_FAILED = "STOP_FAILED"
+    START_FAILED = "START_FAILED"
+    FINISHED_LATE = "FINISHED_LATE"
+    CHARGE_INTERRUPTED = "CHARGE_INTERRUPTED"
 
 
 class BatteryOperationMode(TolerantStrEnum):
@@ -586,6 +625,69 @@ class SmartChargingPolicy(EnodeModel):
     is_enabled: bool | None = _f("isEnabled")
     deadline: str | None = None
     minimum_charge_limit: float | None = _f("minimumChargeLimit", bounds=PERCENT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartChargingPlan(EnodeModel):
+    """A smart charging plan: stop at ``stop_at`` (after the minimum), resume at ``start_at``.
+
+    Costs are estimates in ``currency``: ``smart_cost`` with the plan, ``non_smart_cost`` if the
+    vehicle charged at once. Enode's 2024-10-01 plan gives no energy amount.
+    """
+
+    id: str = _req()
+    vehicle_id: str | None = _f("vehicleId")
+    location_id: str | None = _f("locationId")
+    currency: str | None = None
+    non_smart_cost: float | None = _f("nonSmartCost")
+    smart_cost: float | None = _f("smartCost")
+    stop_at: datetime | None = _f("stopAt")
+    start_at: datetime | None = _f("startAt")
+    estimated_finish_at: datetime | None = _f("estimatedFinishAt")
+    stop_confirmed_at: datetime | None = _f("stopConfirmedAt")
+    start_confirmed_at: datetime | None = _f("startConfirmedAt")
+    ended_at: datetime | None = _f("endedAt")
+    final_state: SmartChargeState | None = _f("finalState")
+    failure_condition: SmartChargingFailureCondition | None = _f("failureCondition")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartChargingConsideration(EnodeModel):
+    """What smart charging waits for before it plans (while ``CONSIDERING``)."""
+
+    is_plugged_in: bool | None = _f("isPluggedIn")
+    is_charging: bool | None = _f("isCharging")
+    at_charging_location: bool | None = _f("atChargingLocation")
+    has_time_estimate: bool | None = _f("hasTimeEstimate")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartOverride(EnodeModel):
+    """A smart override ("charge now"): active while ``ended_at`` is None."""
+
+    created_at: datetime | None = _f("createdAt")
+    ended_at: datetime | None = _f("endedAt")
+    target_type: str | None = _f("targetType")
+    target_id: str | None = _f("targetId")
+    vendor_action_id: str | None = _f("vendorActionId")
+
+    @property
+    def is_active(self) -> bool:
+        """Return whether the override is still in force."""
+        return self.ended_at is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartChargingStatus(EnodeModel):
+    """A vehicle's smart charging status (``plan`` during the ``PLAN:*`` states)."""
+
+    vehicle_id: str = _req("vehicleId")
+    updated_at: datetime | None = _f("updatedAt")
+    state: SmartChargeState = SmartChargeState.UNKNOWN
+    state_changed_at: datetime | None = _f("stateChangedAt")
+    consideration: SmartChargingConsideration | None = None
+    plan: SmartChargingPlan | None = None
+    smart_override: SmartOverride | None = _f("smartOverride")
 
 
 @dataclass(frozen=True, kw_only=True)

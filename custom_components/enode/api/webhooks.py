@@ -18,6 +18,7 @@ from .models import (
     Hvac,
     Inverter,
     Meter,
+    SmartChargingStatus,
     Vehicle,
     VendorAction,
     action_from_dict,
@@ -34,6 +35,7 @@ __all__ = [
     "HvacEvent",
     "InverterEvent",
     "MeterEvent",
+    "SmartChargingStatusEvent",
     "UnknownEvent",
     "VehicleEvent",
     "VendorActionEvent",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 SIGNATURE_PREFIX = "sha1="
+SMART_CHARGING_STATUS_EVENT = "user:vehicle:smart-charging-status-updated"
 
 
 def compute_signature(secret: str, body: bytes) -> str:
@@ -164,6 +167,15 @@ class VendorActionEvent(WebhookEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SmartChargingStatusEvent(WebhookEvent):
+    """``user:vehicle:smart-charging-status-updated``: a vehicle's smart charging status."""
+
+    user_id: str | None = None
+    status: SmartChargingStatus
+    updated_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class HeartbeatEvent(WebhookEvent):
     """``system:heartbeat``: how many events are queued for delivery."""
 
@@ -252,6 +264,13 @@ def parse_event(data: dict[str, Any]) -> WebhookEvent:
 
 
 def _parse_known(name: str, data: dict[str, Any], common: dict[str, Any]) -> WebhookEvent:
+    if name == SMART_CHARGING_STATUS_EVENT:
+        return SmartChargingStatusEvent(
+            **common,
+            user_id=_user_id(data),
+            status=SmartChargingStatus.from_dict(_object(data, "smartChargingStatus")),
+            updated_fields=_str_list(data.get("updatedFields")),
+        )
     parts = name.split(":")
     entry = _ASSET_EVENTS.get(parts[1]) if len(parts) == 3 and parts[0] == "user" else None
     if entry is not None and parts[2] in _ASSET_CHANGES:
