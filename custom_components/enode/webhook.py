@@ -509,11 +509,6 @@ class EnodeWebhook:
         """Return whether Enode delivers to this webhook."""
         return self.status == STATUS_REGISTERED
 
-    @property
-    def shared_by(self) -> int:
-        """Return how many loaded entries share this webhook."""
-        return len(self._channel.members) if self._channel is not None else 0
-
     # ------------------------------------------------------------------ set-up
 
     @callback

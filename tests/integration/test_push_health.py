@@ -25,19 +25,16 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.enode.webhook import (
     CONF_ENODE_WEBHOOK_ID,
     CONF_WEBHOOK_SECRET,
+    STATUS_FAILED,
     STATUS_NO_URL,
     STATUS_REGISTERED,
     WEBHOOK_CHECK_INTERVAL,
 )
 
-from . import test_webhook
 from .conftest import CHARGER, GPS_VEHICLE, GPS_VEHICLE_ID, TEST_USER, household, make_entry
 from .test_webhook import _battery, _deliver, _setup, _sim
 
 pytestmark = pytest.mark.usefixtures("fast_client")
-
-# Home Assistant served on loopback, its address the internal URL (the fixture of test_webhook).
-ha_client = test_webhook.ha_client
 
 
 async def _later(hass: HomeAssistant, delta: timedelta) -> None:
@@ -242,3 +239,133 @@ async def test_entries_with_their_own_webhooks_share_one(
     await _setup(hass, sim, second)
     assert second.data[CONF_WEBHOOK_ID] == first.data[CONF_WEBHOOK_ID]
     assert [hook.id for hook in sim.webhooks.webhooks] == [first.data[CONF_ENODE_WEBHOOK_ID]]
+
+
+async def test_working_webhook_is_left_alone(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """Silence, but the webhook is active and its test delivery arrives: nothing changes (the
+    test event itself counts as a delivery)."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    (hook,) = sim.webhooks.webhooks
+    await _check(hass)
+    assert sim.count_requests("POST", f"/webhooks/{hook.id}/test") == 1
+    assert sim.count_requests("PATCH", "/webhooks/") == 0  # not registered again
+    assert entry.runtime_data.coordinator.push_healthy
+
+
+async def test_check_when_enode_cannot_answer(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """Enode fails while the webhook is checked: nothing is changed, the next check retries."""
+    sim = await _sim(simulator_factory)
+    await _setup(hass, sim)
+    (hook,) = sim.webhooks.webhooks
+    sim.inject_fault(status=503, count=4, path_prefix=f"/webhooks/{hook.id}", method="GET")
+    await _check(hass)
+    sim.inject_fault(status=503, count=4, path_prefix=f"/webhooks/{hook.id}/test")
+    await _check(hass)
+    assert sim.count_requests("PATCH", "/webhooks/") == 0
+    sim.set_webhook_active(False)
+    await _check(hass)
+    assert hook.is_active
+
+
+async def test_failed_registration_is_tried_again(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """Enode refused the webhook at set-up: it is tried again (quietly) until it works; the
+    entry then catches up."""
+    sim = await _sim(simulator_factory)
+    sim.inject_fault(status=400, count=2, path_prefix="/webhooks", method="POST")
+    entry = await _setup(hass, sim)
+    push = entry.runtime_data.webhook
+    assert push.status == STATUS_FAILED
+    await _check(hass)
+    assert push.status == STATUS_FAILED
+    sim.set_battery_level(GPS_VEHICLE_ID, 66)
+    await _check(hass)
+    assert push.status == STATUS_REGISTERED
+    assert _battery(hass) == 66
+
+
+async def test_cloud_connecting_registers_at_once(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """Home Assistant Cloud connects after set-up: the cloudhook is registered right away."""
+    from homeassistant.components.cloud import (
+        SIGNAL_CLOUD_CONNECTION_STATE,
+        CloudConnectionState,
+        CloudNotConnected,
+    )
+    from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+    sim = await _sim(simulator_factory)
+    hass.config.components.add("cloud")
+    await hass.config.async_update(internal_url=None)
+    connected = False
+
+    async def create(hass: HomeAssistant, webhook_id: str) -> str:
+        if not connected:
+            raise CloudNotConnected
+        return str(ha_client.make_url(f"/api/webhook/{webhook_id}"))
+
+    with (
+        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
+        patch("homeassistant.components.cloud.async_create_cloudhook", create),
+    ):
+        entry = await _setup(hass, sim)
+        assert entry.runtime_data.webhook.status == STATUS_NO_URL
+        connected = True
+        async_dispatcher_send(
+            hass, SIGNAL_CLOUD_CONNECTION_STATE, CloudConnectionState.CLOUD_DISCONNECTED
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert entry.runtime_data.webhook.status == STATUS_NO_URL
+        async_dispatcher_send(
+            hass, SIGNAL_CLOUD_CONNECTION_STATE, CloudConnectionState.CLOUD_CONNECTED
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data.webhook.status == STATUS_REGISTERED
+
+
+async def test_too_many_deliveries_during_setup(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """More events arrive while the entry sets up than it keeps: 503, so Enode delivers them
+    again later (nothing is accepted and then dropped)."""
+    from custom_components.enode.webhook import EnodeWebhook
+
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    statuses: list[int] = []
+    real_start = EnodeWebhook.async_start
+
+    def start_after_deliveries(self: EnodeWebhook) -> None:
+        for attempt in sim.webhooks.attempts[-2:]:
+            statuses.append(attempt.status or 0)
+        real_start(self)
+
+    async def forward_while_enode_delivers(*args: Any) -> None:
+        for level in (61, 62):
+            sim.set_battery_level(GPS_VEHICLE_ID, level)
+            await sim.flush_webhooks(force=True)
+        await real_forward(*args)
+
+    real_forward = hass.config_entries.async_forward_entry_setups
+    with (
+        patch("custom_components.enode.webhook.MAX_EARLY_EVENTS", 1),
+        patch.object(EnodeWebhook, "async_start", start_after_deliveries),
+        patch.object(
+            hass.config_entries, "async_forward_entry_setups", forward_while_enode_delivers
+        ),
+    ):
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert statuses == [200, 503]
+    await sim.flush_webhooks(force=True)  # Enode's retry
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _battery(hass) == 62

@@ -29,9 +29,6 @@ from .test_webhook import SWITCH, _battery, _deliver, _setup, _sim
 
 pytestmark = pytest.mark.usefixtures("fast_client", "fast_actions")
 
-# Home Assistant served on loopback, its address the internal URL (the fixture of test_webhook).
-ha_client = test_webhook.ha_client
-
 
 async def _stop(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Stop the entry as a Home Assistant shutdown would (its webhook is unregistered)."""
@@ -186,3 +183,33 @@ async def test_restart_reuses_entry(hass: HomeAssistant, simulator_factory: Any)
     sim.advance_time(601)
     await _start(hass, entry)
     assert [e.data["state"] for e in events] == ["confirmed"]
+
+
+async def test_unreadable_stored_actions(
+    hass: HomeAssistant, simulator_factory: Any, hass_storage: dict[str, Any]
+) -> None:
+    """What the store holds that cannot be read (another version's shape, a type this version
+    does not follow) is skipped with a debug line; the entry sets up."""
+    sim = await _sim(simulator_factory)
+    entry = make_entry(sim)
+    confirmed = {"id": "done", "state": "CONFIRMED", "kind": "START", "targetId": GPS_VEHICLE_ID}
+    hass_storage[f"enode.{entry.entry_id}.actions"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"enode.{entry.entry_id}.actions",
+        "data": {
+            "pending": [
+                {"asset_type": "toaster", "action": {"id": "a1", "state": "PENDING"}},
+                {"asset_type": "vehicle", "action": {"state": "PENDING"}},
+                {"asset_type": "hvac", "action": {"id": "a2", "state": "PENDING"}},
+                {"asset_type": "vehicle", "action": confirmed},
+            ],
+            "finished": [{"state": "CONFIRMED"}, confirmed],
+        },
+    }
+    events = async_capture_events(hass, EVENT_ACTION)
+    await test_webhook.setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.data.pending_actions == {}
+    assert "done" in entry.runtime_data.actions.finished
+    assert events == []

@@ -31,9 +31,6 @@ from .test_webhook import (
     _vehicle_event,
 )
 
-# Home Assistant served on loopback, its address the internal URL (the fixture of test_webhook).
-ha_client = test_webhook.ha_client
-
 pytestmark = pytest.mark.usefixtures("fast_client")
 
 
