@@ -12,8 +12,9 @@
 // (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
 // page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure links the Tesla (the flow ends
 // naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
-// Connect -> the repair is gone). The flow texts are checked on the way. Every step leaves a
-// screenshot.
+// Connect -> the repair is gone); finally Enode fails (the simulator's control API): the ID.4 turns
+// unavailable, and once Enode answers again it is back within the first retry backoff. The flow
+// texts are checked on the way. Every step leaves a screenshot.
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
@@ -549,6 +550,47 @@ try {
   check(
     /no repairs pending/.test(repairs) && !/Batmobile/.test(repairs),
     "the Batmobile's phone-key repair is gone after relinking (no repairs pending)",
+  );
+  step("Outage: Enode fails, the ID.4 turns unavailable; Enode answers again, it is back within a backoff");
+  const control = (operation, body = {}) =>
+    fetch(`${SIM}/_simulator/${operation}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const batteryState = () =>
+    page.evaluate((id) => document.querySelector("home-assistant").hass.states[id]?.state, battery?.entity_id);
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Battery").first().waitFor();
+  await control("inject_fault", { status: 503, count: 100000 });
+  // Ask for an update now (push is healthy: the next poll would be 30 minutes away).
+  await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.callService("homeassistant", "update_entity", { entity_id: id }),
+    battery?.entity_id,
+  ).catch(() => {});
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "unavailable",
+    battery?.entity_id,
+    { timeout: 30_000 },
+  ).catch(() => {});
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-unavailable");
+  check((await batteryState()) === "unavailable", `during the outage the ID.4's battery is unavailable (${await batteryState()})`);
+  await control("clear_faults");
+  const cleared = Date.now();
+  await page.waitForFunction(
+    (id) => !["unavailable", undefined].includes(document.querySelector("home-assistant").hass.states[id]?.state),
+    battery?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  const back = (Date.now() - cleared) / 1000;
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-recovered");
+  check(
+    (await batteryState()) !== "unavailable" && back <= 25,
+    `the ID.4 is back ${back.toFixed(1)} s after Enode answers again (first retry after 10 s): battery ${await batteryState()}`,
   );
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
