@@ -367,11 +367,14 @@ class FaultEnv:
             return elapsed
         return math.inf
 
-    def backoff(self) -> float:
-        """Return the coordinator's current retry interval (the bound of a recovery)."""
-        interval = self.coordinator.update_interval
-        assert interval is not None
-        return float(interval.total_seconds()) + 1.0
+    @staticmethod
+    def backoff(failures: int) -> float:
+        """Return the bound of a recovery after ``failures`` failed refreshes: one short retry
+        backoff (10 s, doubling, at most 5 minutes; issue 12), plus a second of slack.
+
+        Fixed here, not read from the code under test: the suite measures the code against it.
+        """
+        return min(10.0 * 2 ** max(failures - 1, 0), 300.0) + 1.0
 
     # ------------------------------------------------------------ deliveries
 

@@ -246,7 +246,7 @@ async def test_push_during_an_outage(env: FaultEnv) -> None:
         result.wrong_states += 1
         result.notes.append("a delivery postponed the retry")
     env.sim.clear_faults()
-    result.bound = env.backoff()
+    result.bound = env.backoff(1)
     result.recovery = await env.recover()
     await env.finish(result)
 
