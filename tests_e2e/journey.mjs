@@ -7,21 +7,26 @@
 // Custom with the simulator's URLs and demo-client/demo-secret; device types vehicle + EV charger;
 // the brand in Link UI; in the new tab choose Volkswagen, sign in, connect; back in Home Assistant
 // the charger step (the ID.4 cannot control charging alone) links the Zaptec charger; finish; then
-// the devices, some entity states and Repairs are checked; the ID.4 is plugged into the Zaptec on the
+// the devices, some entity states and Repairs are checked; the brand icon: Home Assistant 2026.3+
+// serves brand/icon.png (checked), 2026.2 asks brands.home-assistant.io (checked, then answered with
+// brand/'s images for a preview screenshot); the ID.4 is plugged into the Zaptec on the
 // simulator's page and its charging switch, turned on from the device page, must move exactly once
 // (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
-// page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure links the Tesla (the flow ends
-// naming it), and its phone-key repair is fixed from Repairs (Submit -> Link UI -> sign in ->
-// Connect -> the repair is gone); finally Enode fails (the simulator's control API): the ID.4 turns
-// unavailable, and once Enode answers again it is back within the first retry backoff. The flow
-// texts are checked on the way. Every step leaves a screenshot.
+// page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure
+// links the Tesla (the flow ends naming it, and the entry's title follows), and its phone-key repair
+// is fixed from Repairs (Submit -> Link UI -> sign in -> Connect -> the repair is gone); finally
+// Enode fails (the simulator's control API): the ID.4 turns unavailable, and once Enode answers
+// again it is back within the first retry backoff. The flow texts are checked on the way. Every
+// step leaves a screenshot.
 import { createRequire } from "node:module";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 const require = createRequire(path.join(process.env.E2E_CACHE, "package.json"));
+// The integration's own brand images (Home Assistant 2026.3+ serves them; 2026.2 does not).
+const BRAND = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "custom_components", "enode", "brand");
 const { chromium } = require("playwright-core");
 
 const HA = process.env.HA_URL;
@@ -81,12 +86,15 @@ const context = await chromium.launchPersistentContext(
 context.setDefaultTimeout(TIMEOUT);
 // Only loopback: anything else is refused (and reported).
 const offsite = new Set();
+// The brand images the frontend asked for, off loopback (2026.2: brands.home-assistant.io).
+const brandRequests = new Set();
 await context.route(
   (url) => !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname),
   (route) => {
     const url = new URL(route.request().url());
     offsite.add(url.origin);
     if (url.hostname !== "brands.home-assistant.io") console.log(`refused ${url.origin}${url.pathname}`);
+    else if (url.pathname.includes("/enode/")) brandRequests.add(url.href);
     return route.abort();
   },
 );
@@ -235,10 +243,13 @@ try {
   await shot(page, "flow-user-empty");
   const text = await dialogText();
   check(text.includes("Custom"), "the environment list offers Custom (advanced mode)");
-  // The URL hints name scripts/develop's default simulator port (this run uses a free port).
+  // The URL hints name the simulator this scripts/develop started (SIMULATOR_PORT: a free port here).
+  const simPort = new URL(SIM).port;
+  // (the frontend shows the URLs as links: the text comes in pieces)
+  const hint = (suffix) => new RegExp(`for the simulator: ${SIM.replaceAll(".", "\\.")}${suffix}\\s*\\)`);
   check(
-    text.includes("http://127.0.0.1:8234") && !/127\.0\.0\.1:(?!8234)\d+/.test(text),
-    "the URL hints name scripts/develop's simulator port (8234)",
+    hint("").test(text) && hint("/oauth2/token").test(text) && !new RegExp(`127\\.0\\.0\\.1:(?!${simPort})\\d+`).test(text),
+    `the URL hints name this run's simulator port (${simPort}), not always 8234`,
   );
   await dialog().getByRole("radio", { name: "Custom" }).check();
   await dialog().getByLabel("Client ID", { exact: true }).fill("demo-client");
@@ -273,6 +284,12 @@ try {
     "the brand step names the device types readably (Electric vehicle, EV charger)",
   );
   check(!/outage cannot be linked right now/.test(vendorText) && !/: -\./.test(vendorText), "the brand step has no outage sentence when no brand is in an outage");
+  // Link UI opens as soon as the next step arrives: this step says what to do there.
+  check(
+    vendorText.includes("When you submit, Enode Link UI opens in a new window") &&
+      vendorText.includes("sign in to your brand's account there and connect the devices"),
+    "the brand step explains what happens in Link UI before it opens",
+  );
   let popupPromise = nextPopup();
   await clickDialogButton("Submit");
 
@@ -280,10 +297,8 @@ try {
   await waitForDialogText("external website");
   await shot(page, "flow-link-external");
   const externalText = await dialogText();
-  check(
-    externalText.includes("Link your devices") && externalText.includes("sign in to your brand's account"),
-    "the Link UI step has its title (in the description: this frontend shows no external-step title) and explanation",
-  );
+  // (Home Assistant's own text and button; hassfest allows no description of ours here)
+  check(externalText.includes("external website"), "the Link UI step offers to open the website again");
   const cancelled = await popupPromise;
   await cancelled.getByRole("heading", { name: "Select your brand" }).waitFor();
   const cancelledClosed = cancelled.waitForEvent("close", { timeout: 15_000 }).then(() => true, () => false);
@@ -338,6 +353,52 @@ try {
   await page.getByText("Anna's ID.4").first().waitFor();
   await page.waitForTimeout(1500);
   await shot(page, "integration-page");
+
+  step("Brand icon: what this Home Assistant shows, and what 2026.3 shows from brand/");
+  const version = await page.evaluate(() => document.querySelector("home-assistant").hass.config.version);
+  const token = await page.evaluate(() => document.querySelector("home-assistant").hass.auth.data.access_token);
+  // Home Assistant 2026.3+ serves a custom integration's brand/ images at /api/brands/...
+  const local = await page.request.get(`${HA}/api/brands/integration/enode/icon.png`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  const ours = readFileSync(path.join(BRAND, "icon.png"));
+  if (local.status() === 200) {
+    check(Buffer.compare(await local.body(), ours) === 0, `Home Assistant ${version} serves the integration's own brand/icon.png`);
+  } else {
+    // 2026.2: no local brand images; the frontend asks Home Assistant's brands server (no Enode icon there).
+    check(local.status() === 404, `Home Assistant ${version} has no local brand images (${local.status()}): it is older than 2026.3`);
+    check(
+      [...brandRequests].some((url) => url.startsWith("https://brands.home-assistant.io/") && url.endsWith("/enode/icon.png")),
+      `the ${version} frontend asks brands.home-assistant.io for the Enode icon (${[...brandRequests].join(", ") || "nothing"})`,
+    );
+    // What 2026.3 shows: answer those requests with brand/'s images, as its brands API would.
+    const fallbacks = { "dark_icon.png": "icon.png", "dark_icon@2x.png": "icon@2x.png" };
+    await page.route("https://brands.home-assistant.io/**/enode/*.png", (route) => {
+      const name = path.basename(new URL(route.request().url()).pathname);
+      const file = [name, fallbacks[name], "icon.png"].find((n) => n && existsSync(path.join(BRAND, n)));
+      return route.fulfill({ status: 200, contentType: "image/png", body: readFileSync(path.join(BRAND, file)) });
+    });
+    await page.reload();
+    await page.getByText("Anna's ID.4").first().waitFor();
+    await page.waitForTimeout(1500);
+    const shown = await page.evaluate(() =>
+      (function find(root) {
+        for (const el of root.querySelectorAll("img")) {
+          if (el.src.includes("/enode/") && el.complete && el.naturalWidth > 0) return el.src;
+        }
+        for (const el of root.querySelectorAll("*")) {
+          if (el.shadowRoot) {
+            const src = find(el.shadowRoot);
+            if (src) return src;
+          }
+        }
+        return null;
+      })(document),
+    );
+    await shot(page, "integration-page-brand-preview");
+    check(shown !== null, `preview: with brand/'s icon served (as 2026.3 does) the integration page shows it (${shown})`);
+    await page.unroute("https://brands.home-assistant.io/**/enode/*.png");
+  }
   await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
   await page.getByText("Anna's ID.4").first().waitFor();
   await page.waitForTimeout(1000);
@@ -361,7 +422,7 @@ try {
   check(zaptec.length >= 5 && zaptec.every((s) => s.state !== "unavailable"), `the Zaptec has ${zaptec.length} entities, none unavailable`);
 
   step("Charging: the ID.4's switch moves once when Enode confirms (no off/on blip)");
-  const chargingSwitch = id4.find((s) => s.entity_id.startsWith("switch.") && / Charging$/.test(s.name));
+  const chargingSwitch = id4.find((s) => s.entity_id.startsWith("switch.") && / Charge$/.test(s.name));
   const chargingSensor = id4.find((s) => s.entity_id.startsWith("binary_sensor.") && / Charging$/.test(s.name));
   const pluggedSensor = id4.find((s) => s.entity_id.startsWith("binary_sensor.") && / Plugged in$/.test(s.name));
   // Plug the ID.4 into the Zaptec on the simulator's own page, as a tester would.
@@ -394,7 +455,7 @@ try {
       }
     }, "state_changed");
   }, chargingSwitch?.entity_id);
-  await toggleRow("Charging").click();
+  await toggleRow("Charge").click();
   // Enode (the simulator) confirms after its action delay; the car then reports that it charges.
   await page.waitForFunction(
     (id) => document.querySelector("home-assistant").hass.states[id]?.state === "on",
@@ -517,6 +578,13 @@ try {
   await dialog().waitFor({ state: "hidden" });
   await page.getByText("Batmobile").first().waitFor();
   await shot(page, "integration-page-tesla");
+  const entryTitles = await page.evaluate(async () =>
+    (await document.querySelector("home-assistant").hass.callWS({ type: "config_entries/get", domain: "enode" })).map((e) => e.title),
+  );
+  check(
+    entryTitles.length === 1 && ["Anna's ID.4", "Batmobile", "Zaptec Go"].every((name) => entryTitles[0].includes(name)),
+    `the entry's title follows the linked devices (was "Anna's ID.4, Zaptec Go", now "${entryTitles.join("; ")}")`,
+  );
 
   step("Repairs: the Tesla's intervention");
   await page.goto(`${HA}/config/repairs`);

@@ -14,6 +14,7 @@ from .coordinator import EnodeCoordinator
 from .helpers import create_client
 from .hub import async_get_hub
 from .link import async_setup_link
+from .link_flow import async_follow_entry_title
 from .models import EnodeConfigEntry, EnodeRuntimeData
 from .repairs import async_delete_issues, async_setup_repairs
 from .services import async_setup_services
@@ -73,6 +74,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Repair issues follow the coordinator's data (interventions, credentials, chargers).
     entry.async_on_unload(async_setup_repairs(hass, entry))
+    # So does the entry's title, while it is the one the integration made.
+    entry.async_on_unload(async_follow_entry_title(hass, entry))
     # Push updates: the Home Assistant webhook and its registration at Enode (in the background).
     entry.runtime_data.webhook.async_start()
     return True

@@ -8,10 +8,10 @@ options flow links more devices, relinks one, or sets a charger's charging locat
 from __future__ import annotations
 
 from collections.abc import Mapping
+import os
 from typing import Any
 
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -40,6 +40,7 @@ from .api import (
 )
 from .const import (
     CONF_API_URL,
+    CONF_AUTO_TITLE,
     CONF_ENVIRONMENT,
     CONF_TOKEN_URL,
     CONF_USER_ID,
@@ -56,12 +57,27 @@ from .locations import (
     async_assign_charging_location,
     async_location_choices,
 )
+from .models import EnodeConfigEntry
 
 CONF_DEVICE = "device"
 CONF_CHARGER = "charger"
 CONF_LOCATION = "location"
 
 ENVIRONMENTS = [Environment.PRODUCTION, Environment.SANDBOX]
+
+# The local simulator's port, for the URL hints of the custom environment: scripts/develop sets
+# SIMULATOR_PORT for Home Assistant and the simulator alike (the simulator's default is 8234).
+SIMULATOR_PORT_ENV = "SIMULATOR_PORT"
+DEFAULT_SIMULATOR_PORT = 8234
+
+
+def simulator_placeholders() -> dict[str, str]:
+    """Return the description placeholders naming the simulator's URLs (SIMULATOR_PORT)."""
+    port = os.environ.get(SIMULATOR_PORT_ENV, "").strip()
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        port = str(DEFAULT_SIMULATOR_PORT)
+    url = f"http://127.0.0.1:{int(port)}"
+    return {"simulator_url": url, "simulator_token_url": f"{url}/oauth2/token"}
 
 
 def unique_id_for(environment: str, client_id: str, user_id: str) -> str:
@@ -149,7 +165,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EnodeOptionsFlow:
+    def async_get_options_flow(config_entry: EnodeConfigEntry) -> EnodeOptionsFlow:
         """Return the options flow."""
         return EnodeOptionsFlow()
 
@@ -186,6 +202,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
+            description_placeholders=simulator_placeholders(),
         )
 
     async def async_step_existing(
@@ -209,8 +226,9 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         return await self.async_step_charger_skip()
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
-        """Create the entry, titled with the linked devices."""
-        return self.async_create_entry(title=entry_title(assets), data=self._data)
+        """Create the entry, titled with the linked devices (the title follows them later)."""
+        title = entry_title(assets)
+        return self.async_create_entry(title=title, data={**self._data, CONF_AUTO_TITLE: title})
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The client secret was rejected."""
@@ -222,18 +240,20 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         """Enter a new client secret (the client id must stay the same)."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
+        client_id = entry.data[CONF_CLIENT_ID]
         if user_input is not None:
             client_id = user_input[CONF_CLIENT_ID].strip()
-            await self.async_set_unique_id(
-                unique_id_for(entry.data[CONF_ENVIRONMENT], client_id, entry.data[CONF_USER_ID])
-            )
-            self._abort_if_unique_id_mismatch(reason="account_mismatch")
             data = {**entry.data, CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET]}
-            if (error := await async_verify(self.hass, data)) is None:
+            if client_id != entry.data[CONF_CLIENT_ID]:
+                # Another client is another Enode account: say so and let the user correct it
+                # (an abort would end the reauth while the entry stays unusable).
+                errors[CONF_CLIENT_ID] = "account_mismatch"
+            elif (error := await async_verify(self.hass, data)) is None:
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET]}
                 )
-            errors["base"] = error
+            else:
+                errors["base"] = error
         schema = vol.Schema(
             {
                 vol.Required(CONF_CLIENT_ID): TextSelector(),
@@ -244,9 +264,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, {CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID]}
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, {CONF_CLIENT_ID: client_id}),
             errors=errors,
             description_placeholders={"title": entry.title},
         )
@@ -296,6 +314,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
                 },
             ),
             errors=errors,
+            description_placeholders=simulator_placeholders(),
         )
 
 

@@ -13,6 +13,9 @@ CONF_ENVIRONMENT: Final = "environment"
 CONF_API_URL: Final = "api_url"
 CONF_TOKEN_URL: Final = "token_url"
 CONF_USER_ID: Final = "user_id"
+# The entry title the integration made (from the linked devices): while the entry still has it,
+# the title follows the devices; a title the user gave stays.
+CONF_AUTO_TITLE: Final = "auto_title"
 
 # Values of CONF_ENVIRONMENT: the api.const.Environment values ("production", "sandbox", "custom").
 

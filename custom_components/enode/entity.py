@@ -116,7 +116,7 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
 
     def raise_if_unusable(self, capability: Capability, name: str) -> None:
         """Raise a translated ServiceValidationError when a capability is missing or blocked."""
-        raise_if_unusable(self.coordinator.data, capability, name, self.device_info_name)
+        raise_if_unusable(self.hass, self.coordinator.data, capability, name, self.device_info_name)
 
 
 class AssetEntityDescription[AssetT: AssetBase](Protocol):

@@ -35,6 +35,7 @@ from .api import (
     VendorAction,
 )
 from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN
+from .texts import cached_texts
 
 if TYPE_CHECKING:
     from .entity import EnodeEntity
@@ -175,13 +176,18 @@ def enode_exception_handler[EntityT: EnodeEntity[AssetBase], **P](
     return handler
 
 
-def raise_if_unusable(data: EnodeData, capability: Capability, name: str, device: str) -> None:
+def raise_if_unusable(
+    hass: HomeAssistant, data: EnodeData, capability: Capability, name: str, device: str
+) -> None:
     """Raise a translated ServiceValidationError when a capability is missing or blocked.
 
-    A blocked capability names what the user must do (the interventions' titles).
+    ``name`` is the capability's key ("start_charging"): the message names it in Home
+    Assistant's language (``common.capability_<name>``, "Starting charging"). A blocked
+    capability names what the user must do (the interventions' titles).
     """
     if capability.is_capable:
         return
+    name = cached_texts(hass).capability(name)
     if not capability.is_blocked:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

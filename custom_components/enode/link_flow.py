@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryBaseFlow, ConfigFlowResult
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -31,7 +31,7 @@ from .api import (
     LinkingStatus,
     Vehicle,
 )
-from .const import LOGGER
+from .const import CONF_AUTO_TITLE, LOGGER
 from .coordinator import async_fetch_user_assets, vehicle_controls_charging
 from .entity import device_name
 from .link import (
@@ -45,7 +45,8 @@ from .link import (
     async_link_ui_returned,
     async_open_link_ui,
 )
-from .texts import Texts, async_texts
+from .models import EnodeConfigEntry
+from .texts import ASSET_TYPE_SELECTOR, Texts, async_texts
 
 CONF_ASSET_TYPES = "asset_types"
 CONF_VENDOR = "vendor"
@@ -54,8 +55,7 @@ CONF_VENDOR = "vendor"
 VENDOR_IN_LINK_UI = "link_ui"
 # At most this many device names go into an entry title (or a "linked ..." message).
 TITLE_MAX_DEVICES = 3
-# The translation keys of the selectors of the linking steps.
-ASSET_TYPE_SELECTOR = "asset_type"
+# The translation key of the brand selector (the device types': texts.ASSET_TYPE_SELECTOR).
 VENDOR_SELECTOR = "vendor"
 
 ASSET_TYPES = list(AssetType)
@@ -72,6 +72,36 @@ def entry_title(assets: list[Asset]) -> str:
     return ", ".join(names)
 
 
+@callback
+def async_follow_entry_title(hass: HomeAssistant, entry: EnodeConfigEntry) -> CALLBACK_TYPE:
+    """Keep an entry's title naming its devices while it is the title the integration made.
+
+    The config flow records the title it made (``CONF_AUTO_TITLE``); an older entry whose title
+    names its current devices counts as made too. When devices are linked or removed later
+    (options, ``enode.link``, a repair, another app), the title follows; once the user renamed
+    the entry, it stays. Returns the function that stops following.
+    """
+    coordinator = entry.runtime_data.coordinator
+    made: str | None = entry.data.get(CONF_AUTO_TITLE)
+    if made is None and entry.title == entry_title(list(coordinator.data.iter_assets())):
+        made = entry.title
+
+    @callback
+    def _async_update() -> None:
+        nonlocal made
+        if made is None or entry.title != made or not coordinator.last_update_success:
+            return
+        title = entry_title(list(coordinator.data.iter_assets()))
+        if title == entry.title:
+            return
+        made = title
+        hass.config_entries.async_update_entry(
+            entry, title=title, data={**entry.data, CONF_AUTO_TITLE: title}
+        )
+
+    return coordinator.async_add_listener(_async_update)
+
+
 async def async_fetch_assets(client: EnodeClient, user_id: str) -> list[Asset]:
     """Return every asset the user has linked (one list request per linked asset type)."""
     return list((await async_fetch_user_assets(client, user_id)).iter_assets())
@@ -80,6 +110,18 @@ async def async_fetch_assets(client: EnodeClient, user_id: str) -> list[Asset]:
 def _brand(integration: Integration) -> str:
     """Return the brand name of an Enode integration."""
     return integration.display_name or integration.vendor
+
+
+def vendors_supporting(
+    integrations: list[Integration], asset_types: list[AssetType]
+) -> dict[str, Integration]:
+    """Return the brands that support every one of the asset types, by Enode vendor."""
+    wanted = {str(asset_type) for asset_type in asset_types}
+    return {
+        integration.vendor: integration
+        for integration in integrations
+        if wanted <= set(integration.asset_types)
+    }
 
 
 def vendor_options(texts: Texts, vendors: list[Integration]) -> list[SelectOptionDict]:
@@ -186,12 +228,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             LOGGER.debug("Could not list the Enode integrations: %s", err)
             integrations = []
             errors["base"] = "integrations_unavailable"
-        wanted = {str(asset_type) for asset_type in self._asset_types}
-        vendors: dict[str, Integration] = {
-            integration.vendor: integration
-            for integration in integrations
-            if wanted <= set(integration.asset_types)
-        }
+        vendors = vendors_supporting(integrations, self._asset_types)
         if user_input is not None:
             choice = user_input[CONF_VENDOR]
             if choice == VENDOR_IN_LINK_UI:
@@ -206,9 +243,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
                 self._vendor = integration.vendor
                 return await self.async_step_link()
         texts = await async_texts(self.hass)
-        type_names = [
-            texts.option(ASSET_TYPE_SELECTOR, str(asset_type)) for asset_type in self._asset_types
-        ]
+        type_names = [texts.asset_type(str(asset_type)) for asset_type in self._asset_types]
         return self.async_show_form(
             step_id="vendor",
             data_schema=vol.Schema(

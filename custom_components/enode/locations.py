@@ -2,6 +2,8 @@
 
 Used by the ``enode.set_charging_location`` action and by the options flow. A place is Home
 Assistant's home, another zone, explicit coordinates, or a Location that already exists at Enode.
+A Location that already exists at the place is reused (whatever its name), so setting the same
+place again does not add Locations; a new one is named after the place's zone, or the name given.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.selector import SelectOptionDict
+from homeassistant.util.location import distance
 
 from .api import Location
 from .const import DOMAIN
@@ -21,8 +24,11 @@ from .texts import async_texts
 
 HOME_ZONE = "zone.home"
 LOCATION_PREFIX = "location:"
-# Two Locations closer than this (in degrees, about 10 m) with the same name are the same.
-SAME_PLACE_DEGREES = 1e-4
+# A Location closer than this to a place is the place (a charger's spot; Enode's geofence for GPS
+# vehicles is 200 m).
+SAME_PLACE_METERS = 25.0
+ZONE_DOMAIN = "zone"
+ATTR_RADIUS = "radius"
 
 
 class LocationError(ServiceValidationError):
@@ -40,9 +46,13 @@ class LocationError(ServiceValidationError):
 
 @dataclass(frozen=True, kw_only=True)
 class Place:
-    """Where a charging location should be: a name, coordinates and a time zone."""
+    """Where a charging location should be: a name, coordinates and a time zone.
 
-    name: str
+    Without a name, an existing Location at the place can still be reused; a new one cannot be
+    created.
+    """
+
+    name: str | None
     latitude: float
     longitude: float
     timezone_name: str
@@ -75,6 +85,39 @@ def zone_place(hass: HomeAssistant, zone: str) -> Place:
     )
 
 
+def zone_name_at(hass: HomeAssistant, latitude: float, longitude: float) -> str | None:
+    """Return the name of the zone a point is in (the smallest one that contains it), if any."""
+    found: tuple[float, str] | None = None
+    for state in hass.states.async_all(ZONE_DOMAIN):
+        lat = state.attributes.get(ATTR_LATITUDE)
+        lon = state.attributes.get(ATTR_LONGITUDE)
+        radius = state.attributes.get(ATTR_RADIUS)
+        if lat is None or lon is None or radius is None:
+            continue
+        meters = distance(latitude, longitude, float(lat), float(lon))
+        inside = meters is not None and meters <= float(radius)
+        if inside and (found is None or float(radius) < found[0]):
+            found = (float(radius), state.name)
+    return found[1] if found else None
+
+
+def _meters(location: Location, place: Place) -> float | None:
+    """Return how far an existing Location is from a place (None without coordinates)."""
+    if location.latitude is None or location.longitude is None:
+        return None
+    return distance(location.latitude, location.longitude, place.latitude, place.longitude)
+
+
+def location_at(locations: Iterable[Location], place: Place) -> Location | None:
+    """Return the existing Location at a place (the closest within SAME_PLACE_METERS), if any."""
+    near = [
+        (meters, location)
+        for location in locations
+        if (meters := _meters(location, place)) is not None and meters <= SAME_PLACE_METERS
+    ]
+    return min(near, key=lambda item: item[0])[1] if near else None
+
+
 async def async_assign_charging_location(
     hass: HomeAssistant,
     entry: EnodeConfigEntry,
@@ -86,8 +129,9 @@ async def async_assign_charging_location(
     """Assign a charger to an Enode Location (``PUT /chargers/{id}``) and refresh.
 
     ``choice`` is ``location:<id>`` (an existing Location) or a zone entity id; ``place`` gives
-    explicit coordinates. A Location with the same name at the same place is reused, otherwise
-    one is created. Raises ``LocationError`` and the client's errors.
+    explicit coordinates. A Location at the place is reused, otherwise one is created with the
+    place's name. Raises ``LocationError`` (``name_required`` when a new Location would have no
+    name) and the client's errors.
     """
     client = entry.runtime_data.client
     coordinator = entry.runtime_data.coordinator
@@ -101,8 +145,10 @@ async def async_assign_charging_location(
     else:
         if place is None:
             place = zone_place(hass, choice or HOME_ZONE)
-        location = next((item for item in locations if _same_place(item, place)), None)
+        location = location_at(locations, place)
         if location is None:
+            if not place.name:
+                raise LocationError("name_required", {})
             location = await client.create_location(
                 coordinator.user_id,
                 name=place.name,
@@ -113,17 +159,6 @@ async def async_assign_charging_location(
     await client.update_charger(charger_id, location_id=location.id)
     await coordinator.async_refresh()
     return location
-
-
-def _same_place(location: Location, place: Place) -> bool:
-    """Return whether an existing Location is the place (same name, about the same spot)."""
-    return (
-        location.name == place.name
-        and location.latitude is not None
-        and location.longitude is not None
-        and abs(location.latitude - place.latitude) < SAME_PLACE_DEGREES
-        and abs(location.longitude - place.longitude) < SAME_PLACE_DEGREES
-    )
 
 
 async def async_location_choices(

@@ -43,6 +43,7 @@ from .link import (
     async_open_link_ui,
 )
 from .models import EnodeConfigEntry, EnodeData
+from .texts import Texts, cached_texts
 
 ISSUE_INTERVENTION = "intervention"
 ISSUE_INTERVENTION_LINK = "intervention_link"
@@ -96,8 +97,11 @@ def _is_blocking(asset: Asset, intervention_id: str) -> bool:
     )
 
 
-def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpec]:
-    """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue)."""
+def _issue_specs(entry: EnodeConfigEntry, data: EnodeData, texts: Texts) -> dict[str, IssueSpec]:
+    """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue).
+
+    Placeholders are names, in Home Assistant's language where they are ours (device types).
+    """
     entry_id = entry.entry_id
     specs: dict[str, IssueSpec] = {}
     for asset in data.all_assets().values():
@@ -144,7 +148,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpe
                 "translation_key": ISSUE_VENDOR_CREDENTIALS,
                 "translation_placeholders": {
                     "vendor": _vendor_label(linked.vendor),
-                    "asset_type": vendor_type,
+                    "asset_type": texts.asset_type(vendor_type),
                 },
                 "data": {
                     DATA_ENTRY_ID: entry_id,
@@ -177,7 +181,7 @@ def async_update_issues(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     coordinator = entry.runtime_data.coordinator
     if coordinator.data is None or not coordinator.last_update_success:
         return
-    specs = _issue_specs(entry, coordinator.data)
+    specs = _issue_specs(entry, coordinator.data, cached_texts(hass))
     for issue_id, spec in specs.items():
         ir.async_create_issue(hass, DOMAIN, issue_id, is_persistent=False, **spec)
     async_delete_issues(hass, entry, keep=specs.keys())

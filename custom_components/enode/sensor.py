@@ -76,12 +76,45 @@ def charger_pairing(vehicle: Vehicle, data: EnodeData) -> str:
     return "none"
 
 
+# Power delivery states in which no power flows (Enode reports chargeRate only while charging,
+# null otherwise): the charge rate is 0 kW then, not unknown. While initializing, charging without
+# a reported rate, discharging or in an unknown state, the rate stays unknown.
+NO_POWER_STATES = frozenset(
+    {
+        PowerDeliveryState.UNPLUGGED,
+        PowerDeliveryState.PLUGGED_IN_STOPPED,
+        PowerDeliveryState.PLUGGED_IN_COMPLETE,
+        PowerDeliveryState.PLUGGED_IN_NO_POWER,
+        PowerDeliveryState.PLUGGED_IN_FAULT,
+    }
+)
+
+
+def no_power_flows(asset: Vehicle | Charger) -> bool:
+    """Return whether Enode's state of a vehicle or charger means that no power flows."""
+    state = asset.charge_state
+    return state.power_delivery_state in NO_POWER_STATES or state.is_plugged_in is False
+
+
+def charger_charge_rate(charger: Charger, data: EnodeData) -> float | None:
+    """Return a charger's charge rate (kW): 0 when no power flows, unknown if not reported."""
+    if charger.charge_state.charge_rate is not None:
+        return charger.charge_state.charge_rate
+    return 0.0 if no_power_flows(charger) else None
+
+
 def vehicle_charge_rate(vehicle: Vehicle, data: EnodeData) -> float | None:
-    """Return the vehicle's charge rate, falling back to its paired charger's (kW)."""
+    """Return the vehicle's charge rate, falling back to its paired charger's (kW).
+
+    0 when the vehicle's (or the paired charger's) state means that no power flows.
+    """
     if vehicle.charge_state.charge_rate is not None:
         return vehicle.charge_state.charge_rate
-    if (charger := vehicle_charger(data, vehicle)) is not None:
+    charger = vehicle_charger(data, vehicle)
+    if charger is not None and charger.charge_state.charge_rate is not None:
         return charger.charge_state.charge_rate
+    if no_power_flows(vehicle) or (charger is not None and no_power_flows(charger)):
+        return 0.0
     return None
 
 
@@ -314,7 +347,7 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=1,
         exists_fn=has_charge_state,
-        value_fn=lambda c, _: c.charge_state.charge_rate,
+        value_fn=charger_charge_rate,
     ),
     _power_delivery_state(),
     _last_seen(),

@@ -27,16 +27,18 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
-from .api import Asset, AssetType, Charger, EnodeError, Vehicle
+from .api import Asset, AssetType, Charger, EnodeError, LinkingStatus, Vehicle
 from .const import DOMAIN
 from .entity import device_name
 from .helpers import translate_error
 from .link import LinkRequest, LinkSessionRequest, LinkTarget, RelinkRequest, async_start_link
+from .link_flow import vendors_supporting
 from .locations import (
     HOME_ZONE,
     LOCATION_PREFIX,
     Place,
     async_assign_charging_location,
+    zone_name_at,
     zone_place,
 )
 from .models import EnodeConfigEntry, EnodeData
@@ -47,6 +49,7 @@ from .smart_charging import (
     plan_start,
     smart_state,
 )
+from .texts import async_texts
 
 SERVICE_LINK = "link"
 SERVICE_RELINK = "relink"
@@ -173,14 +176,52 @@ async def _async_start_link(
     return {"link_url": started.link_url, "expires_at": started.expires_at.isoformat()}
 
 
+async def _async_vendor(
+    hass: HomeAssistant, entry: EnodeConfigEntry, given: str, asset_types: list[AssetType]
+) -> str:
+    """Return Enode's vendor for a brand given to ``enode.link``, as the config flow checks it.
+
+    Case does not matter ("zaptec", "Zaptec", "ZAPTEC"); the brand must support every chosen
+    device type and not be in an outage.
+    """
+    try:
+        integrations = await entry.runtime_data.client.list_integrations()
+    except EnodeError as err:
+        raise translate_error(hass, err, entry=entry) from err
+    wanted = given.strip().casefold()
+    known = [
+        integration
+        for integration in integrations
+        if wanted in (integration.vendor.casefold(), (integration.display_name or "").casefold())
+    ]
+    if not known:
+        raise _validation_error("vendor_unknown", vendor=given)
+    supporting = vendors_supporting(known, asset_types)
+    if not supporting:
+        texts = await async_texts(hass)
+        raise _validation_error(
+            "vendor_unsupported",
+            vendor=known[0].display_name or known[0].vendor,
+            asset_types=", ".join(texts.asset_type(str(asset_type)) for asset_type in asset_types),
+        )
+    integration = next(iter(supporting.values()))
+    if integration.linking_status is LinkingStatus.OUTAGE:
+        raise _validation_error("vendor_outage", vendor=integration.display_name or given)
+    return integration.vendor
+
+
 async def _async_link(call: ServiceCall) -> ServiceResponse:
     """Start a link session for a config entry (``enode.link``)."""
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    asset_types: list[AssetType] = call.data[ATTR_ASSET_TYPES]
+    chosen: list[AssetType] = call.data[ATTR_ASSET_TYPES]
+    asset_types = [asset_type for asset_type in AssetType if asset_type in chosen]
+    vendor: str | None = call.data.get(ATTR_VENDOR)
+    if vendor:
+        vendor = await _async_vendor(call.hass, entry, vendor, asset_types)
     request = LinkRequest(
         user_id=entry.runtime_data.coordinator.user_id,
-        asset_types=[asset_type for asset_type in AssetType if asset_type in asset_types],
-        vendor=call.data.get(ATTR_VENDOR),
+        asset_types=asset_types,
+        vendor=vendor or None,
     )
     return await _async_start_link(call.hass, entry, request)
 
@@ -206,10 +247,12 @@ async def _async_set_charging_location(call: ServiceCall) -> ServiceResponse:
         if ATTR_LOCATION_ID in call.data:
             choice = f"{LOCATION_PREFIX}{call.data[ATTR_LOCATION_ID]}"
         elif ATTR_LATITUDE in call.data:
+            latitude, longitude = call.data[ATTR_LATITUDE], call.data[ATTR_LONGITUDE]
             place = Place(
-                name=name or call.hass.config.location_name,
-                latitude=call.data[ATTR_LATITUDE],
-                longitude=call.data[ATTR_LONGITUDE],
+                # (a new Location is named after the zone it is in; elsewhere it needs a name)
+                name=name or zone_name_at(call.hass, latitude, longitude),
+                latitude=latitude,
+                longitude=longitude,
                 timezone_name=call.hass.config.time_zone,
             )
         else:

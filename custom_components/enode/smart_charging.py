@@ -281,7 +281,7 @@ async def async_update_policy(
     current_policy = vehicle.smart_charging_policy
     if is_enabled if is_enabled is not None else current_policy.is_enabled:
         capability = vehicle.capabilities.smart_charging
-        raise_if_unusable(coordinator.data, capability, "smart_charging", device)
+        raise_if_unusable(coordinator.hass, coordinator.data, capability, "smart_charging", device)
         if is_enabled and not (deadline or current_policy.deadline):
             raise validation_error("smart_charging_needs_deadline", device=device)
     try:

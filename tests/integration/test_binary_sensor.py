@@ -90,7 +90,7 @@ async def test_blocking_and_optional_interventions(
     }
     assert by_id[PHONE_KEY]["title"]
     # The vehicle's charging switch works (capable), the charger's own capability is blocked.
-    assert hass.states.get("switch.tessie_charging") is not None
+    assert hass.states.get("switch.tessie_charge") is not None
 
     charger_state = hass.states.get("binary_sensor.easee_one_action_required")
     assert charger_state.state == STATE_ON

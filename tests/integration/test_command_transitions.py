@@ -43,10 +43,10 @@ PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}
 # (entity, domain, service, data, state before, requested state)
 COMMANDS = [
     pytest.param(
-        "switch.tessie_charging", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="vehicle"
+        "switch.tessie_charge", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="vehicle"
     ),
     pytest.param(
-        "switch.zaptec_go_charging", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="charger"
+        "switch.zaptec_go_charge", SWITCH_DOMAIN, SERVICE_TURN_ON, {}, "off", "on", id="charger"
     ),
     pytest.param(
         "number.zaptec_go_maximum_current",

@@ -12,7 +12,7 @@ from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import instance_id
+from homeassistant.helpers import instance_id, issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
@@ -22,6 +22,7 @@ from yarl import URL
 from custom_components.enode.api import EnodeClient, EnodeConnectionError, Environment
 from custom_components.enode.const import (
     CONF_API_URL,
+    CONF_AUTO_TITLE,
     CONF_ENVIRONMENT,
     CONF_TOKEN_URL,
     CONF_USER_ID,
@@ -141,7 +142,8 @@ async def test_single_type_with_vendor(
     assert result["title"] == "Batmobile"
     user_id = result["data"][CONF_USER_ID]
     assert user_id == f"home-assistant-{await instance_id.async_get(hass)}"
-    assert result["data"] == entry_data(simulator, user_id)
+    # (the title it made is recorded: it follows the devices until the user renames the entry)
+    assert result["data"] == entry_data(simulator, user_id) | {CONF_AUTO_TITLE: "Batmobile"}
     assert result["result"].unique_id == f"custom_{simulator.client_id}_{user_id}"
     # The session was created for the vehicle scopes and the chosen vendor.
     sim_user = simulator.snapshot()["users"]
@@ -511,7 +513,7 @@ async def test_user_step_errors_then_recover(
         result["flow_id"], {"next_step_id": "keep_existing"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == entry_data(simulator)
+    assert result["data"] == entry_data(simulator) | {CONF_AUTO_TITLE: result["title"]}
 
 
 async def test_custom_urls_required(hass: HomeAssistant, simulator: Simulator) -> None:
@@ -522,6 +524,37 @@ async def test_custom_urls_required(hass: HomeAssistant, simulator: Simulator) -
         credentials(simulator, **{CONF_API_URL: "not a url", CONF_TOKEN_URL: None}),
     )
     assert result["errors"] == {CONF_API_URL: "invalid_url", CONF_TOKEN_URL: "invalid_url"}
+
+
+@pytest.mark.parametrize(
+    ("port", "shown"),
+    [("8300", "8300"), (None, "8234"), ("not-a-port", "8234"), ("70000", "8234")],
+)
+async def test_url_hints_name_the_simulator_port(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    port: str | None,
+    shown: str,
+) -> None:
+    """The API and token URL hints name SIMULATOR_PORT's simulator (scripts/develop sets it)."""
+    if port is None:
+        monkeypatch.delenv("SIMULATOR_PORT", raising=False)
+    else:
+        monkeypatch.setenv("SIMULATOR_PORT", port)
+    translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    user = await start_flow(hass)
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    reconfigure = await entry.start_reconfigure_flow(hass)
+    for result in (user, reconfigure):
+        # What the frontend shows: the step's hints with its placeholders filled in.
+        prefix = f"component.{DOMAIN}.config.step.{result['step_id']}.data_description"
+        placeholders = result["description_placeholders"]
+        api = translations[f"{prefix}.{CONF_API_URL}"].format(**placeholders)
+        token = translations[f"{prefix}.{CONF_TOKEN_URL}"].format(**placeholders)
+        assert f"(for the simulator: http://127.0.0.1:{shown})" in api
+        assert f"(for the simulator: http://127.0.0.1:{shown}/oauth2/token)" in token
 
 
 async def test_basic_mode_schema(hass: HomeAssistant) -> None:
@@ -632,6 +665,18 @@ def test_entry_title_without_devices() -> None:
 # ------------------------------------------------------------------ reauth
 
 
+def _entry_with_old_secret(hass: HomeAssistant, simulator: Simulator) -> MockConfigEntry:
+    """Add an entry for the simulator's user whose client secret Enode no longer accepts."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Enode",
+        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
+        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
 @pytest.mark.parametrize(("changes", "fault", "side_effect", "error"), REAUTH_ERRORS)
 async def test_reauth_errors_then_recover(
     hass: HomeAssistant,
@@ -642,13 +687,7 @@ async def test_reauth_errors_then_recover(
     error: str,
 ) -> None:
     """Each failed check of a new secret shows its error; the right secret updates the entry."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Enode",
-        unique_id=f"custom_{simulator.client_id}_{simulator.user_id}",
-        data={**entry_data(simulator), CONF_CLIENT_SECRET: "old-secret"},
-    )
-    entry.add_to_hass(hass)
+    entry = _entry_with_old_secret(hass, simulator)
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     secret = changes.get(CONF_CLIENT_SECRET, simulator.client_secret)
@@ -671,16 +710,35 @@ async def test_reauth_errors_then_recover(
     assert entry.data[CONF_CLIENT_SECRET] == simulator.client_secret
 
 
-async def test_reauth_other_client_aborts(hass: HomeAssistant, simulator: Simulator) -> None:
-    """Another client id is not a reauthentication."""
-    entry = make_entry(simulator)
-    entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
+async def test_reauth_other_client_shows_error_and_retries(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Another client id is refused on the form; the reauth (and its repair) stay until fixed."""
+    entry = _entry_with_old_secret(hass, simulator)
+    # (as a rejected secret does: the reauth flow and its repair "Authentication expired")
+    entry.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue_id = f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue("homeassistant", issue_id) is not None
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CLIENT_ID: "other-client", CONF_CLIENT_SECRET: "x"}
+        flow["flow_id"],
+        {CONF_CLIENT_ID: "other-client", CONF_CLIENT_SECRET: simulator.client_secret},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {CONF_CLIENT_ID: "account_mismatch"}
+    # Nothing was stored, the flow and its repair are still there to try again.
+    assert entry.data[CONF_CLIENT_SECRET] == "old-secret"
+    assert hass.config_entries.flow.async_get(result["flow_id"])["step_id"] == "reauth_confirm"
+    assert ir.async_get(hass).async_get_issue("homeassistant", issue_id) is not None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CLIENT_ID: simulator.client_id, CONF_CLIENT_SECRET: simulator.client_secret},
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "account_mismatch"
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_CLIENT_SECRET] == simulator.client_secret
 
 
 # ------------------------------------------------------------- reconfigure

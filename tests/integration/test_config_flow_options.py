@@ -253,6 +253,8 @@ async def test_set_charging_location_home(hass: HomeAssistant, simulator: Simula
     assert {"value": "location:4eaeb363-296d-4ccc-a973-7805e6f40001", "label": "Home (Enode)"} in (
         options
     )
+    async with sim_client(simulator) as client:
+        before = len(await client.list_locations(simulator.user_id))
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"charger": ZAPTEC_ID, "location": "zone.home"}
     )
@@ -260,11 +262,13 @@ async def test_set_charging_location_home(hass: HomeAssistant, simulator: Simula
     await hass.async_block_till_done()
     data = entry.runtime_data.coordinator.data
     location_id = data.chargers[ZAPTEC_ID].location.id
-    assert location_id is not None
+    # Enode already has a Location at the home's coordinates (named "Home"): it is reused, not
+    # doubled under Home Assistant's name.
+    assert location_id == "4eaeb363-296d-4ccc-a973-7805e6f40001"
     async with sim_client(simulator) as client:
         location = await client.get_location(location_id)
-    assert location.name == "Home sweet home"
-    assert location.timezone_name == "Europe/Oslo"
+        assert len(await client.list_locations(simulator.user_id)) == before
+    assert location.name == "Home"
     assert (location.latitude, location.longitude) == (59.9139, 10.7522)
     assert data.vehicles[VW_ID].location.id == location_id
     assert hass.states.get(entity_id).state == STATE_ON

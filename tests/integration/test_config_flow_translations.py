@@ -100,10 +100,8 @@ def test_abort_reasons_home_assistant_raises() -> None:
     assert "async_set_unique_id(" in source
     assert "_abort_if_unique_id_configured()" in source
     assert "async_update_reload_and_abort(" in source
-    mismatch = set(re.findall(r'_abort_if_unique_id_mismatch\(reason="([a-z_]+)"\)', source))
-    assert mismatch == {"account_mismatch"}
     raised = {"already_in_progress", "already_configured", "reauth_successful"}
-    raised |= {"reconfigure_successful"} | mismatch
+    raised |= {"reconfigure_successful"}
     assert raised <= set(STRINGS["config"]["abort"])
     # Every abort text is one the flows can show (no leftovers).
     literal = set(re.findall(r'reason="([a-z_]+)"', source + _source("link_flow.py")))
@@ -144,13 +142,22 @@ def test_vendor_texts() -> None:
     """The brand step names readable device types and adds the outage sentence only if needed."""
     for section in ("config", "options"):
         description = STRINGS[section]["step"]["vendor"]["description"]
-        # The outages placeholder is a whole sentence (or nothing), appended to the text.
-        assert description.endswith(".{outages}"), description
+        # The outages placeholder is a whole sentence (or nothing), appended to a sentence.
+        assert ".{outages}\n\n" in description, description
     note = STRINGS["common"]["vendor_outages"]
     assert "{brands}" in note
     assert note.endswith(".")
     # The brand choice that leaves the brand to Link UI is a translated option of the selector.
     assert STRINGS["selector"]["vendor"]["options"]["link_ui"]
+
+
+def capability_names() -> set[str]:
+    """Return the capability names entity commands check (``raise_if_unusable``)."""
+    platforms = "".join(_source(path.name) for path in COMPONENT.glob("*.py"))
+    names = set(re.findall(r'raise_if_unusable\([^)]*?,\s*"([a-z_]+)"\)', platforms))
+    names |= set(re.findall(r'capability_name="([a-z_]+)"', platforms))
+    assert names
+    return names
 
 
 def test_common_texts() -> None:
@@ -160,7 +167,10 @@ def test_common_texts() -> None:
     selector section holds only the options of real selectors (no sentences smuggled in).
     """
     source = _source("link_flow.py") + _source("locations.py") + _source("link.py")
+    source += _source("texts.py")
     used = set(re.findall(r"\.common\(\s*[\"']([a-z_]+)[\"']", source))
+    # Capability names: every capability an entity command checks (raise_if_unusable).
+    used |= {f"capability_{name}" for name in capability_names()}
     pages = set(re.findall(r'= "(link_page_[a-z_]+)"', source))
     used |= {f"{page}_{part}" for page in pages for part in ("title", "message")}
     assert pages
@@ -170,16 +180,22 @@ def test_common_texts() -> None:
     assert selectors == set(STRINGS["selector"])
 
 
-async def test_home_assistant_serves_external_step_description(hass: HomeAssistant) -> None:
-    """The frontend reads a config flow's external step description at config.<step_id>."""
-    await async_get_integration(hass, "enode")
-    translations = await async_get_translations(hass, "en", "config", ["enode"])
-    text = translations["component.enode.config.link.description"]
-    assert "Enode Link UI" in text
-    # This frontend shows no dialog title for an external step: the description starts with it.
-    title = translations["component.enode.config.step.link.title"]
-    step_text = translations["component.enode.config.step.link.description"]
-    assert text == f"**{title}**\n\n{step_text}"
+def test_link_ui_is_explained_before_it_opens() -> None:
+    """What to do in Link UI is said on the forms submitted to open it.
+
+    The frontend opens Link UI as soon as the external step arrives, and (2026.2) shows no text
+    of ours on it (a config flow's would be at config.<step_id>, which hassfest rejects; an
+    options or repair flow's external step has none): the step before says it.
+    """
+    for section in ("config", "options"):
+        vendor = STRINGS[section]["step"]["vendor"]["description"]
+        assert "opens in a new window" in vendor, vendor
+        assert "sign in to your brand's account" in vendor, vendor
+    relink = STRINGS["options"]["step"]["relink"]["description"]
+    assert "opens in a new window" in relink
+    for key, issue in STRINGS["issues"].items():
+        if "fix_flow" in issue:
+            assert "Enode Link UI" in issue["fix_flow"]["step"]["confirm"]["description"], key
 
 
 def test_issue_texts() -> None:

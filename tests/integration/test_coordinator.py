@@ -191,7 +191,7 @@ async def test_unavailable_and_recovery_logged_once(
     await async_refresh(hass, entry)
     await async_refresh(hass, entry)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
-    assert hass.states.get("switch.tessie_charging").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.tessie_charge").state == STATE_UNAVAILABLE
     assert caplog.text.count("Error fetching enode") == 1
 
     sim.clear_faults()
@@ -365,18 +365,18 @@ async def test_action_polling_errors(hass: HomeAssistant, simulator_factory: Any
         patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.1),
     ):
         await hass.services.async_call(
-            "switch", "turn_on", {"entity_id": "switch.tessie_charging"}, blocking=True
+            "switch", "turn_on", {"entity_id": "switch.tessie_charge"}, blocking=True
         )
     assert len(coordinator.data.pending_actions) == 1
-    assert hass.states.get("switch.tessie_charging").state == "on"
+    assert hass.states.get("switch.tessie_charge").state == "on"
     await async_refresh(hass, entry)
-    assert hass.states.get("switch.tessie_charging").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.tessie_charge").state == STATE_UNAVAILABLE
 
     sim.clear_faults()
     sim.inject_fault(status=404, count=1, path_prefix="/vehicles/actions/")
     await async_refresh(hass, entry)
     assert coordinator.data.pending_actions == {}
-    assert hass.states.get("switch.tessie_charging").state == "off"
+    assert hass.states.get("switch.tessie_charge").state == "off"
 
 
 async def test_final_action_results(hass: HomeAssistant, simulator_factory: Any) -> None:

@@ -57,7 +57,7 @@ async def test_pairing_none_established_active_and_back(
     assert device_registry.async_get_device(identifiers={(DOMAIN, CHARGER_ID)}) is not None
     assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
     switch_id = _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_charging")
-    assert switch_id == "switch.family_car_charging"
+    assert switch_id == "switch.family_car_charge"
     assert hass.states.get(switch_id).state == STATE_OFF
     assert hass.states.get("sensor.family_car_location").state == STATE_UNKNOWN
     assert hass.states.get("sensor.family_car_connected_charger").state == STATE_UNKNOWN
@@ -141,13 +141,13 @@ async def test_helpers_edge_cases(hass: HomeAssistant, simulator_factory: Any) -
 
     sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, CHARGER]))
     entry = await setup_entry(hass, make_entry(sim))
-    assert hass.states.get("switch.family_car_charging").state == STATE_OFF
+    assert hass.states.get("switch.family_car_charge").state == STATE_OFF
     entry.runtime_data.coordinator.async_remove_asset(VEHICLE_ID)
     await hass.async_block_till_done()
     # Its device is removed with its entities; the charger's stay.
-    assert hass.states.get("switch.family_car_charging") is None
+    assert hass.states.get("switch.family_car_charge") is None
     assert hass.states.get("sensor.family_car_battery") is None
-    assert hass.states.get("switch.zaptec_go_charging").state == STATE_OFF
+    assert hass.states.get("switch.zaptec_go_charge").state == STATE_OFF
 
 
 async def test_charge_rate_fallback(hass: HomeAssistant, simulator_factory: Any) -> None:

@@ -14,10 +14,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.enode.api import Environment
-from custom_components.enode.const import CONF_ENVIRONMENT, DOMAIN
+from custom_components.enode.const import CONF_AUTO_TITLE, CONF_ENVIRONMENT, DOMAIN
 from custom_components.enode.helpers import create_client
 
 from .conftest import (
+    CHARGER,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
     entry_data,
@@ -173,3 +174,51 @@ async def test_create_client_environments(hass: HomeAssistant) -> None:
     )
     client = create_client(hass, entry.data)
     assert client.api_url == "https://enode-api.sandbox.enode.io"
+
+
+@pytest.mark.parametrize(
+    ("title", "auto_title", "follows"),
+    [
+        # Made by the config flow (it records the title it made).
+        ("Tessie", "Tessie", True),
+        # An entry from before the record: its title names its devices, so it was made too.
+        ("Tessie", None, True),
+        # Renamed by the user: it stays.
+        ("Our cars", "Tessie", False),
+        ("Our cars", None, False),
+    ],
+)
+async def test_entry_title_follows_linked_devices(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    title: str,
+    auto_title: str | None,
+    follows: bool,
+) -> None:
+    """Devices linked (or removed) later rename an entry whose title the integration made."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = make_entry(sim)
+    data = dict(entry.data)
+    if auto_title is not None:
+        data[CONF_AUTO_TITLE] = auto_title
+    entry = MockConfigEntry(domain=DOMAIN, title=title, unique_id=entry.unique_id, data=data)
+    await setup_entry(hass, entry)
+    assert entry.title == title
+
+    charger_id = sim.add_asset(sim.user_id, "charger", CHARGER)
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    expected = "Tessie, Zaptec Go" if follows else title
+    assert entry.title == expected
+    if follows:
+        assert entry.data[CONF_AUTO_TITLE] == expected
+
+    sim.remove_asset(charger_id)
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert entry.title == title
+    # A failed refresh changes nothing.
+    sim.inject_fault(status=503, count=10)
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert entry.title == title

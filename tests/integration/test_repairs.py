@@ -144,7 +144,10 @@ async def test_invalid_vendor_credentials(
     issue = issues["vendor_credentials_tesla_vehicle"]
     assert issue.severity is ir.IssueSeverity.ERROR
     assert issue.is_fixable
-    assert issue.translation_placeholders == {"vendor": "Tesla", "asset_type": "vehicle"}
+    # The device type by its name ("your Tesla account (Electric vehicle)", not "(vehicle)").
+    assert issue.translation_placeholders == {"vendor": "Tesla", "asset_type": "Electric vehicle"}
+    battery = issues["vendor_credentials_tesla_battery"].translation_placeholders
+    assert battery["asset_type"] == "Home battery"
 
     result = await fix(hass, client, "vendor_credentials_tesla_vehicle")
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -320,11 +323,13 @@ async def test_intervention_without_text_has_no_issue(
 ) -> None:
     """An intervention Enode has no text for (404) creates no issue."""
     from custom_components.enode.repairs import _issue_specs
+    from custom_components.enode.texts import cached_texts
 
     entry = await setup_entry(hass, make_entry(simulator))
     data = entry.runtime_data.coordinator.data
     from dataclasses import replace
 
-    specs = _issue_specs(entry, replace(data, interventions={}))
+    texts = cached_texts(hass)
+    specs = _issue_specs(entry, replace(data, interventions={}), texts)
     assert not [issue_id for issue_id in specs if issue_id.startswith("intervention_")]
-    assert list(_issue_specs(entry, data)) == [PHONE_KEY_ISSUE]
+    assert list(_issue_specs(entry, data, texts)) == [PHONE_KEY_ISSUE]

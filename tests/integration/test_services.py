@@ -20,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.matchers import path_type
 
 from custom_components.enode.const import DOMAIN
+from custom_components.enode.entity import device_name
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
@@ -96,6 +97,63 @@ async def test_link(
     await hass.async_block_till_done()
     vehicles = entry.runtime_data.coordinator.data.vehicles
     assert [vehicle.information.display_name for vehicle in vehicles.values()] == ["Batmobile"]
+
+
+async def test_link_vendor_checked_like_the_config_flow(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> None:
+    """enode.link takes a brand in any case; one that lacks a chosen type or is down is refused."""
+    sim = await simulator_factory("demo")
+    entry = await setup_entry(hass, make_entry(sim, "action-user"))
+    response = await call(
+        hass,
+        "link",
+        {"config_entry_id": entry.entry_id, "asset_types": ["charger"], "vendor": "zaptec"},
+        return_response=True,
+    )
+    redirect = await complete_link_ui(response["link_url"])
+    status, _ = await follow_link_callback(await hass_client_no_auth(), redirect)
+    assert status == 200
+    await hass.async_block_till_done()
+    chargers = entry.runtime_data.coordinator.data.chargers.values()
+    assert [device_name(charger) for charger in chargers] == ["Zaptec Go"]
+    sessions = sim.count_requests("POST", "/users/action-user/link")
+    assert sessions == 1
+
+    refused = [
+        # Zaptec makes chargers, not HVAC units (the config flow does not offer it either).
+        (
+            {"asset_types": ["hvac"], "vendor": "ZAPTEC"},
+            "vendor_unsupported",
+            {"vendor": "Zaptec", "asset_types": "Heating and cooling (HVAC)"},
+            "Zaptec does not support every chosen device type: Heating and cooling (HVAC)",
+        ),
+        (
+            {"asset_types": ["vehicle"], "vendor": "Acme"},
+            "vendor_unknown",
+            {"vendor": "Acme"},
+            "Enode has no brand called Acme",
+        ),
+    ]
+    for data, key, placeholders, message in refused:
+        with pytest.raises(ServiceValidationError) as err:
+            await call(
+                hass, "link", {"config_entry_id": entry.entry_id, **data}, return_response=True
+            )
+        assert err.value.translation_key == key
+        assert err.value.translation_placeholders == placeholders
+        assert str(err.value).startswith(message)
+    sim.set_linking_status("ZAPTEC", "OUTAGE")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "link",
+            {"config_entry_id": entry.entry_id, "asset_types": ["charger"], "vendor": "Zaptec"},
+            return_response=True,
+        )
+    assert err.value.translation_key == "vendor_outage"
+    # None of the refused calls started a Link UI session.
+    assert sim.count_requests("POST", "/users/action-user/link") == sessions
 
 
 async def test_link_errors(
@@ -213,6 +271,8 @@ async def test_set_charging_location(
     """Home by default, then coordinates, a zone and an existing Location."""
     charger = device_id(hass, ZAPTEC_ID)
     chargers = lambda: entry.runtime_data.coordinator.data.chargers  # noqa: E731
+    created = lambda: simulator.count_requests("POST", f"/users/{simulator.user_id}/locations")  # noqa: E731
+    before = created()
 
     response = await call(
         hass, "set_charging_location", {"device_id": charger}, return_response=True
@@ -220,9 +280,19 @@ async def test_set_charging_location(
     assert response == snapshot(name="home", matcher=path_type({"location_id": (str,)}))
     home_id = response["location_id"]
     assert chargers()[ZAPTEC_ID].location.id == home_id
+    assert created() == before + 1
     # The same place again reuses the Location.
     again = await call(hass, "set_charging_location", {"device_id": charger}, return_response=True)
     assert again["location_id"] == home_id
+    # So do bare coordinates a few metres away: in the home zone, named after it.
+    response = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "latitude": 52.37005, "longitude": 4.89005},
+        return_response=True,
+    )
+    assert response == {"location_id": home_id, "name": "Canal house"}
+    assert created() == before + 1
 
     response = await call(
         hass,
@@ -231,15 +301,27 @@ async def test_set_charging_location(
         return_response=True,
     )
     assert response["name"] == "Office"
-    assert chargers()[ZAPTEC_ID].location.id == response["location_id"]
-
+    office_id = response["location_id"]
+    assert chargers()[ZAPTEC_ID].location.id == office_id
+    # The same place under another name is still the same Location (it keeps its name).
     response = await call(
         hass,
         "set_charging_location",
-        {"device_id": charger, "latitude": 52.2, "longitude": 5.2},
+        {"device_id": charger, "latitude": 52.1, "longitude": 5.1, "name": "Work"},
         return_response=True,
     )
-    assert response["name"] == "Canal house"
+    assert response == {"location_id": office_id, "name": "Office"}
+    assert created() == before + 2
+
+    # Bare coordinates outside every zone, where no Location is: a name is needed.
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "set_charging_location",
+            {"device_id": charger, "latitude": 52.2, "longitude": 5.2},
+        )
+    assert err.value.translation_key == "name_required"
+    assert created() == before + 2
 
     # (The zone integration is already set up by the device tracker platform.)
     hass.states.async_set(
@@ -254,6 +336,15 @@ async def test_set_charging_location(
         return_response=True,
     )
     assert response["name"] == "Cabin"
+    # Coordinates in the zone: the same Location.
+    cabin = await call(
+        hass,
+        "set_charging_location",
+        {"device_id": charger, "latitude": 61.1001, "longitude": 8.5},
+        return_response=True,
+    )
+    assert cabin == response
+    assert created() == before + 3
 
     response = await call(
         hass,

@@ -47,8 +47,8 @@ from .conftest import (
 
 pytestmark = pytest.mark.usefixtures("fast_actions", "fast_client")
 
-SWITCH = "switch.tessie_charging"
-CHARGER_SWITCH = "switch.zaptec_go_charging"
+SWITCH = "switch.tessie_charge"
+CHARGER_SWITCH = "switch.zaptec_go_charge"
 PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
 
 
@@ -67,6 +67,27 @@ async def _setup(
     sim = await simulator_factory(scenario)
     entry = await setup_entry(hass, make_entry(sim))
     return sim, entry
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_entity_names_are_distinct_per_device(
+    hass: HomeAssistant, simulator_factory: Any, entity_registry: er.EntityRegistry
+) -> None:
+    """No two entities of a device share a name: the charging state is "Charging", its control
+    "Charge" (they were both "Charging")."""
+    sim = await simulator_factory("demo")
+    entry = await setup_entry(hass, make_entry(sim))
+    names: dict[str, list[str]] = {}
+    for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id):
+        state = hass.states.get(entity.entity_id)
+        assert state is not None, entity.entity_id
+        names.setdefault(str(entity.device_id), []).append(state.name)
+    assert names
+    for device_names in names.values():
+        assert len(device_names) == len(set(device_names)), sorted(device_names)
+    for device in ("anna_s_id_4", "batmobile", "zaptec_go"):
+        assert hass.states.get(f"binary_sensor.{device}_charging").name.endswith(" Charging")
+        assert hass.states.get(f"switch.{device}_charge").name.endswith(" Charge")
 
 
 @pytest.mark.freeze_time("2025-06-01T12:00:00+00:00")
@@ -240,18 +261,23 @@ async def test_blocked_capability(hass: HomeAssistant, simulator_factory: Any) -
     }
     sim = await simulator_factory(household(linked=[blocked_charger]))
     await setup_entry(hass, make_entry(sim))
-    assert hass.states.get("switch.easee_one_charging") is not None
+    assert hass.states.get("switch.easee_one_charge") is not None
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_ON, "switch.easee_one_charging")
+        await _switch(hass, SERVICE_TURN_ON, "switch.easee_one_charge")
     assert err.value.translation_key == "capability_blocked"
-    assert err.value.translation_placeholders["capability"] == "start_charging"
+    # The capability by its name, not its key ("cannot do this (start_charging)").
+    assert err.value.translation_placeholders["capability"] == "Starting charging"
     title = err.value.translation_placeholders["intervention"]
     assert title
     assert title != "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"  # the text, not the id
+    assert str(err.value) == (
+        f"Starting charging is not possible for Easee One until an action is taken: {title}"
+    )
     # stopCharging is permanently missing.
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_OFF, "switch.easee_one_charging")
+        await _switch(hass, SERVICE_TURN_OFF, "switch.easee_one_charge")
     assert err.value.translation_key == "capability_missing"
+    assert str(err.value) == "Stopping charging is not supported by Easee One"
     assert sim.count_requests("POST", "/chargers") == 0
 
 

@@ -130,7 +130,7 @@ async def test_smart_charging_missing_blocked_capable(
     with pytest.raises(ServiceValidationError) as err:
         await _switch(hass, SERVICE_TURN_ON, entity_id)
     assert err.value.translation_key == "capability_blocked"
-    assert err.value.translation_placeholders["capability"] == "smart_charging"
+    assert err.value.translation_placeholders["capability"] == "Smart charging"
     intervention = entry.runtime_data.coordinator.data.interventions[PHONE_KEY]
     assert err.value.translation_placeholders["intervention"] == intervention.resolution.title
     assert sim.count_requests("PUT") == 0
@@ -250,7 +250,7 @@ async def test_vehicle_max_current_missing_blocked_capable(
     with pytest.raises(ServiceValidationError) as err:
         await _set(hass, 10, entity_id)
     assert err.value.translation_key == "capability_blocked"
-    assert err.value.translation_placeholders["capability"] == "set_max_current"
+    assert err.value.translation_placeholders["capability"] == "Setting the maximum current"
     intervention = entry.runtime_data.coordinator.data.interventions[PHONE_KEY]
     assert err.value.translation_placeholders["intervention"] == intervention.resolution.title
     assert sim.count_requests("POST", "/vehicles") == 0

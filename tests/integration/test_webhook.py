@@ -72,7 +72,7 @@ from .conftest import (
 pytestmark = pytest.mark.usefixtures("fast_client")
 
 BATTERY = "sensor.tessie_battery"
-SWITCH = "switch.tessie_charging"
+SWITCH = "switch.tessie_charge"
 PLUGGED = [{"vehicle": GPS_VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
 
 
