@@ -67,7 +67,7 @@ USER_ID = "9f3c2a71-enode-user-5b0d"
 VIN = str(GPS_VEHICLE["information"]["vin"])
 COORDINATES = ("59.9139", "10.7522")
 BATTERY = "sensor.tessie_battery"
-SWITCH = "switch.tessie_charging"
+SWITCH = "switch.tessie_charge"
 PLUGGED = "binary_sensor.tessie_plugged_in"
 CHARGER_PLUGGED = "binary_sensor.zaptec_go_plugged_in"
 # Key entities compared with the simulator at the end of every case.
