@@ -427,8 +427,6 @@ class PushChannel:
         if problem != self._problem:
             self._problem = problem
             LOGGER.info("%s; registering the Enode webhook again", _PROBLEMS[problem])
-        if problem == PROBLEM_DELETED:
-            self.enode_webhook_id = None
         await self._async_register(quiet=True)
         if self.status == STATUS_REGISTERED:
             await self._async_catch_up()

@@ -24,8 +24,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.enode.const import EVENT_ACTION
 
 from . import test_webhook
-from .conftest import GPS_VEHICLE_ID, make_entry
-from .test_webhook import SWITCH, _battery, _deliver, _setup, _sim
+from .conftest import GPS_VEHICLE_ID, TEST_USER, make_entry
+from .test_webhook import SWITCH, _battery, _deliver, _post, _setup, _signed, _sim
 
 pytestmark = pytest.mark.usefixtures("fast_client", "fast_actions")
 
@@ -77,10 +77,18 @@ async def test_outcome_while_stopped_is_reported_after_restart(
     assert entry.runtime_data.coordinator.data.pending_actions == {}
     assert hass.states.get(SWITCH).state == STATE_ON
 
-    # The outcome is reported once: another restart and a late delivery change nothing.
+    # The outcome is reported once: another restart and the same outcome delivered again
+    # (Enode retrying a delivery) change nothing.
     await _stop(hass, entry)
     await _start(hass, entry)
-    await sim.flush_webhooks(force=True)
+    (action,) = sim.snapshot()["actions"]
+    again = {
+        "event": "user:vendor-action:updated",
+        "user": {"id": TEST_USER},
+        "vendorAction": action,
+        "updatedFields": ["state"],
+    }
+    assert await _post(ha_client, entry, *_signed(entry, [again])) == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(events) == 1
 
