@@ -31,20 +31,26 @@ from .api import EnodeClient
 from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN, LOGGER
 from .helpers import create_client
 
+type ClientGroup = tuple[str, str, str, str]
 type ClientKey = tuple[str, str, str, str, str]
 
 _HUBS: HassKey[dict[ClientKey, EnodeHub]] = HassKey(f"{DOMAIN}_hubs")
 
 
-def client_key(data: Mapping[str, Any]) -> ClientKey:
-    """Return what identifies an Enode client: environment, URLs, client id and secret."""
+def client_group(data: Mapping[str, Any]) -> ClientGroup:
+    """Return which Enode client an entry uses: environment, URLs and client id (its webhooks
+    are the client's, whatever secret an entry holds)."""
     return (
         str(data.get(CONF_ENVIRONMENT, "")),
         str(data.get(CONF_API_URL, "")),
         str(data.get(CONF_TOKEN_URL, "")),
-        str(data[CONF_CLIENT_ID]),
-        str(data[CONF_CLIENT_SECRET]),
+        str(data.get(CONF_CLIENT_ID, "")),
     )
+
+
+def client_key(data: Mapping[str, Any]) -> ClientKey:
+    """Return what one API client (one token) serves: the client and its secret."""
+    return (*client_group(data), str(data[CONF_CLIENT_SECRET]))
 
 
 class EnodeHub:

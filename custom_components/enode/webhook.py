@@ -26,7 +26,7 @@ Assistant Cloud connects.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from http import HTTPStatus
 import secrets
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from homeassistant.components import webhook
-from homeassistant.const import CONF_CLIENT_ID, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.network import NoURLAvailableError
@@ -68,8 +68,9 @@ from .api.webhooks import (
     parse_events,
     verify_signature,
 )
-from .const import CONF_API_URL, CONF_ENVIRONMENT, CONF_TOKEN_URL, DOMAIN, LOGGER
+from .const import CONF_ENVIRONMENT, DOMAIN, LOGGER
 from .coordinator import PUSH_HEALTHY_WINDOW, EnodeCoordinator
+from .hub import client_group
 from .models import EnodeConfigEntry
 
 if TYPE_CHECKING:
@@ -132,16 +133,6 @@ STATUS_FAILED = "registration_failed"
 _CHANNELS: HassKey[dict[str, PushChannel]] = HassKey(f"{DOMAIN}_push_channels")
 _NO_URL_LOGGED: HassKey[set[str]] = HassKey(f"{DOMAIN}_webhook_no_url_logged")
 _OBSOLETE: HassKey[set[str]] = HassKey(f"{DOMAIN}_obsolete_enode_webhooks")
-
-
-def _client_group(data: Any) -> tuple[str, str, str, str]:
-    """Return which Enode client an entry uses (its webhooks are the client's)."""
-    return (
-        str(data.get(CONF_ENVIRONMENT, "")),
-        str(data.get(CONF_API_URL, "")),
-        str(data.get(CONF_TOKEN_URL, "")),
-        str(data.get(CONF_CLIENT_ID, "")),
-    )
 
 
 def _event_user(event: WebhookEvent) -> str | None:
@@ -309,18 +300,17 @@ class PushChannel:
         self.status = STATUS_REGISTERED
         self.enode_webhook_id = hook.id
         self._async_store(
-            CONF_ENODE_WEBHOOK_ID,
-            hook.id,
-            CONF_CLOUDHOOK_URL,
-            primary.entry.data.get(CONF_CLOUDHOOK_URL),
+            {
+                CONF_ENODE_WEBHOOK_ID: hook.id,
+                CONF_CLOUDHOOK_URL: primary.entry.data.get(CONF_CLOUDHOOK_URL),
+            }
         )
         LOGGER.debug("Enode webhook registered; push updates are on")
         await self._async_delete_obsolete(primary.client, keep=hook.id)
 
     @callback
-    def _async_store(self, *items: Any) -> None:
-        """Write shared values (key, value, key, value ...) into every member's entry."""
-        changes = dict(zip(items[::2], items[1::2], strict=True))
+    def _async_store(self, changes: Mapping[str, str | None]) -> None:
+        """Write shared values into every member's entry (None: the key is removed)."""
         for member in self.members.values():
             entry = member.entry
             update = {key: value for key, value in changes.items() if entry.data.get(key) != value}
@@ -720,12 +710,12 @@ def async_prepare_webhook(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     An entry that had its own webhook before sharing takes the first entry's; its own Enode
     webhook is deleted once the shared one is registered.
     """
-    group = _client_group(entry.data)
+    group = client_group(entry.data)
     source = next(
         (
             other
             for other in hass.config_entries.async_entries(DOMAIN)
-            if _client_group(other.data) == group
+            if client_group(other.data) == group
             and CONF_WEBHOOK_ID in other.data
             and CONF_WEBHOOK_SECRET in other.data
         ),
