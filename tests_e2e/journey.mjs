@@ -18,8 +18,10 @@
 // Configure links the Tesla home energy system (battery, solar inverter and meter in one Link UI
 // session: the flow names all three), their devices and entities are checked, the Powerwall's
 // operation mode is changed in its device page's dropdown (Home Assistant and the simulator
-// follow), and the Tado thermostat is linked and its thermostat card used. The flow texts are
-// checked on the way. Every step leaves a screenshot.
+// follow), and the Tado thermostat is linked and its thermostat card used; finally Enode fails
+// (the simulator's control API): the ID.4 turns unavailable, and once Enode answers again it is
+// back within the first retry backoff. The flow texts are checked on the way. Every step leaves a
+// screenshot.
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
@@ -792,6 +794,48 @@ try {
   const heldText = await deepText(card);
   check(/Permanent hold/.test(heldText), "the thermostat card now shows the 'Permanent hold' preset");
   await page.keyboard.press("Escape");
+
+  step("Outage: Enode fails, the ID.4 turns unavailable; Enode answers again, it is back within a backoff");
+  const control = (operation, body = {}) =>
+    fetch(`${SIM}/_simulator/${operation}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const batteryState = () =>
+    page.evaluate((id) => document.querySelector("home-assistant").hass.states[id]?.state, battery?.entity_id);
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Battery").first().waitFor();
+  await control("inject_fault", { status: 503, count: 100000 });
+  // Ask for an update now (push is healthy: the next poll would be 30 minutes away).
+  await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.callService("homeassistant", "update_entity", { entity_id: id }),
+    battery?.entity_id,
+  ).catch(() => {});
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "unavailable",
+    battery?.entity_id,
+    { timeout: 30_000 },
+  ).catch(() => {});
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-unavailable");
+  check((await batteryState()) === "unavailable", `during the outage the ID.4's battery is unavailable (${await batteryState()})`);
+  await control("clear_faults");
+  const cleared = Date.now();
+  await page.waitForFunction(
+    (id) => !["unavailable", undefined].includes(document.querySelector("home-assistant").hass.states[id]?.state),
+    battery?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  const back = (Date.now() - cleared) / 1000;
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-recovered");
+  check(
+    (await batteryState()) !== "unavailable" && back <= 25,
+    `the ID.4 is back ${back.toFixed(1)} s after Enode answers again (first retry after 10 s): battery ${await batteryState()}`,
+  );
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
   console.error(`\nERROR ${err.stack || err}`);
