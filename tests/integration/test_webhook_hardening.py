@@ -110,7 +110,9 @@ async def test_asset_of_another_user_ignored(
     """
     sim = await _sim(simulator_factory)
     entry = await _setup(hass, sim)
-    stranger = sim.add_asset("someone-else", "vehicle", {"id": "vehicle-stranger", "vendor": "TESLA"})
+    stranger = sim.add_asset(
+        "someone-else", "vehicle", {"id": "vehicle-stranger", "vendor": "TESLA"}
+    )
     caplog.set_level(logging.DEBUG, logger="custom_components.enode")
     updated = _vehicle_event(sim, 12)
     updated["vehicle"]["userId"] = "someone-else"
