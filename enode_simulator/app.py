@@ -56,6 +56,7 @@ class Fault:
     retry_after: str | None = None
     latency: float | None = None
     malformed: bool = False
+    detail: str | None = None
     id: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -75,6 +76,7 @@ class Fault:
             "retryAfter": self.retry_after,
             "latency": self.latency,
             "malformed": self.malformed,
+            "detail": self.detail,
         }
 
 
@@ -256,7 +258,7 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
         err = ApiError(
             fault.status,
             titles.get(fault.status, "Injected fault"),
-            "Fault injected by the Enode simulator.",
+            fault.detail or "Fault injected by the Enode simulator.",
         )
         return problem_response(err, headers)
     try:

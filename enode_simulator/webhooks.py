@@ -373,6 +373,22 @@ class WebhookDispatcher:
         self._webhooks.clear()
         self.attempts.clear()
 
+    def set_active(self, active: bool, webhook_id: str | None = None) -> None:
+        """Mark one webhook (or every one) inactive or active again.
+
+        Inactive is what Enode does after a day of failed deliveries (sandbox: five minutes):
+        the pending events are dropped and nothing is delivered until the webhook is updated or
+        tested successfully.
+        """
+        hooks = [self.get(webhook_id)] if webhook_id is not None else self.webhooks
+        for webhook in hooks:
+            if active:
+                self._reactivate(webhook)
+            else:
+                webhook.is_active = False
+                webhook.pending.clear()
+                webhook.next_attempt_at = None
+
     def _reactivate(self, webhook: Webhook) -> None:
         webhook.is_active = True
         webhook.consecutive_failures = 0

@@ -22,8 +22,10 @@
 // Configure > Unlink a charger unlinks the Zaptec after a confirmation that says what follows per
 // vehicle; the mandatory "link your charger" repair is back (no Ignore), the ID.4's Charge switch is
 // unavailable and its Charger pairing says "Charger required"; the repair links the Zaptec again.
-// The upfront charger note is checked in the device-types and brand steps. The flow texts are
-// checked on the way. Every step leaves a screenshot.
+// Finally Enode fails (the simulator's control API): the ID.4 turns unavailable, and once Enode
+// answers again it is back within the first retry backoff. The upfront charger note is checked in
+// the device-types and brand steps. The flow texts are checked on the way. Every step leaves a
+// screenshot.
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
@@ -890,6 +892,48 @@ try {
   const relinked = await deviceStates("Anna's ID.4");
   const relinkedSwitch = relinked.find((s) => s.entity_id.startsWith("switch.") && / Charge$/.test(s.name));
   check(relinkedSwitch !== undefined && relinkedSwitch.state !== "unavailable", `the ID.4's charging switch is back (${relinkedSwitch?.state})`);
+
+  step("Outage: Enode fails, the ID.4 turns unavailable; Enode answers again, it is back within a backoff");
+  const control = (operation, body = {}) =>
+    fetch(`${SIM}/_simulator/${operation}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const batteryState = () =>
+    page.evaluate((id) => document.querySelector("home-assistant").hass.states[id]?.state, battery?.entity_id);
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Battery").first().waitFor();
+  await control("inject_fault", { status: 503, count: 100000 });
+  // Ask for an update now (push is healthy: the next poll would be 30 minutes away).
+  await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.callService("homeassistant", "update_entity", { entity_id: id }),
+    battery?.entity_id,
+  ).catch(() => {});
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "unavailable",
+    battery?.entity_id,
+    { timeout: 30_000 },
+  ).catch(() => {});
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-unavailable");
+  check((await batteryState()) === "unavailable", `during the outage the ID.4's battery is unavailable (${await batteryState()})`);
+  await control("clear_faults");
+  const cleared = Date.now();
+  await page.waitForFunction(
+    (id) => !["unavailable", undefined].includes(document.querySelector("home-assistant").hass.states[id]?.state),
+    battery?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  const back = (Date.now() - cleared) / 1000;
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-recovered");
+  check(
+    (await batteryState()) !== "unavailable" && back <= 25,
+    `the ID.4 is back ${back.toFixed(1)} s after Enode answers again (first retry after 10 s): battery ${await batteryState()}`,
+  );
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
   console.error(`\nERROR ${err.stack || err}`);
