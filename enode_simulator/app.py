@@ -56,6 +56,7 @@ class Fault:
     retry_after: str | None = None
     latency: float | None = None
     malformed: bool = False
+    detail: str | None = None
     id: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -75,6 +76,7 @@ class Fault:
             "retryAfter": self.retry_after,
             "latency": self.latency,
             "malformed": self.malformed,
+            "detail": self.detail,
         }
 
 
@@ -256,7 +258,7 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
         err = ApiError(
             fault.status,
             titles.get(fault.status, "Injected fault"),
-            "Fault injected by the Enode simulator.",
+            fault.detail or "Fault injected by the Enode simulator.",
         )
         return problem_response(err, headers)
     try:
@@ -528,8 +530,12 @@ def _asset_types_query(request: web.Request) -> list[str]:
 
 
 async def list_integrations(request: web.Request) -> web.Response:
-    """``GET /integrations?assetTypes=vehicle,charger``."""
-    return web.json_response(state_of(request).integrations(_asset_types_query(request)))
+    """``GET /integrations?assetTypes=vehicle,charger``: the vendors supporting all of them.
+
+    Without ``assetTypes`` (the document's default: every type) every vendor is listed.
+    """
+    types = _asset_types_query(request) if "assetTypes" in request.query else None
+    return web.json_response(state_of(request).integrations(types))
 
 
 async def health_vendors(request: web.Request) -> web.Response:
@@ -662,7 +668,8 @@ async def relink_asset(request: web.Request) -> web.Response:
     language, redirect_uri, color_scheme = _validate_common_link(body)
     session = state.create_link_session(
         asset.user_id,
-        scopes=list(asset.scopes),
+        # Seed 000: the relink session asks for what the original session did (every type).
+        scopes=list(asset.link_scopes or asset.scopes),
         language=language,
         redirect_uri=redirect_uri,
         base_url=_base_url(request),

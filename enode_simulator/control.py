@@ -125,8 +125,8 @@ def _asset_row(simulator: Simulator, asset_id: str) -> str:
         details = escape(str(charge["powerDeliveryState"]))
         if asset.type == "vehicle":
             details += f", {charge['batteryLevel']} %"
-            charger = state.paired_charger(asset)
-            if not asset.plugged and charger is not None:
+            # Into any of the user's chargers (plugging in re-establishes a cleared pair).
+            for charger in state.user_assets(asset.user_id, "charger") if not asset.plugged else []:
                 actions.append(
                     _button(
                         "plug_in",

@@ -429,9 +429,11 @@ class LinkUI:
         return next((a for a in self.state.vendor_accounts if a.key == flow.account), None)
 
     def _devices(self, session: LinkSession, account: VendorAccount) -> list[DeviceView]:
-        asset = self._relink_asset(session)
-        if asset is not None:
-            return [_device_view(asset.type, asset.information)]
+        if self._relink_asset(session) is not None:
+            return [
+                _device_view(asset.type, asset.information)
+                for asset in self.state.relink_targets(session)
+            ]
         return [
             _device_view(str(device["type"]), device.get("information") or {})
             for device in account.devices_of(session.asset_types)

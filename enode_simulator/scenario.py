@@ -170,11 +170,13 @@ def build_asset(
     ``reportsChargeRate``, ``maxCurrent``, ``gps`` {latitude, longitude} or null,
     ``odometer`` (km), ``smartChargingPolicy``. Charger keys: ``information`` {brand, model,
     year, serialNumber}, ``chargeRateKw``, ``maxCurrent``, ``locationId``. Both: ``isPluggedIn``
-    (into an unknown counterpart), ``isCharging``. Battery/inverter/meter/HVAC: their wire
-    objects (``chargeState``, ``config``, ``productionState``, ``energyState``,
-    ``temperatureState``, ``thermostatState``, ``location``, ``timezone``...) verbatim, plus
-    what the physics needs (see :func:`_energy_parameters`); an HVAC's ``capabilities`` may give
-    ``capableModes`` and the setpoint ranges too.
+    (into an unknown counterpart), ``isCharging``, ``plugReportDelay`` (simulated seconds until
+    the device reports a plug-in; a paired charger's report counts for the vehicle too).
+    Battery/inverter/meter/HVAC: their wire objects (``chargeState``, ``config``,
+    ``productionState``, ``energyState``, ``temperatureState``, ``thermostatState``,
+    ``location``, ``timezone``...) verbatim, plus what the physics needs (see
+    :func:`_energy_parameters`); an HVAC's ``capabilities`` may give ``capableModes`` and the
+    setpoint ranges too.
     Every type: ``capabilities`` {name: bool | {isCapable, interventionIds}} (default capable),
     ``isReachable``, ``scheduleControlled``.
     """
@@ -199,6 +201,7 @@ def build_asset(
     )
     if asset_type in ("vehicle", "charger"):
         asset.plugged = bool(template.get("isPluggedIn", False))
+        asset.plug_report_delay = float(template.get("plugReportDelay", 0))
         asset.charging = asset.plugged and bool(template.get("isCharging", False))
         default_rate = 7.4 if asset_type == "vehicle" else 11.0
         asset.charge_rate_kw = float(template.get("chargeRateKw", default_rate))

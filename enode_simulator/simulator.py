@@ -26,7 +26,7 @@ from .clock import SimClock, iso
 from .linkui import add_routes as add_linkui_routes
 from .scenario import apply_scenario, generate_fleet, load_scenario
 from .state import ApiError, SimState
-from .webhooks import WebhookDispatcher, add_routes as add_webhook_routes
+from .webhooks import WebhookDispatcher, WebhookError, add_routes as add_webhook_routes
 
 type JSON = dict[str, Any]
 
@@ -55,6 +55,8 @@ CONTROL_METHODS = (
     "set_linking_status",
     "set_action_delay",
     "revoke_tokens",
+    "rotate_client_secret",
+    "set_webhook_active",
     "clear_requests",
 )
 
@@ -301,11 +303,20 @@ class Simulator:
         self.state.tick()
         self.state.invalidate_credentials(user_id, vendor)
 
-    def add_asset(self, user_id: str, asset_type: str, data: Mapping[str, Any]) -> str:
-        """Link a new device (a scenario device template) to a user; returns its id."""
+    def add_asset(
+        self,
+        user_id: str,
+        asset_type: str,
+        data: Mapping[str, Any],
+        scopes: list[str] | None = None,
+    ) -> str:
+        """Link a new device (a scenario device template) to a user; returns its id.
+
+        ``scopes``: the link session's scopes (default: every scope of the asset type).
+        """
         self.state.tick()
         template = dict(data) | {"type": asset_type}
-        asset = self.state.add_asset(user_id, template)
+        asset = self.state.add_asset(user_id, template, scopes=scopes)
         self.state.sync()
         return asset.id
 
@@ -322,6 +333,17 @@ class Simulator:
         """Invalidate every issued access token (next request gets 401)."""
         self.state.revoke_tokens()
 
+    def rotate_client_secret(self, secret: str) -> None:
+        """A new client secret: the old one gets 401 at the token endpoint, tokens are revoked."""
+        self.state.rotate_client_secret(secret)
+
+    def set_webhook_active(self, active: bool, webhook_id: str | None = None) -> None:
+        """Deactivate (pending events dropped) or reactivate one webhook, or every one."""
+        try:
+            self.webhooks.set_active(active, webhook_id)
+        except WebhookError as err:
+            raise ApiError(err.status, err.title, err.detail) from err
+
     def inject_fault(
         self,
         status: int | None = None,
@@ -331,12 +353,14 @@ class Simulator:
         latency: float | None = None,
         malformed: bool = False,
         method: str | None = None,
+        detail: str | None = None,
     ) -> JSON:
         """The next ``count`` API requests (matching ``path_prefix``/``method``) get a fault.
 
         ``status``: answer with that status and a Problem body (``retry_after`` adds a
         ``Retry-After`` header, seconds or an HTTP date); ``latency``: real seconds of delay
-        first; ``malformed``: a truncated JSON body with status 200.
+        first; ``malformed``: a truncated JSON body with status 200; ``detail``: the Problem's
+        detail text.
         """
         fault = self.faults.add(
             Fault(
@@ -351,6 +375,7 @@ class Simulator:
                 ),
                 latency=latency,
                 malformed=malformed,
+                detail=detail,
             )
         )
         return fault.describe()

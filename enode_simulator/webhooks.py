@@ -160,7 +160,8 @@ class Webhook:
             "id": self.id,
             "url": self.url,
             "events": list(self.events),
-            "lastSuccess": format_time(self.last_success) if self.last_success else None,
+            # A required string: a webhook that never had a delivery reports its creation.
+            "lastSuccess": format_time(self.last_success or self.created_at),
             "isActive": self.is_active,
             "createdAt": format_time(self.created_at),
             "apiVersion": self.api_version,
@@ -371,6 +372,22 @@ class WebhookDispatcher:
         """Forget every webhook and the attempt log."""
         self._webhooks.clear()
         self.attempts.clear()
+
+    def set_active(self, active: bool, webhook_id: str | None = None) -> None:
+        """Mark one webhook (or every one) inactive or active again.
+
+        Inactive is what Enode does after a day of failed deliveries (sandbox: five minutes):
+        the pending events are dropped and nothing is delivered until the webhook is updated or
+        tested successfully.
+        """
+        hooks = [self.get(webhook_id)] if webhook_id is not None else self.webhooks
+        for webhook in hooks:
+            if active:
+                self._reactivate(webhook)
+            else:
+                webhook.is_active = False
+                webhook.pending.clear()
+                webhook.next_attempt_at = None
 
     def _reactivate(self, webhook: Webhook) -> None:
         webhook.is_active = True

@@ -19,8 +19,14 @@
 // Configure links the Tesla home energy system (battery, solar inverter and meter in one Link UI
 // session: the flow names all three), their devices and entities are checked, the Powerwall's
 // operation mode is changed in its device page's dropdown (Home Assistant and the simulator
-// follow), and the Tado thermostat is linked and its thermostat card used. The flow texts are
-// checked on the way. Every step leaves a screenshot.
+// follow), and the Tado thermostat is linked and its thermostat card used. Then (seed 004)
+// Configure > Unlink a charger unlinks the Zaptec after a confirmation that says what follows per
+// vehicle; the mandatory "link your charger" repair is back (no Ignore), the ID.4's Charge switch is
+// unavailable and its Charger pairing says "Charger required"; the repair links the Zaptec again.
+// Finally Enode fails (the simulator's control API): the ID.4 turns unavailable, and once Enode
+// answers again it is back within the first retry backoff. The upfront charger note is checked in
+// the device-types and brand steps. The flow texts are checked on the way. Every step leaves a
+// screenshot.
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
@@ -151,15 +157,15 @@ function nextPopup() {
 }
 
 // Link UI opens in a new tab (HA opens the external step with window.open): follow it there.
-async function linkInPopup(popupPromise, { brand, label }) {
+async function linkInPopup(popupPromise, { brand, label, intro = "Choose the brand of your vehicle or EV charger." }) {
   const popup = await popupPromise;
   await popup.waitForLoadState();
   check(popup.url().startsWith(SIM + "/link/"), `${label}: Link UI opened in a new tab (${popup.url().split("/link/")[0]}/link/...)`);
   if (brand) {
     await popup.getByRole("heading", { name: "Select your brand" }).waitFor();
     await shot(popup, `${label}-linkui-brands`);
-    const intro = await popup.locator("main > p").nth(1).innerText();
-    check(intro === "Choose the brand of your vehicle or EV charger.", `${label}: the brand page asks for the right devices ("${intro}")`);
+    const shown = await popup.locator("main > p").nth(1).innerText();
+    check(shown === intro, `${label}: the brand page asks for the right devices ("${shown}")`);
     await popup.getByRole("button", { name: new RegExp(`^${brand}\\b`) }).click();
   }
   await popup.getByLabel("Username", { exact: true }).waitFor();
@@ -298,6 +304,10 @@ try {
 
   step("Config flow: device types (vehicle + EV charger)");
   await waitForDialogText("Choose what to connect");
+  check(
+    (await dialogText()).includes("some vehicles can start and stop charging only through a linked home charger"),
+    "the first step says upfront that a vehicle may need its charger linked too (seed 004)",
+  );
   await dialog().getByRole("checkbox", { name: /charger/i }).check();
   await shot(page, "flow-asset-types");
   await clickDialogButton("Submit");
@@ -587,6 +597,7 @@ try {
   await shot(page, "repairs-none");
   let repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
   check(!/Link your charger/.test(repairs), "no 'link your charger' repair once the Zaptec is linked");
+  // (the Zaptec has its charging location by now: the ID.4, without GPS, has its location too)
   check(/no repairs pending/.test(repairs), "Repairs has nothing pending");
 
   step("Options: link more devices (the Tesla, with a pending phone-key intervention)");
@@ -600,6 +611,10 @@ try {
   await waitForDialogText("Choose what to connect");
   await clickDialogButton("Submit");
   await waitForDialogText("Choose the brand");
+  check(
+    (await dialogText()).includes("Before you link your vehicle: if it cannot start and stop charging on its own, you also need to link your home charger"),
+    "linking a vehicle alone, the brand step repeats the charger note before Link UI opens",
+  );
   await dialog().getByRole("combobox").first().click();
   await page.getByRole("option", { name: /^Tesla/ }).click();
   await shot(page, "options-vendor-tesla");
@@ -806,6 +821,133 @@ try {
   const heldText = await deepText(card);
   check(/Permanent hold/.test(heldText), "the thermostat card now shows the 'Permanent hold' preset");
   await page.keyboard.press("Escape");
+
+  step("Options: unlink the Zaptec (the confirmation says what follows)");
+  // (closing the thermostat's more-info dialog navigates back: let that finish first)
+  await page.waitForTimeout(1000);
+  await page.goto(`${HA}/config/integrations/integration/enode`).catch(async () => {
+    await page.waitForTimeout(1000);
+    await page.goto(`${HA}/config/integrations/integration/enode`);
+  });
+  await page.getByText("Batmobile").first().waitFor();
+  await page.getByRole("button", { name: "Configure" }).first().click({ force: true });
+  await waitForDialogText("Unlink a charger");
+  await dialog().getByText("Unlink a charger", { exact: true }).click();
+  await waitForDialogText("Unlink Zaptec Go?");
+  await shot(page, "options-unlink-confirm");
+  const unlinkText = await dialogText();
+  console.log(`unlink confirmation: ${unlinkText}`);
+  check(
+    unlinkText.includes("Charging control and smart charging stop for Anna's ID.4, which cannot start or stop charging without a charger"),
+    "the confirmation says the ID.4 loses charging control and smart charging (seen without a charger while linking)",
+  );
+  check(
+    unlinkText.includes("Home Assistant has not seen Batmobile without a charger"),
+    "the confirmation is honest about the Batmobile (never seen without a charger)",
+  );
+  check(unlinkText.includes("will not suggest linking a charger again"), "the confirmation says suggestions stop, relinking stays in Configure");
+  await clickDialogButton("Submit");
+  await waitForDialogText("Unlinked Zaptec Go");
+  await shot(page, "options-unlinked");
+  await clickDialogButton("Close");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("Repairs: the mandatory 'link your charger' repair is back, and cannot be ignored");
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").getByText("Link your charger to enable charging control").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "repairs-charger-required");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  console.log(repairs);
+  check(/Link your charger to enable charging control for Anna's ID\.4/.test(repairs), "Repairs lists the mandatory charger repair for the ID.4");
+  check(!/Link your home charger to control charging/.test(repairs), "Enode's own 'link your home charger' intervention is not a second repair");
+  check(!/more reliable charging of Batmobile/.test(repairs), "no charger suggestion for the Batmobile after an unlink");
+  await page.locator("ha-config-repairs-dashboard").getByText("Link your charger to enable charging control").first().click();
+  await waitForDialogText("Submit to link the charger");
+  await shot(page, "repair-charger-required-open");
+  const required = await dialogText();
+  check(required.includes("Charging control and smart charging stay off until you link your home charger"), "the repair says charging control stays off until a charger is linked");
+  check(required.includes("Link your home charger to control charging"), "the repair carries Enode's intervention text");
+  const ignoreButtons = await dialog().getByRole("button", { name: /ignore/i }).count();
+  check(ignoreButtons === 0, `the mandatory repair offers no Ignore (${ignoreButtons} such buttons)`);
+  await page.keyboard.press("Escape");
+  await dialog().waitFor({ state: "hidden" });
+
+  step("The ID.4's device page: charging control unavailable, the pairing sensor says why");
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Charger required").first().waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "device-id4-charger-required");
+  const waiting = await deviceStates("Anna's ID.4");
+  console.log(`Anna's ID.4: ${describe(waiting)}`);
+  const waitingSwitch = waiting.find((s) => s.entity_id.startsWith("switch.") && / Charge$/.test(s.name));
+  check(waitingSwitch?.state === "unavailable", `the ID.4's charging switch is unavailable (${waitingSwitch?.state})`);
+  const waitingPairing = waiting.find((s) => / Charger pairing$/.test(s.name));
+  check(waitingPairing?.state === "required", `the ID.4's charger pairing says a charger is required (${waitingPairing?.state})`);
+
+  step("Repairs: fix it (Submit -> Link UI: Zaptec -> sign in -> Connect)");
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").getByText("Link your charger to enable charging control").first().click();
+  await waitForDialogText("Submit to link the charger");
+  popupPromise = nextPopup();
+  await clickDialogButton("Submit");
+  await linkInPopup(popupPromise, { brand: "Zaptec", label: "repair-charger", intro: "Choose the brand of your EV charger." });
+  await page.waitForTimeout(1500);
+  await clickDialogButton("Close").catch(() => {});
+  await dialog().waitFor({ state: "hidden" });
+  await page.goto(`${HA}/config/repairs`);
+  await page.locator("ha-config-repairs-dashboard").waitFor();
+  await page.waitForTimeout(1500);
+  await shot(page, "repairs-after-charger");
+  repairs = await deepText(page.locator("ha-config-repairs-dashboard"));
+  check(!/Link your charger to enable charging control/.test(repairs), "the mandatory repair is gone once the Zaptec is linked again");
+  const relinked = await deviceStates("Anna's ID.4");
+  const relinkedSwitch = relinked.find((s) => s.entity_id.startsWith("switch.") && / Charge$/.test(s.name));
+  check(relinkedSwitch !== undefined && relinkedSwitch.state !== "unavailable", `the ID.4's charging switch is back (${relinkedSwitch?.state})`);
+
+  step("Outage: Enode fails, the ID.4 turns unavailable; Enode answers again, it is back within a backoff");
+  const control = (operation, body = {}) =>
+    fetch(`${SIM}/_simulator/${operation}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const batteryState = () =>
+    page.evaluate((id) => document.querySelector("home-assistant").hass.states[id]?.state, battery?.entity_id);
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Anna's ID.4").first().click();
+  await page.waitForURL(/\/config\/devices\/device\//);
+  await page.getByText("Battery").first().waitFor();
+  await control("inject_fault", { status: 503, count: 100000 });
+  // Ask for an update now (push is healthy: the next poll would be 30 minutes away).
+  await page.evaluate(
+    (id) => document.querySelector("home-assistant").hass.callService("homeassistant", "update_entity", { entity_id: id }),
+    battery?.entity_id,
+  ).catch(() => {});
+  await page.waitForFunction(
+    (id) => document.querySelector("home-assistant").hass.states[id]?.state === "unavailable",
+    battery?.entity_id,
+    { timeout: 30_000 },
+  ).catch(() => {});
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-unavailable");
+  check((await batteryState()) === "unavailable", `during the outage the ID.4's battery is unavailable (${await batteryState()})`);
+  await control("clear_faults");
+  const cleared = Date.now();
+  await page.waitForFunction(
+    (id) => !["unavailable", undefined].includes(document.querySelector("home-assistant").hass.states[id]?.state),
+    battery?.entity_id,
+    { timeout: 60_000 },
+  ).catch(() => {});
+  const back = (Date.now() - cleared) / 1000;
+  await page.waitForTimeout(1000);
+  await shot(page, "outage-recovered");
+  check(
+    (await batteryState()) !== "unavailable" && back <= 25,
+    `the ID.4 is back ${back.toFixed(1)} s after Enode answers again (first retry after 10 s): battery ${await batteryState()}`,
+  );
   exitCode = failures.length === 0 ? 0 : 1;
 } catch (err) {
   console.error(`\nERROR ${err.stack || err}`);

@@ -8,12 +8,14 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .actions import async_remove_stored_actions
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
-from .helpers import create_client
+from .hub import async_get_hub
 from .link import async_setup_link
 from .link_flow import async_follow_entry_title
 from .models import EnodeConfigEntry, EnodeRuntimeData
+from .pairing import async_get_charger_reliance
 from .repairs import async_delete_issues, async_setup_repairs
 from .services import async_setup_services
 from .webhook import EnodeWebhook, async_prepare_webhook, async_remove_webhook
@@ -42,7 +44,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> bool:
     """Set up an Enode user (config entry): first refresh, then the platforms and push."""
     async_prepare_webhook(hass, entry)
-    client = create_client(hass, entry.data)
+    # One client (one access token) per Enode client, shared by its entries and set-up retries.
+    client = async_get_hub(hass, entry.data).client
     coordinator = EnodeCoordinator(hass, entry, client)
     entry.runtime_data = EnodeRuntimeData(
         client=client,
@@ -50,6 +53,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
         actions=coordinator.actions,
         webhook=EnodeWebhook(hass, entry, client, coordinator),
     )
+    # Listen for deliveries before the first refresh: what Enode pushes meanwhile is kept.
+    entry.runtime_data.webhook.async_listen()
+    # Commands pending before a restart are followed again; the store is written on unload.
+    entry.async_on_unload(coordinator.actions.async_unload)
+    await coordinator.actions.async_restore()
     try:
         await coordinator.async_config_entry_first_refresh()
     except ConfigEntryNotReady as err:
@@ -65,6 +73,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     )
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
+    # Whether each vehicle needs its charger, learnt while it has none (pairing.py).
+    reliance = await async_get_charger_reliance(hass)
+    reliance.async_observe(coordinator.data)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: reliance.async_observe(coordinator.data))
+    )
+    entry.async_on_unload(reliance.async_save)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Repair issues follow the coordinator's data (interventions, credentials, chargers).
     entry.async_on_unload(async_setup_repairs(hass, entry))
@@ -92,6 +107,10 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
-    """Delete the repair issues of a removed entry, and its webhook at Enode (best effort)."""
+    """Delete the repair issues, stored actions and what a removed entry learnt, and its
+    webhook at Enode (best effort)."""
     async_delete_issues(hass, entry)
-    await async_remove_webhook(hass, entry, create_client(hass, entry.data))
+    await async_remove_stored_actions(hass, entry.entry_id)
+    if not [other for other in hass.config_entries.async_entries(DOMAIN) if other is not entry]:
+        await (await async_get_charger_reliance(hass)).async_remove()
+    await async_remove_webhook(hass, entry, async_get_hub(hass, entry.data).client)

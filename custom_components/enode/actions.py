@@ -14,6 +14,11 @@ push nothing is polled: the outcome is pushed, and so is the device's new state 
 follow within ``STATE_PUSH_GRACE``, one ``GET`` of the target asset reads it). Without push the
 action is polled while the command waits, then the target asset is read once. A FAILED or
 CANCELLED action changed nothing on the device: it leaves at once, without a request.
+
+The pending actions and the outcomes already reported are stored per entry (``Store``), so a
+restart loses neither: the first refresh after set-up reads each stored pending action again
+(``GET .../actions/{id}``) and reports the outcomes that arrived while Home Assistant was stopped;
+an outcome reported before the restart is not reported again.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
 
 from .api import (
     ActionState,
@@ -45,6 +51,7 @@ from .api import (
     OperationModeAction,
     Vehicle,
     VendorAction,
+    action_from_dict,
 )
 from .const import DOMAIN, EVENT_ACTION, LOGGER
 from .models import PendingAction
@@ -63,6 +70,34 @@ STATE_PUSH_GRACE = 5.0
 ACTION_RECHECK_INTERVAL = 300.0
 # Final outcomes remembered to report each action once (late webhook deliveries are ignored).
 MAX_REMEMBERED_ACTIONS = 200
+# The entry's store of pending actions and reported outcomes; writes are batched this long.
+STORAGE_VERSION = 1
+STORAGE_SAVE_DELAY = 1.0
+
+
+class _StoredAction(TypedDict):
+    """A pending action as stored: its wire payload and the type of its target."""
+
+    asset_type: str
+    action: dict[str, Any]
+
+
+class _StoredActions(TypedDict):
+    """What the store keeps: the pending actions and the outcomes already reported."""
+
+    pending: list[_StoredAction]
+    finished: list[dict[str, Any]]
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[_StoredActions]:
+    """Return the store of an entry's actions."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.actions")
+
+
+async def async_remove_stored_actions(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the store of a removed entry's actions."""
+    await _store(hass, entry_id).async_remove()
+
 
 type ActionCall = Callable[[EnodeClient, str], Awaitable[VendorAction]]
 
@@ -140,6 +175,9 @@ class EnodeActions:
         self._grace: dict[str, CALLBACK_TYPE] = {}
         # With healthy push: the timer that reads the actions still pending after their wait.
         self._recheck: CALLBACK_TYPE | None = None
+        self._store = _store(hass, coordinator.config_entry.entry_id)
+        # Set when the entry unloads: waiting commands return, nothing is polled any more.
+        self._closed = False
 
     @property
     def finished(self) -> Mapping[str, VendorAction]:
@@ -163,7 +201,7 @@ class EnodeActions:
         waiter = self._waiters.setdefault(action.id, asyncio.Event())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ACTION_WAIT_TIMEOUT
-        while not waiter.is_set():
+        while not waiter.is_set() and not self._closed:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
@@ -202,6 +240,7 @@ class EnodeActions:
             action.id: PendingAction(action=action, asset_type=asset_type),
         }
         self.coordinator.async_set_updated_data(replace(data, pending_actions=pending))
+        self._async_schedule_save()
 
     def _latest(self, action: VendorAction) -> VendorAction:
         """Return the latest known version of an action."""
@@ -238,6 +277,7 @@ class EnodeActions:
         if action.state is ActionState.CONFIRMED and action.target_id is not None:
             self._awaiting[action.id] = action.target_id
         self._fire_event(action)
+        self._async_schedule_save()
         return True
 
     async def _async_settle(self, action: VendorAction) -> None:
@@ -317,6 +357,7 @@ class EnodeActions:
         for action_id, waiter in self._waiters.items():
             if action_id not in pending and action_id in known:
                 waiter.set()
+        self._async_schedule_save()
 
     @callback
     def _async_release(self, action_id: str) -> None:
@@ -327,7 +368,7 @@ class EnodeActions:
     @callback
     def _async_schedule_recheck(self) -> None:
         """With healthy push, read the actions still pending after their wait in a while."""
-        if self._recheck is None and self.coordinator.data.pending_actions:
+        if self._recheck is None and not self._closed and self.coordinator.data.pending_actions:
             self._recheck = async_call_later(
                 self.hass, ACTION_RECHECK_INTERVAL, self._async_recheck
             )
@@ -405,6 +446,8 @@ class EnodeActions:
 
     async def _async_poll(self, action_id: str, asset_type: AssetType) -> None:
         """Read one action while a command waits for it (errors: try again at the next poll)."""
+        if self._closed:
+            return
         try:
             latest = await ACTION_READERS[asset_type](self.coordinator.client, action_id)
         except EnodeNotFoundError:
@@ -416,6 +459,65 @@ class EnodeActions:
             LOGGER.debug("Could not read action %s: %s", action_id, err)
             return
         await self.async_handle_update(latest)
+
+    # ------------------------------------------------------------------ storage
+
+    async def async_restore(self) -> None:
+        """Read what the entry stored before it stopped (call before the first refresh).
+
+        The pending actions go back into the snapshot (the first refresh polls each of them,
+        so an outcome that arrived while Home Assistant was stopped is reported); the outcomes
+        reported before are remembered (not reported again).
+        """
+        stored = await self._store.async_load()
+        if not stored:
+            return
+        for payload in stored.get("finished", []):
+            try:
+                action = action_from_dict(payload)
+            except (ValueError, TypeError, LookupError):
+                continue
+            self._finished[action.id] = action
+        pending: dict[str, PendingAction] = {}
+        for item in stored.get("pending", []):
+            try:
+                action = action_from_dict(item["action"])
+                asset_type = AssetType(item["asset_type"])
+            except (ValueError, TypeError, LookupError):
+                LOGGER.debug("Ignoring a stored pending action that cannot be read")
+                continue
+            if asset_type in ACTION_READERS and action.id not in self._finished:
+                pending[action.id] = PendingAction(action=action, asset_type=asset_type)
+        if pending:
+            LOGGER.debug("Following %d commands still pending before the restart", len(pending))
+            data = self.coordinator.data
+            self.coordinator.async_set_updated_data(
+                replace(data, pending_actions={**pending, **data.pending_actions})
+            )
+
+    def _stored(self) -> _StoredActions:
+        """Return what to store: the actions still pending and the outcomes reported."""
+        pending = self.still_pending(self.coordinator.data.pending_actions)
+        return {
+            "pending": [
+                {"asset_type": str(item.asset_type), "action": item.action.to_dict()}
+                for item in pending.values()
+            ],
+            "finished": [action.to_dict() for action in self._finished.values()],
+        }
+
+    @callback
+    def _async_schedule_save(self) -> None:
+        """Store the pending actions and outcomes soon (writes are batched)."""
+        if not self._closed:
+            self._store.async_delay_save(self._stored, STORAGE_SAVE_DELAY)
+
+    async def async_unload(self) -> None:
+        """The entry unloads: commands still waiting return now; the store is written."""
+        self._closed = True
+        for waiter in self._waiters.values():
+            waiter.set()
+        await self._store.async_save(self._stored())
 
     def _fire_event(self, action: VendorAction) -> None:
         """Fire ``enode_action`` for a final outcome."""

@@ -33,7 +33,9 @@ import voluptuous as vol
 
 from .api import (
     Asset,
+    AssetBase,
     AssetType,
+    Charger,
     EnodeClient,
     EnodeError,
     Environment,
@@ -42,6 +44,7 @@ from .const import (
     CONF_API_URL,
     CONF_AUTO_TITLE,
     CONF_ENVIRONMENT,
+    CONF_SUGGEST_CHARGER,
     CONF_TOKEN_URL,
     CONF_USER_ID,
     DOMAIN,
@@ -49,7 +52,8 @@ from .const import (
 )
 from .coordinator import async_hand_off
 from .entity import device_name
-from .helpers import create_client, flow_error
+from .helpers import flow_error
+from .hub import async_get_hub
 from .link import LinkTarget
 from .link_flow import EnodeLinkFlow, entry_title
 from .locations import (
@@ -58,7 +62,10 @@ from .locations import (
     async_assign_charging_location,
     async_location_choices,
 )
-from .models import EnodeConfigEntry
+from .models import EnodeConfigEntry, EnodeData
+from .pairing import ChargerReliance, async_get_charger_reliance
+from .repairs import async_stop_suggesting_charger
+from .texts import Texts, async_texts
 
 CONF_DEVICE = "device"
 CONF_CHARGER = "charger"
@@ -94,7 +101,8 @@ async def async_default_user_id(hass: HomeAssistant) -> str:
 async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
     """Verify the client credentials; return a form error key, or None when they work."""
     try:
-        await create_client(hass, data).verify_credentials()
+        # The hub's client: its token serves the entry this flow creates too.
+        await async_get_hub(hass, data).client.verify_credentials()
     except EnodeError as err:
         LOGGER.debug("Enode did not accept the credentials: %s", err)
         return flow_error(err)
@@ -102,6 +110,19 @@ async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | No
         LOGGER.exception("Unexpected error while verifying the Enode credentials")
         return flow_error(err)
     return None
+
+
+def device_selector(assets: Mapping[str, AssetBase]) -> SelectSelector:
+    """Return a drop-down of devices by name (the values are their asset ids)."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(value=asset_id, label=device_name(asset))
+                for asset_id, asset in assets.items()
+            ],
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
 
 
 def _credentials_schema(*, advanced: bool, reconfigure: bool = False) -> vol.Schema:
@@ -173,7 +194,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
     def _flow_client(self) -> EnodeClient:
         """Return the client for the verified credentials."""
         if self._client is None:
-            self._client = create_client(self.hass, self._data)
+            self._client = async_get_hub(self.hass, self._data).client
         return self._client
 
     def _flow_user_id(self) -> str:
@@ -342,12 +363,17 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
         user_id: str = self.config_entry.data[CONF_USER_ID]
         return user_id
 
+    def _suggests_charger(self) -> bool:
+        """Return False once the user declined a charger (dismissed, or unlinked one)."""
+        return self.config_entry.options.get(CONF_SUGGEST_CHARGER, True) is not False
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show what can be done."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
         return self.async_show_menu(
-            step_id="init", menu_options=["asset_types", "relink", "charging_location"]
+            step_id="init",
+            menu_options=["asset_types", "relink", "charging_location", "unlink_charger"],
         )
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
@@ -381,19 +407,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             return await self.async_step_link()
         return self.async_show_form(
             step_id="relink",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_DEVICE): SelectSelector(
-                        SelectSelectorConfig(
-                            options=[
-                                SelectOptionDict(value=asset_id, label=device_name(asset))
-                                for asset_id, asset in assets.items()
-                            ],
-                            mode=SelectSelectorMode.DROPDOWN,
-                        )
-                    )
-                }
-            ),
+            data_schema=vol.Schema({vol.Required(CONF_DEVICE): device_selector(assets)}),
         )
 
     async def async_step_charging_location(
@@ -427,15 +441,7 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             locations = []
         schema = vol.Schema(
             {
-                vol.Required(CONF_CHARGER): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(value=charger_id, label=device_name(charger))
-                            for charger_id, charger in data.chargers.items()
-                        ],
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
+                vol.Required(CONF_CHARGER): device_selector(data.chargers),
                 vol.Required(CONF_LOCATION, default=HOME_ZONE): SelectSelector(
                     SelectSelectorConfig(
                         options=await async_location_choices(self.hass, locations),
@@ -449,3 +455,108 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
         )
+
+    async def async_step_unlink_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the charger to unlink (seed 004: users can unlink their chargers)."""
+        chargers = self.config_entry.runtime_data.coordinator.data.chargers
+        if not chargers:
+            return self.async_abort(reason="no_chargers")
+        if user_input is not None or len(chargers) == 1:
+            self._charger_id = user_input[CONF_CHARGER] if user_input else next(iter(chargers))
+            return await self.async_step_unlink_charger_confirm()
+        return self.async_show_form(
+            step_id="unlink_charger",
+            data_schema=vol.Schema({vol.Required(CONF_CHARGER): device_selector(chargers)}),
+        )
+
+    async def async_step_unlink_charger_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say what unlinking changes, then unlink the charger's brand account at Enode.
+
+        Enode unlinks a brand's chargers together (``DELETE /users/{id}/vendors/{vendor}/
+        charger``; it has no per-asset unlink). Afterwards Home Assistant stops suggesting a
+        charger (linking one stays in these options); a vehicle that needs one gets its
+        mandatory repair again.
+        """
+        runtime = self.config_entry.runtime_data
+        data = runtime.coordinator.data
+        charger = data.chargers.get(self._charger_id or "")
+        if charger is None:
+            return self.async_abort(reason="no_chargers")
+        removed = [other for other in data.chargers.values() if other.vendor == charger.vendor]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                await runtime.client.disconnect_vendor(
+                    runtime.coordinator.user_id, str(charger.vendor), str(AssetType.CHARGER)
+                )
+            except EnodeError as err:
+                LOGGER.warning("Could not unlink the charger: %s", err)
+                errors["base"] = "cannot_connect"
+            else:
+                async_stop_suggesting_charger(self.hass, self.config_entry)
+                await runtime.coordinator.async_refresh()
+                return self.async_abort(
+                    reason="charger_unlinked",
+                    description_placeholders={"devices": entry_title(removed)},
+                )
+        texts = await async_texts(self.hass)
+        return self.async_show_form(
+            step_id="unlink_charger_confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders={
+                "charger": device_name(charger),
+                "consequences": unlink_consequences(
+                    texts, data, await async_get_charger_reliance(self.hass), removed
+                ),
+            },
+        )
+
+
+# What the unlink confirmation says of a vehicle, by whether it needs a charger (None: unknown).
+UNLINK_NEEDS = "unlink_needs"
+UNLINK_ALONE = "unlink_alone"
+UNLINK_UNKNOWN = "unlink_unknown"
+UNLINK_SENTENCES: dict[bool | None, str] = {
+    True: UNLINK_NEEDS,
+    False: UNLINK_ALONE,
+    None: UNLINK_UNKNOWN,
+}
+
+
+def unlink_consequences(
+    texts: Texts, data: EnodeData, reliance: ChargerReliance, removed: list[Charger]
+) -> str:
+    """Return what unlinking ``removed`` changes, as Markdown paragraphs (seed 004).
+
+    A vehicle that needs a charger loses charging control and smart charging and is asked for a
+    charger again; one that controls charging itself keeps it, less reliably. A vehicle Home
+    Assistant never saw without a charger may be either.
+    """
+    paragraphs: list[str] = []
+    if len(removed) > 1:
+        paragraphs.append(
+            texts.common(
+                "unlink_whole_brand",
+                brand=str(removed[0].information.brand or removed[0].vendor).title(),
+                chargers=entry_title(removed),
+            )
+        )
+    if len(data.chargers) > len(removed):
+        paragraphs.append(texts.common("unlink_others_remain"))
+        return "\n\n".join(paragraphs)
+    # By what Home Assistant saw of each vehicle without a charger: needs one, can do without,
+    # or never seen without one.
+    groups: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+    for vehicle in data.vehicles.values():
+        groups[reliance.needs_charger(vehicle.id)].append(device_name(vehicle))
+    for needs, names in groups.items():
+        if names:
+            sentence = UNLINK_SENTENCES[needs]
+            paragraphs.append(texts.common(sentence, vehicles=", ".join(sorted(names))))
+    paragraphs.append(texts.common("unlink_no_more_suggestions"))
+    return "\n\n".join(paragraphs)

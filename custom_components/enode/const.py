@@ -17,6 +17,10 @@ CONF_USER_ID: Final = "user_id"
 # the title follows the devices; a title the user gave stays.
 CONF_AUTO_TITLE: Final = "auto_title"
 
+# Config entry option: whether Home Assistant suggests linking a charger to a vehicle that can
+# control charging on its own (False once the user dismissed it or unlinked an optional charger).
+CONF_SUGGEST_CHARGER: Final = "suggest_charger"
+
 # Values of CONF_ENVIRONMENT: the api.const.Environment values ("production", "sandbox", "custom").
 
 # Language used for intervention texts when Home Assistant's language has no Enode equivalent.

@@ -22,6 +22,7 @@ client), so an idle hour with healthy push costs nothing but its share of the sa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
@@ -58,6 +59,7 @@ from .api import (
 from .api.const import ASSET_PATHS, INTERVENTION_LANGUAGES
 from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
+from .hub import async_get_hub
 from .models import EnodeConfigEntry, EnodeData
 from .smart_charging import SmartChargingReader
 
@@ -83,6 +85,13 @@ LOCATIONS_MAX_AGE = timedelta(hours=24)
 # instead of reading it again (set-up reads each thing once). Keyed by the entry's unique id.
 HANDOFF_MAX_AGE = 60.0  # seconds
 _HANDOFF: HassKey[dict[str, tuple[float, EnodeData]]] = HassKey(f"{DOMAIN}_handoff")
+# After a failed refresh (entities unavailable): retry after 10 s, then 20, 40 ... seconds, at most
+# 5 minutes apart, until a refresh succeeds; a Retry-After is waited out first. Never slower than
+# the normal cadence (a failing refresh while a car charges retries at least every minute).
+RETRY_INTERVAL_MIN = timedelta(seconds=10)
+RETRY_INTERVAL_MAX = timedelta(minutes=5)
+# The whole refresh (every request and every retry of one) gives up after this many seconds.
+REFRESH_TIMEOUT = 60.0
 
 
 def linked_asset_types(user: User | None) -> set[AssetType]:
@@ -182,12 +191,6 @@ def changed_asset_ids(
     return frozenset(changed)
 
 
-def vehicle_controls_charging(vehicle: Vehicle) -> bool:
-    """Return whether a vehicle can start and stop charging (by itself or through its charger)."""
-    capabilities = vehicle.capabilities
-    return capabilities.start_charging.is_capable and capabilities.stop_charging.is_capable
-
-
 class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     """Fetches one Enode user's assets; merges pushed updates; sets the polling cadence."""
 
@@ -219,12 +222,15 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         # Location ids the assets referred to that the last read of the user's Locations did not
         # have (deleted meanwhile): not worth another request until the Locations are stale.
         self._missing_locations: set[str] = set()
-        self._rate_limited = False
         # While a snapshot of merged assets is published: the assets whose entities it concerns
         # (``changed_asset_ids``); None: every listener.
         self.changed_assets: frozenset[str] | None = None
         # The listeners by context (an entity's is its asset id), to update only those.
         self._listeners_by_context: dict[object, dict[CALLBACK_TYPE, CALLBACK_TYPE]] = {}
+        # What the entries of this Enode client share (one token, the rate limit).
+        self.hub = async_get_hub(hass, entry.data)
+        # Consecutive failed refreshes (the retry backoff grows with them).
+        self._failures = 0
         # Push health: the last verified webhook delivery; the timer that ends "healthy".
         self.push_last_delivery: datetime | None = None
         self._push_expiry: CALLBACK_TYPE | None = None
@@ -237,43 +243,52 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         return enode_language(self.hass.config.language, INTERVENTION_LANGUAGES)
 
     async def _async_update_data(self) -> EnodeData:
-        """Fetch the user's assets (one list request per linked asset type)."""
+        """Fetch the user's assets (one list request per linked asset type).
+
+        On failure: rejected credentials start reauth; a 429 keeps what the entities show and
+        waits for Retry-After; any other error makes the entities unavailable and retries on a
+        short, growing backoff (``RETRY_INTERVAL_MIN`` doubling up to ``RETRY_INTERVAL_MAX``)
+        until a refresh succeeds. The whole refresh is bounded by ``REFRESH_TIMEOUT``.
+        """
+        if not self._fetched and self.hub.rate_limited:
+            # A set-up retried before Enode's Retry-After passed: fail without asking Enode.
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"retry_after": f"{self.hub.rate_limit_remaining():.0f}"},
+            )
         try:
-            data = await self._async_fetch()
+            async with asyncio.timeout(REFRESH_TIMEOUT):
+                data = await self._async_fetch()
         except EnodeAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
                 translation_key="authentication_error",
             ) from err
         except EnodeRateLimitError as err:
-            wait = retry_after(err)
-            interval = max(wait, self._interval_for(self.data).total_seconds())
-            self.update_interval = timedelta(seconds=interval)
-            if not self._rate_limited:
-                self._rate_limited = True
-                LOGGER.warning(
-                    "Enode rate limit reached; the next update is in %.0f seconds", interval
-                )
-            if not self._fetched:
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key="rate_limited",
-                    translation_placeholders={"retry_after": f"{wait:.0f}"},
-                    retry_after=interval,
-                ) from err
-            return self.data
+            return self._rate_limited_data(err)
+        except TimeoutError as err:
+            self._retry_later()
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="communication_error",
+                translation_placeholders={
+                    "error": f"no answer within {REFRESH_TIMEOUT:.0f} seconds"
+                },
+            ) from err
         except EnodeError as err:
+            self._retry_later()
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="enode_unavailable"
                 if isinstance(err, EnodeServerError)
                 else "communication_error",
-                translation_placeholders={"error": problem_text(err)},
+                # Logged at ERROR by Home Assistant: never with the user id (personal data).
+                translation_placeholders={"error": problem_text(err).replace(self.user_id, "***")},
             ) from err
-        if self._rate_limited:
-            self._rate_limited = False
-            LOGGER.info("Enode rate limit lifted")
+        self.hub.async_rate_limit_lifted()
         self._fetched = True
+        self._failures = 0
         self.update_interval = self._interval_for(data)
         return data
 
@@ -311,6 +326,43 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             return {asset.id: asset for asset in await self.client.list_assets(self.user_id, model)}
 
         return replace(self.data, vehicles=await _list(Vehicle), chargers=await _list(Charger))
+
+    def _retry_interval(self) -> timedelta:
+        """Return the backoff after the failures so far (at most the normal interval)."""
+        backoff = RETRY_INTERVAL_MIN * (1 << min(max(self._failures - 1, 0), 16))
+        return min(backoff, RETRY_INTERVAL_MAX, self._interval_for(self.data))
+
+    def _retry_later(self, at_least: float = 0) -> float:
+        """Count a failed refresh; the next one comes after the backoff (or ``at_least``)."""
+        self._failures += 1
+        wait = max(at_least, self._retry_interval().total_seconds())
+        self.update_interval = timedelta(seconds=wait)
+        return wait
+
+    def _rate_limited_data(self, err: EnodeRateLimitError) -> EnodeData:
+        """Handle a 429: keep the snapshot and wait for Retry-After, or fail when there is none.
+
+        Before the first refresh, or while the entities are unavailable already (the previous
+        refresh failed), a 429 is no sign that Enode is back: the refresh fails and the next one
+        waits for Retry-After (or the backoff, whichever is longer).
+        """
+        wait = retry_after(err)
+        failing = not self._fetched or not self.last_update_success
+        if failing:
+            interval = self._retry_later(at_least=wait)
+        else:
+            interval = max(wait, self._interval_for(self.data).total_seconds())
+            self.update_interval = timedelta(seconds=interval)
+        if self.hub.async_rate_limited(wait):
+            LOGGER.warning("Enode rate limit reached; trying again in %.0f seconds", interval)
+        if failing:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"retry_after": f"{wait:.0f}"},
+                retry_after=interval,
+            ) from err
+        return self.data
 
     async def _async_fetch(self) -> EnodeData:
         """Fetch a fresh snapshot; raise the client's errors."""
@@ -421,19 +473,28 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     @callback
     def _async_reschedule(self) -> None:
         """Apply a new interval right away."""
+        if not self.last_update_success:
+            return  # failing: the retry backoff says when the next refresh is
         self.update_interval = self._interval_for(self.data)
         if self._listeners and self.last_update_success:
             self._schedule_refresh()
 
     @callback
     def async_set_updated_data(self, data: EnodeData) -> None:
-        """Publish a snapshot (pushed, or a command's) with the polling interval it calls for.
+        """Publish a snapshot changed outside a refresh (a pushed update, a command) with the
+        polling interval it calls for.
 
         With healthy push the safety net stays due ``UPDATE_INTERVAL_PUSH`` after the last full
         read: a device that pushes all the time (an inverter) must not put off reading the
-        others, whose lost deliveries it is there for.
+        others, whose lost deliveries it is there for. While Enode's API fails (the last refresh
+        failed) the change is kept for the next refresh, but the entities stay unavailable and
+        the retry stays when it was due: a webhook delivery says nothing about whether the API
+        is back.
         """
-        if not self._rate_limited:
+        if not self.last_update_success:
+            self.data = data
+            return
+        if not self.hub.rate_limited:
             interval = self._interval_for(data)
             if self.push_healthy and self._full_read_at is not None:
                 due = self._full_read_at + interval - dt_util.utcnow()
@@ -569,6 +630,13 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             return
         except EnodeError as err:
             LOGGER.debug("Could not fetch the discovered %s: %s", model.asset_type, err)
+            return
+        if asset.user_id is not None and asset.user_id != self.user_id:
+            # Our client can read every user's assets: a forged event must not add another's.
+            LOGGER.debug(
+                "Ignoring the discovered %s: the asset belongs to another Enode user",
+                model.asset_type,
+            )
             return
         await self.async_set_asset(asset)
 

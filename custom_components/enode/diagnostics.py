@@ -12,9 +12,15 @@ from homeassistant.helpers import device_registry as dr
 from .api import Asset
 from .const import CONF_USER_ID, DOMAIN
 from .models import EnodeConfigEntry, EnodeData
-from .webhook import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_SECRET, webhook_diagnostics
+from .webhook import (
+    CONF_CLOUDHOOK_URL,
+    CONF_ENODE_WEBHOOK_ID,
+    CONF_WEBHOOK_SECRET,
+    webhook_diagnostics,
+)
 
-# Entry data: credentials, the Enode user id and the webhook's id, secret and cloudhook URL.
+# Entry data: credentials, the Enode user id, the webhook's id, secret and cloudhook URL, and the
+# id of the webhook at Enode.
 TO_REDACT_ENTRY = {
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -22,6 +28,7 @@ TO_REDACT_ENTRY = {
     CONF_WEBHOOK_ID,
     CONF_WEBHOOK_SECRET,
     CONF_CLOUDHOOK_URL,
+    CONF_ENODE_WEBHOOK_ID,
     "unique_id",
 }
 # Enode payloads (wire names): user ids, VINs, serial numbers, coordinates, tokens.

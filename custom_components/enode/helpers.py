@@ -16,7 +16,6 @@ from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     ActionState,
@@ -48,39 +47,22 @@ DEFAULT_ENODE_LANGUAGE = "en-US"
 DEFAULT_RETRY_AFTER = 60.0
 
 
-# One client per set of client credentials: its access token is the client's, not a user's, so
-# the config flow that verified the credentials, the entry it creates and every entry of the same
-# Enode client share one token (one token request per set-up, then one per hour of use at most).
-_CLIENTS: HassKey[dict[tuple[str, ...], EnodeClient]] = HassKey(f"{DOMAIN}_clients")
-
-
 def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
-    """Return the Enode client for a config entry's (or a flow's) data, on HA's shared session.
+    """Return a new Enode client for a config entry's (or a flow's) data, on HA's shared session.
 
-    The same credentials (and environment and URLs) get the same client, and so its token.
+    Entries and flows take theirs from ``hub.async_get_hub``: one client, so one access token,
+    per Enode client and secret.
     """
     environment = Environment(data.get(CONF_ENVIRONMENT, Environment.PRODUCTION))
     custom = environment is Environment.CUSTOM
-    api_url = data.get(CONF_API_URL) if custom else None
-    token_url = data.get(CONF_TOKEN_URL) if custom else None
-    key = (
-        str(environment),
-        api_url or "",
-        token_url or "",
+    return EnodeClient(
         data[CONF_CLIENT_ID],
         data[CONF_CLIENT_SECRET],
+        environment=environment,
+        api_url=data.get(CONF_API_URL) if custom else None,
+        token_url=data.get(CONF_TOKEN_URL) if custom else None,
+        session=async_get_clientsession(hass),
     )
-    clients = hass.data.setdefault(_CLIENTS, {})
-    if (client := clients.get(key)) is None:
-        client = clients[key] = EnodeClient(
-            data[CONF_CLIENT_ID],
-            data[CONF_CLIENT_SECRET],
-            environment=environment,
-            api_url=api_url,
-            token_url=token_url,
-            session=async_get_clientsession(hass),
-        )
-    return client
 
 
 def enode_language(language: str | None, supported: Iterable[str]) -> str:

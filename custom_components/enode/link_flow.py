@@ -9,6 +9,7 @@ flow at ``link``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryBaseFlow, ConfigFlowResult
@@ -23,6 +24,7 @@ import voluptuous as vol
 
 from .api import (
     Asset,
+    AssetBase,
     AssetType,
     Charger,
     EnodeClient,
@@ -32,7 +34,7 @@ from .api import (
     Vehicle,
 )
 from .const import CONF_AUTO_TITLE, LOGGER
-from .coordinator import async_fetch_user_assets, vehicle_controls_charging
+from .coordinator import async_fetch_user_assets
 from .entity import device_name
 from .link import (
     LINK_ERROR,
@@ -46,6 +48,7 @@ from .link import (
     async_open_link_ui,
 )
 from .models import EnodeConfigEntry, EnodeData
+from .pairing import async_get_charger_reliance, vehicle_controls_charging
 from .texts import ASSET_TYPE_SELECTOR, Texts, async_texts
 
 CONF_ASSET_TYPES = "asset_types"
@@ -61,7 +64,7 @@ VENDOR_SELECTOR = "vendor"
 ASSET_TYPES = list(AssetType)
 
 
-def entry_title(assets: list[Asset]) -> str:
+def entry_title(assets: Sequence[AssetBase]) -> str:
     """Return an entry title naming the linked devices (vendor and name)."""
     names = [device_name(asset) for asset in assets]
     if not names:
@@ -144,6 +147,16 @@ def vendor_options(texts: Texts, vendors: list[Integration]) -> list[SelectOptio
     return options
 
 
+def charger_note(texts: Texts, asset_types: list[AssetType]) -> str:
+    """Return the paragraph the brand step adds before a vehicle is linked without a charger.
+
+    Seed 004: when charger linking is mandatory, say so before the vehicle linking starts.
+    """
+    if AssetType.VEHICLE not in asset_types or AssetType.CHARGER in asset_types:
+        return ""
+    return f"\n\n{texts.common('charger_note')}"
+
+
 def outage_note(texts: Texts, vendors: list[Integration]) -> str:
     """Return the sentence appended to the brand step about brands in an outage ("" if none)."""
     outages = sorted(
@@ -181,6 +194,10 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
     def _flow_user_id(self) -> str:
         """Return the Enode user id of this flow."""
         raise NotImplementedError
+
+    def _suggests_charger(self) -> bool:
+        """Return whether to recommend a charger after a capable vehicle (the user may decline)."""
+        return True
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
         """Finish the flow after linking; ``assets`` are every asset the user has linked."""
@@ -263,6 +280,7 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             description_placeholders={
                 "asset_types": ", ".join(type_names),
                 "outages": outage_note(texts, list(vendors.values())),
+                "charger_note": charger_note(texts, self._asset_types),
             },
         )
 
@@ -340,13 +358,19 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             return await self.async_step_no_devices()
         new_vehicles = [asset for asset in new_assets if isinstance(asset, Vehicle)]
         has_charger = any(isinstance(asset, Charger) for asset in assets)
+        if new_vehicles and not has_charger:
+            # Seen without a charger: whether each needs one (for unlinking it later).
+            reliance = await async_get_charger_reliance(self.hass)
+            for vehicle in new_vehicles:
+                reliance.async_learn(vehicle)
         if new_vehicles and not has_charger and not self._charger_offered:
             self._charger_offered = True
             incapable = [v for v in new_vehicles if not vehicle_controls_charging(v)]
             self._onboarding_vehicle = incapable[0] if incapable else new_vehicles[0]
             if incapable:
                 return await self.async_step_charger_required()
-            return await self.async_step_charger_recommended()
+            if self._suggests_charger():
+                return await self.async_step_charger_recommended()
         return await self._async_link_finished(assets)
 
     async def async_step_no_devices(

@@ -7,9 +7,14 @@ Issues are kept in sync with the coordinator's snapshot by a coordinator listene
   ``error`` when it blocks a capability, ``warning`` when it is optional; fixable by relinking when
   the resolution's action is ``Link``;
 * one fixable issue per linked vendor whose credentials are no longer valid ("relink {vendor}");
-* a vehicle that cannot start/stop charging on its own while no charger is linked: a fixable issue
-  that starts linking the charger; a capable vehicle gets a warning-level suggestion (dismissible,
-  and once dismissed it stays dismissed).
+* a vehicle that cannot start/stop charging on its own while no charger is linked (seed 004,
+  "mandatory"): one error-level issue that links the charger; it cannot be ignored (an ignored one
+  is restored) and stays until a charger is linked. Enode's own interventions on the vehicle's
+  start/stop charging (its "link your home charger") are part of it, not issues of their own. The
+  same vehicle with the pair cleared (chargers linked) gets an error that says to plug it in;
+* a vehicle that controls charging itself, without a charger: a warning-level suggestion whose fix
+  flow links the charger or stops suggesting it (the entry's ``suggest_charger`` option, also
+  cleared when an optional charger is unlinked).
 
 Fix flows open Link UI as an external step through the same callback view as the config flow.
 """
@@ -23,13 +28,12 @@ from typing import Any, TypedDict
 from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 import voluptuous as vol
 
-from .api import Asset, AssetType, Intervention
-from .const import DOMAIN
-from .coordinator import vehicle_controls_charging
+from .api import Asset, AssetType, Intervention, Vehicle
+from .const import CONF_SUGGEST_CHARGER, DOMAIN
 from .entity import device_name
 from .link import (
     STEP_LINK_CANCELLED,
@@ -43,6 +47,7 @@ from .link import (
     async_open_link_ui,
 )
 from .models import EnodeConfigEntry, EnodeData
+from .pairing import ChargerPairing, charger_pairing, charging_intervention_ids
 from .texts import Texts, cached_texts
 
 ISSUE_INTERVENTION = "intervention"
@@ -50,6 +55,9 @@ ISSUE_INTERVENTION_LINK = "intervention_link"
 ISSUE_VENDOR_CREDENTIALS = "vendor_credentials"
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_CHARGER_RECOMMENDED = "charger_recommended"
+ISSUE_PAIRING_CLEARED = "charger_pairing_cleared"
+# Issues the user cannot ignore: they stay until the problem is gone.
+MANDATORY_ISSUES = frozenset({ISSUE_CHARGER_REQUIRED})
 
 # Keys of an issue's data.
 DATA_ENTRY_ID = "entry_id"
@@ -97,6 +105,70 @@ def _is_blocking(asset: Asset, intervention_id: str) -> bool:
     )
 
 
+def _charger_problems(data: EnodeData) -> dict[str, ChargerPairing]:
+    """Return the vehicles whose charging control waits for a charger, and why."""
+    return {
+        vehicle.id: pairing
+        for vehicle in data.vehicles.values()
+        if (pairing := charger_pairing(vehicle, data))
+        in (ChargerPairing.REQUIRED, ChargerPairing.CLEARED)
+    }
+
+
+def _folded_interventions(vehicle: Vehicle, data: EnodeData) -> list[Intervention]:
+    """Return the interventions on a waiting vehicle's start/stop charging its charger issue
+    explains (those a relink resolves keep their own, fixable issue)."""
+    return [
+        intervention
+        for intervention_id in charging_intervention_ids(vehicle)
+        if (intervention := data.interventions.get(intervention_id)) is not None
+        and not intervention.needs_relink
+    ]
+
+
+def _enode_says(interventions: list[Intervention]) -> str:
+    """Return Enode's texts of interventions as Markdown paragraphs (each with a leading break)."""
+    return "".join(
+        f"\n\n**{item.resolution.title or item.id}**: {markdown(item.resolution.description)}"
+        for item in interventions
+    )
+
+
+def _charger_specs(entry: EnodeConfigEntry, data: EnodeData) -> dict[str, IssueSpec]:
+    """Return the charger onboarding issues (seed 004) by issue id."""
+    specs: dict[str, IssueSpec] = {}
+    waiting = _charger_problems(data)
+    suggest = entry.options.get(CONF_SUGGEST_CHARGER, True) is not False
+    for vehicle in data.vehicles.values():
+        pairing = waiting.get(vehicle.id)
+        placeholders = {"vehicle": device_name(vehicle)}
+        if pairing is ChargerPairing.REQUIRED:
+            key, severity = ISSUE_CHARGER_REQUIRED, ir.IssueSeverity.ERROR
+            placeholders["enode"] = _enode_says(_folded_interventions(vehicle, data))
+        elif pairing is ChargerPairing.CLEARED:
+            key, severity = ISSUE_PAIRING_CLEARED, ir.IssueSeverity.ERROR
+            placeholders["chargers"] = ", ".join(
+                sorted(device_name(charger) for charger in data.chargers.values())
+            )
+            placeholders["enode"] = _enode_says(_folded_interventions(vehicle, data))
+        elif not data.chargers and suggest:
+            key, severity = ISSUE_CHARGER_RECOMMENDED, ir.IssueSeverity.WARNING
+        else:
+            continue
+        specs[f"{key}_{vehicle.id}"] = {
+            "is_fixable": key != ISSUE_PAIRING_CLEARED,
+            "severity": severity,
+            "translation_key": key,
+            "translation_placeholders": placeholders,
+            "data": {
+                DATA_ENTRY_ID: entry.entry_id,
+                DATA_ASSET_ID: None,
+                DATA_ASSET_TYPE: str(AssetType.CHARGER),
+            },
+        }
+    return specs
+
+
 def _issue_specs(entry: EnodeConfigEntry, data: EnodeData, texts: Texts) -> dict[str, IssueSpec]:
     """Return the issues the snapshot calls for, by issue id (arguments of async_create_issue).
 
@@ -104,11 +176,17 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData, texts: Texts) -> dict
     """
     entry_id = entry.entry_id
     specs: dict[str, IssueSpec] = {}
+    waiting = _charger_problems(data)
     for asset in data.all_assets().values():
         name = device_name(asset)
+        folded = (
+            {item.id for item in _folded_interventions(asset, data)}
+            if isinstance(asset, Vehicle) and asset.id in waiting
+            else set()
+        )
         for intervention_id in asset.all_intervention_ids():
             intervention: Intervention | None = data.interventions.get(intervention_id)
-            if intervention is None:
+            if intervention is None or intervention_id in folded:
                 continue
             fixable = intervention.needs_relink
             specs[f"intervention_{asset.id}_{intervention_id}"] = {
@@ -157,21 +235,7 @@ def _issue_specs(entry: EnodeConfigEntry, data: EnodeData, texts: Texts) -> dict
                     DATA_VENDOR: linked.vendor,
                 },
             }
-    if not data.chargers:
-        for vehicle in data.vehicles.values():
-            capable = vehicle_controls_charging(vehicle)
-            key = ISSUE_CHARGER_RECOMMENDED if capable else ISSUE_CHARGER_REQUIRED
-            specs[f"{key}_{vehicle.id}"] = {
-                "is_fixable": True,
-                "severity": ir.IssueSeverity.WARNING,
-                "translation_key": key,
-                "translation_placeholders": {"vehicle": device_name(vehicle)},
-                "data": {
-                    DATA_ENTRY_ID: entry_id,
-                    DATA_ASSET_ID: None,
-                    DATA_ASSET_TYPE: str(AssetType.CHARGER),
-                },
-            }
+    specs.update(_charger_specs(entry, data))
     return specs
 
 
@@ -184,7 +248,20 @@ def async_update_issues(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
     specs = _issue_specs(entry, coordinator.data, cached_texts(hass))
     for issue_id, spec in specs.items():
         ir.async_create_issue(hass, DOMAIN, issue_id, is_persistent=False, **spec)
+        _async_keep_shown(hass, issue_id)
     async_delete_issues(hass, entry, keep=specs.keys())
+
+
+@callback
+def _async_keep_shown(hass: HomeAssistant, issue_id: str) -> None:
+    """Un-ignore an issue that must stay until it is fixed (``MANDATORY_ISSUES``)."""
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    if (
+        issue is not None
+        and issue.translation_key in MANDATORY_ISSUES
+        and issue.dismissed_version is not None
+    ):
+        ir.async_ignore_issue(hass, DOMAIN, issue_id, False)
 
 
 @callback
@@ -230,8 +307,27 @@ def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callabl
         seen.update((asset.id, _issue_inputs(asset)) for asset in data.iter_assets())
         async_update_issues(hass, entry)
 
+    @callback
+    def _async_issue_updated(event: Event[ir.EventIssueRegistryUpdatedData]) -> None:
+        # Ignoring a mandatory issue (the repairs API allows it for any issue) is undone.
+        _async_keep_shown(hass, event.data["issue_id"])
+
+    @callback
+    def _ours(data: ir.EventIssueRegistryUpdatedData) -> bool:
+        return data["domain"] == DOMAIN and data["action"] == "update"
+
     _async_coordinator_updated()
-    return coordinator.async_add_listener(_async_coordinator_updated)
+    unsubscribe_issues = hass.bus.async_listen(
+        ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, _async_issue_updated, event_filter=_ours
+    )
+    unsubscribe_coordinator = coordinator.async_add_listener(_async_coordinator_updated)
+
+    @callback
+    def _async_unsubscribe() -> None:
+        unsubscribe_issues()
+        unsubscribe_coordinator()
+
+    return _async_unsubscribe
 
 
 def _text(value: str | int | float | None) -> str | None:
@@ -350,6 +446,48 @@ class EnodeLinkRepairFlow(RepairsFlow):
         async_forget_flow(self.hass, self.flow_id)
 
 
+class EnodeChargerSuggestionFlow(EnodeLinkRepairFlow):
+    """The optional charger (seed 004, example B): link it, or stop suggesting it."""
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Start with the choice."""
+        return await self.async_step_suggest()
+
+    async def async_step_suggest(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Offer to link the charger or to stop suggesting it."""
+        if self._entry() is None:
+            return self.async_abort(reason="not_loaded")
+        return self.async_show_menu(
+            step_id="suggest",
+            menu_options=["link", "dismiss"],
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_dismiss(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Stop suggesting a charger (linking one stays available in the options)."""
+        entry = self._entry()
+        if entry is None:
+            return self.async_abort(reason="not_loaded")
+        async_stop_suggesting_charger(self.hass, entry)
+        return self.async_create_entry(data={})
+
+
+@callback
+def async_stop_suggesting_charger(hass: HomeAssistant, entry: EnodeConfigEntry) -> None:
+    """Remember that the user wants no charger suggestion, and withdraw the suggestions."""
+    if entry.options.get(CONF_SUGGEST_CHARGER) is not False:
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, CONF_SUGGEST_CHARGER: False}
+        )
+    async_update_issues(hass, entry)
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant,
     issue_id: str,
@@ -357,4 +495,6 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of a fixable Enode issue."""
     data = data or {}
+    if issue_id.startswith(f"{ISSUE_CHARGER_RECOMMENDED}_"):
+        return EnodeChargerSuggestionFlow(str(data.get(DATA_ENTRY_ID)), data)
     return EnodeLinkRepairFlow(str(data.get(DATA_ENTRY_ID)), data)

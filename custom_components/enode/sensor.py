@@ -47,6 +47,7 @@ from .entity import (
     vehicle_charger,
 )
 from .models import EnodeConfigEntry, EnodeData
+from .pairing import ChargerPairing, charger_pairing
 from .smart_charging import (
     SMART_CHARGING_STATES,
     current_plan,
@@ -64,7 +65,7 @@ POWER_DELIVERY_STATES = [
     for state in PowerDeliveryState
     if state is not PowerDeliveryState.UNKNOWN
 ]
-CHARGER_PAIRING_STATES = ["none", "established", "active"]
+CHARGER_PAIRING_STATES = [str(state) for state in ChargerPairing]
 BATTERY_STATUSES = [
     status.value.lower() for status in BatteryStatus if status is not BatteryStatus.UNKNOWN
 ]
@@ -96,19 +97,6 @@ def power_delivery_state(state: PowerDeliveryState | None) -> str | None:
     if state is None or state is PowerDeliveryState.UNKNOWN:
         return None
     return state.value.lower().replace(":", "_")
-
-
-def charger_pairing(vehicle: Vehicle, data: EnodeData) -> str:
-    """Return the pairing of a vehicle with the user's charger: none, established or active.
-
-    Enode pairs a vehicle and a charger linked to the same user automatically (established); the
-    pair is active while they are plugged into each other (``pluggedInChargerId``).
-    """
-    if vehicle.charge_state.plugged_in_charger_id:
-        return "active"
-    if data.chargers:
-        return "established"
-    return "none"
 
 
 # Power delivery states in which no power flows (Enode reports chargeRate only while charging,
@@ -291,7 +279,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         translation_key="charger_pairing",
         device_class=SensorDeviceClass.ENUM,
         options=CHARGER_PAIRING_STATES,
-        value_fn=charger_pairing,
+        value_fn=lambda v, data: str(charger_pairing(v, data)),
     ),
 )
 

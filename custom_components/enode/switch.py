@@ -44,6 +44,7 @@ from .entity import (
 )
 from .helpers import enode_exception_handler, raise_for_action
 from .models import EnodeConfigEntry
+from .pairing import waits_for_charger
 from .smart_charging import (
     async_read_status,
     async_update_policy,
@@ -134,6 +135,18 @@ class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], Switch
         self.entity_description = description
 
     @property
+    def available(self) -> bool:
+        """Return False while a vehicle's charging control waits for a charger (seed 004).
+
+        The vehicle's charger pairing sensor says why (charger required, or pair cleared), and
+        a repair asks for the charger.
+        """
+        if not super().available:
+            return False
+        asset = self.asset
+        return not (isinstance(asset, Vehicle) and waits_for_charger(asset, self.data))
+
+    @property
     def is_on(self) -> bool | None:
         """Return whether it charges (the requested state while an action is pending)."""
         action = self.data.pending_action(self.asset_id, ChargeAction)
@@ -187,6 +200,11 @@ class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
 
     Smart charging is a policy, not an action: Enode answers the update with the new policy.
     """
+
+    @property
+    def available(self) -> bool:
+        """Return False while the vehicle's charging control waits for a charger (seed 004)."""
+        return super().available and not waits_for_charger(self.asset, self.data)
 
     @property
     def is_on(self) -> bool | None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from .actions import (
     CANCELLED_DETAIL,
+    CHARGER_UNREACHABLE_DETAIL,
     CONFLICT_DETAIL,
     DEADLINE_PATTERN,
     NOT_FOUND_DETAIL,
     OPERATION_MODE_CAPABILITY,
     UNPLUGGED_DETAIL,
     UNREACHABLE_DETAIL,
+    VEHICLE_ALONE_DETAIL,
 )
 from .core import SimState
 from .errors import ApiError, bad_request, not_found
@@ -43,6 +45,7 @@ from .render import changed_fields
 __all__ = [
     "CANCELLED_DETAIL",
     "CAPABILITIES",
+    "CHARGER_UNREACHABLE_DETAIL",
     "CONFLICT_DETAIL",
     "DEADLINE_PATTERN",
     "EARTH_RADIUS_M",
@@ -51,6 +54,7 @@ __all__ = [
     "OPERATION_MODE_CAPABILITY",
     "UNPLUGGED_DETAIL",
     "UNREACHABLE_DETAIL",
+    "VEHICLE_ALONE_DETAIL",
     "Action",
     "ApiError",
     "Asset",

@@ -28,6 +28,11 @@ OPERATION_MODE_CAPABILITY: dict[str, str] = {
     "IDLE": "idle",
 }
 UNREACHABLE_DETAIL = "The device remained unreachable."
+CHARGER_UNREACHABLE_DETAIL = "The paired charger remained unreachable."
+VEHICLE_ALONE_DETAIL = (
+    "The vehicle cannot start or stop charging on its own and is not plugged into its paired "
+    "charger."
+)
 UNPLUGGED_DETAIL = "The asset was unplugged before the action could be completed"
 CONFLICT_DETAIL = "A newer action for this device has been created."
 NOT_FOUND_DETAIL = "The device was deleted while the action was PENDING."
@@ -112,11 +117,11 @@ class ActionsMixin(StateBase):
         caps = (
             self.vehicle_capabilities(asset)
             if asset.type == "vehicle"
-            else render_capabilities(asset.capabilities)
+            else render_capabilities(asset.granted_capabilities())
         )
         if not caps[capability]["isCapable"]:
             raise bad_request(f"The {asset_type} is not capable of {capability}.")
-        if not asset.plugged:
+        if not self.detected_plugged(asset):
             self._count_unplugged_failure(asset)
             self._changed()
             raise bad_request(f"The {asset_type} is not plugged in.")
@@ -148,7 +153,7 @@ class ActionsMixin(StateBase):
             raise bad_request("maxCurrent must be a number.")
         if max_current <= 0:
             raise bad_request("maxCurrent must be positive.")
-        if not asset.capabilities["setMaxCurrent"].capable:
+        if not asset.granted("setMaxCurrent").capable:
             raise bad_request(f"The {asset_type} is not capable of setMaxCurrent.")
         self.mark_dirty()
         self._supersede(asset)
@@ -181,6 +186,7 @@ class ActionsMixin(StateBase):
                     "minimumChargeLimit must be between 0 and the vehicle's charge limit."
                 )
         enabled = changes.get("isEnabled", policy.get("isEnabled", False))
+        # A paired charger makes a vehicle that cannot be controlled alone eligible (pairing.py).
         if enabled and not self.vehicle_capabilities(vehicle)["smartCharging"]["isCapable"]:
             raise ApiError(
                 400,
@@ -205,7 +211,7 @@ class ActionsMixin(StateBase):
             raise bad_request(
                 "operationMode must be one of " + ", ".join(OPERATION_MODE_CAPABILITY) + "."
             )
-        if not battery.capabilities[capability].capable:
+        if not battery.granted(capability).capable:
             raise bad_request(f"The battery is not capable of {mode}.")
         if battery.extra.get("config", {}).get("operationMode") == mode:
             raise bad_request(f"The battery is already in {mode}.")
@@ -296,6 +302,9 @@ class ActionsMixin(StateBase):
         if asset is None:
             self._finish(action, "CANCELLED", "NOT_FOUND", NOT_FOUND_DETAIL)
             return
+        if action.category == "charge" and asset.type == "vehicle":
+            self._resolve_vehicle_charge(action, asset)
+            return
         if not asset.reachable or not self.credentials_valid(asset):
             self._finish(action, "FAILED", "NO_RESPONSE", UNREACHABLE_DETAIL)
             return
@@ -318,6 +327,33 @@ class ActionsMixin(StateBase):
             else:
                 thermostat |= self.scheduled_thermostat(asset)
             thermostat["lastUpdated"] = iso(self.now())
+        self._finish(action, "CONFIRMED")
+
+    def _resolve_vehicle_charge(self, action: Action, vehicle: Asset) -> None:
+        """A vehicle's start/stop, routed as Enode does (pairing.py ``charge_executor``).
+
+        Plugged into its paired charger, the command runs on the charger: it fails when the
+        charger does (with the charger's reason) and works while the vehicle is offline. Unplugged
+        or on someone else's charger, the vehicle is commanded alone: one that cannot start or stop
+        charging on its own then fails.
+        """
+        if not vehicle.plugged:
+            self._finish(action, "CANCELLED", "FAILED_PRECONDITION", UNPLUGGED_DETAIL)
+            return
+        capability = "startCharging" if action.kind == "START" else "stopCharging"
+        executor = self.charge_executor(vehicle, capability)
+        if executor is not vehicle:
+            if not executor.reachable or not self.credentials_valid(executor):
+                self._finish(action, "FAILED", "NO_RESPONSE", CHARGER_UNREACHABLE_DETAIL)
+                return
+        else:
+            if not vehicle.reachable or not self.credentials_valid(vehicle):
+                self._finish(action, "FAILED", "NO_RESPONSE", UNREACHABLE_DETAIL)
+                return
+            if not vehicle.granted(capability).capable:
+                self._finish(action, "FAILED", "FAILED_PRECONDITION", VEHICLE_ALONE_DETAIL)
+                return
+        self._set_charging(vehicle, action.kind == "START")
         self._finish(action, "CONFIRMED")
 
     def emit_action(self, action: Action, fields: list[str]) -> None:

@@ -33,3 +33,11 @@ class AuthMixin(StateBase):
     def revoke_tokens(self) -> None:
         """Forget every token (e.g. after the client secret was rotated)."""
         self.tokens.clear()
+
+    def rotate_client_secret(self, secret: str) -> None:
+        """Regenerate the client secret (as in Enode's dashboard): the old one and every token
+        issued with it stop working."""
+        if not secret:
+            raise ValueError("secret must not be empty")
+        self.client_secret = secret
+        self.revoke_tokens()

@@ -216,6 +216,7 @@ class SimState(
             scopes=sorted(granted),
             now=self.now(),
         )
+        asset.link_scopes = sorted(set(scopes if scopes is not None else granted) | set(granted))
         location = self.locations.get(asset.location_id) if asset.location_id else None
         if location is None or location["userId"] != user_id:
             asset.location_id = None

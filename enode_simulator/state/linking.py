@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 import secrets
 
-from ..catalog import ASSET_TYPES, VENDORS, integration
+from ..catalog import ASSET_TYPES, SCOPES_BY_ASSET_TYPE, VENDORS, integration
 from .base import StateBase
 from .errors import bad_request, not_found
 from .model import JSON, Asset, LinkSession, VendorAccount
@@ -21,13 +21,24 @@ from .model import JSON, Asset, LinkSession, VendorAccount
 class LinkingMixin(StateBase):
     """Vendor accounts, link sessions and the vendors linked to each user."""
 
-    def integrations(self, asset_types: Iterable[str] | None = None) -> list[JSON]:
-        """``GET /integrations``: vendors supporting any of the asset types."""
-        wanted = set(asset_types) if asset_types is not None else set(ASSET_TYPES)
+    def integrations(
+        self, asset_types: Iterable[str] | None = None, *, supporting_all: bool = True
+    ) -> list[JSON]:
+        """``GET /integrations?assetTypes=a,b``: the vendors that support *all* the asset types.
+
+        Seed 003: ``/integrations?assetTypes=battery,meter`` lists the vendors "which support
+        battery and meter". Without ``assetTypes`` every vendor is listed. ``supporting_all=False``
+        lists the vendors supporting any of them (what Link UI's brand selection shows).
+        """
+        if asset_types is None:
+            wanted, supporting_all = set(ASSET_TYPES), False
+        else:
+            wanted = set(asset_types)
+        match = all if supporting_all else any
         vendors = [
             vendor
             for vendor in dict.fromkeys(v for t in ASSET_TYPES for v in VENDORS[t])
-            if any(vendor in VENDORS[t] for t in wanted)
+            if match(vendor in VENDORS[t] for t in wanted)
         ]
         return [integration(v, self.linking_status.get(v, "READY")) for v in vendors]
 
@@ -84,11 +95,13 @@ class LinkingMixin(StateBase):
     def session_vendors(self, session: LinkSession) -> list[JSON]:
         """Integrations offered by a session's brand selection.
 
-        Vendors of the session's ``vendorType`` when given, else of any of its asset types.
+        Vendors of the session's ``vendorType`` when given, else of any of its asset types
+        (seed 003: "Link UI will only show the vendors that support at least one of the
+        requested asset types").
         """
         if session.vendor_type:
             return self.integrations([session.vendor_type])
-        return self.integrations(session.asset_types)
+        return self.integrations(session.asset_types, supporting_all=False)
 
     def find_vendor_account(
         self, vendor: str, username: str, password: str | None = None
@@ -114,7 +127,12 @@ class LinkingMixin(StateBase):
     ) -> list[Asset]:
         """Link an account's devices of the given types to a user (creating the user)."""
         types = list(asset_types)
-        scope_list = list(scopes) if scopes is not None else None
+        # The session's scopes (a scenario links with every scope of the types it links).
+        scope_list = (
+            list(scopes)
+            if scopes is not None
+            else [s for t in types if t in SCOPES_BY_ASSET_TYPE for s in SCOPES_BY_ASSET_TYPE[t]]
+        )
         self.ensure_user(user_id)
         linked: list[Asset] = []
         for template in account.devices_of(types):
@@ -127,7 +145,11 @@ class LinkingMixin(StateBase):
                 None,
             )
             if existing is not None:
+                # Linked again: access restored, with the scopes granted this time.
                 self._restore_access(existing)
+                own = sorted(s for s in scope_list if s.startswith(f"{existing.type}:"))
+                existing.scopes = own or existing.scopes
+                existing.link_scopes = sorted(set(scope_list))
                 linked.append(existing)
                 continue
             linked.append(self.add_asset(user_id, template, account=account.key, scopes=scope_list))
@@ -141,12 +163,32 @@ class LinkingMixin(StateBase):
     def complete_link_session(self, session: LinkSession, account: VendorAccount) -> list[Asset]:
         """Finish a (re)link session with an account: link (or relink) and mark it used."""
         if session.relink_asset_id is not None:
-            asset = self.relink_asset(session.relink_asset_id)
+            assets = self.relink_targets(session)
+            for asset in assets:
+                self._restore_access(asset)
+            self._changed()
             session.used = True
-            return [asset]
+            return assets
         assets = self.link_account(session.user_id, account, session.asset_types, session.scopes)
         session.used = True
         return assets
+
+    def relink_targets(self, session: LinkSession) -> list[Asset]:
+        """What a relink session restores: the asset, and the other assets of its vendor account
+        that the session's scopes (those of the session that linked it) cover."""
+        asset = self.assets.get(session.relink_asset_id or "")
+        if asset is None:
+            return []
+        types = set(session.asset_types)
+        others = [
+            other
+            for other in self.user_assets(asset.user_id)
+            if other is not asset
+            and other.account is not None
+            and other.account == asset.account
+            and other.type in types
+        ]
+        return [asset, *others]
 
     def relink_asset(self, asset_id: str) -> Asset:
         """Restore an asset's access: valid credentials, Link interventions cleared."""

@@ -67,6 +67,22 @@ class Capability:
         return cls(supported=capable or bool(interventions), interventions=interventions)
 
 
+# The link scope a capability needs (granted per asset type when the asset is linked): without it,
+# the capability is not usable by this client (INFERRED from Enode's scopes reference: commands
+# need the ``<type>:control:*`` scope of their asset type).
+CONTROL_SCOPES: dict[str, dict[str, str]] = {
+    "vehicle": dict.fromkeys(
+        ("startCharging", "stopCharging", "setMaxCurrent", "smartCharging"),
+        "vehicle:control:charging",
+    ),
+    "charger": dict.fromkeys(
+        ("startCharging", "stopCharging", "setMaxCurrent"), "charger:control:charging"
+    ),
+    "battery": dict.fromkeys(CAPABILITIES["battery"], "battery:control:operation_mode"),
+    "hvac": dict.fromkeys(CAPABILITIES["hvac"], "hvac:control:mode"),
+}
+
+
 def render_capabilities(capabilities: Mapping[str, Capability]) -> JSON:
     """``{name: {isCapable, interventionIds}}``: the capabilities as stored (no pairing applied)."""
     return {name: cap.render() for name, cap in capabilities.items()}
@@ -148,6 +164,10 @@ class Asset:
     smart: SmartCharging = field(default_factory=SmartCharging)
     pairing_cleared: bool = False
     failed_unplugged_commands: int = 0
+    # Vehicles and chargers: when the plug went in, and how long the device takes to report it
+    # (vehicles often report late; a paired charger's report counts for both, see pairing.py).
+    plugged_at: float | None = None
+    plug_report_delay: float = 0.0
     # Chargers (and HVACs).
     location_id: str | None = None
     location_id_updated: float | None = None
@@ -162,11 +182,30 @@ class Asset:
     lifetime_kwh: float = 0.0
     temperature: float = 20.0
     schedule: JSON = field(default_factory=dict)
+    # Every scope of the link session that linked the asset (all its asset types): a relink
+    # session asks for them again.
+    link_scopes: list[str] = field(default_factory=list)
 
     @property
     def level(self) -> int:
         """Battery level as reported (whole percent)."""
         return round(self.battery_level)
+
+    def has_scope(self, scope: str) -> bool:
+        """Whether the asset was linked with a scope."""
+        return scope in self.scopes
+
+    def granted(self, name: str) -> Capability:
+        """A capability as this client may use it: not capable without its control scope."""
+        capability = self.capabilities[name]
+        scope = CONTROL_SCOPES.get(self.type, {}).get(name)
+        if scope is None or self.has_scope(scope):
+            return capability
+        return Capability(supported=False)
+
+    def granted_capabilities(self) -> dict[str, Capability]:
+        """Every capability as this client may use it (see :meth:`granted`)."""
+        return {name: self.granted(name) for name in self.capabilities}
 
 
 @dataclass

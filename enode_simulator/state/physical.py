@@ -29,10 +29,11 @@ class PhysicalMixin(StateBase):
         self._smart_reconcile(until)
 
     def _charge(self, until: float) -> None:
-        """Charge every charging vehicle from the last tick until ``until``."""
+        """Charge every charging vehicle from the last tick until ``until``; plug-in reports."""
         dt = until - self._last_tick
         if dt <= 0:
             return
+        self._detect_plug_ins(self._last_tick, until)
         for vehicle in self.assets_of_type("vehicle"):
             if not vehicle.charging or vehicle.battery_capacity <= 0:
                 continue
@@ -80,10 +81,12 @@ class PhysicalMixin(StateBase):
                 continue
             item.plugged = True
             item.plugged_to = other.id if other is not None else None
+            item.plugged_at = now
             item.charge_updated = now
-            self._restore_pairing(item, other)
         if charging:
             self._set_charging(asset, True)
+        # A pair detected at once (a device without report delay) is re-established now.
+        self._detect_plug_ins(now, now)
         self._changed()
 
     def unplug(self, asset_id: str) -> None:
@@ -100,6 +103,7 @@ class PhysicalMixin(StateBase):
                 continue
             item.plugged = False
             item.plugged_to = None
+            item.plugged_at = None
             item.charging = False
             item.charge_updated = now
             if cancel:

@@ -33,9 +33,10 @@ def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [prefix]
 
 
-def _power_delivery_state(asset: Asset, *, complete: bool = False) -> str:
-    """``powerDeliveryState`` of a vehicle or charger (``complete``: a vehicle at its limit)."""
-    if not asset.plugged:
+def _power_delivery_state(asset: Asset, *, plugged: bool, complete: bool = False) -> str:
+    """``powerDeliveryState`` of a vehicle or charger (``plugged``: as Enode has detected it;
+    ``complete``: a vehicle at its limit)."""
+    if not plugged:
         return "UNPLUGGED"
     if asset.charging:
         return "PLUGGED_IN:CHARGING"
@@ -59,7 +60,7 @@ class RenderMixin(StateBase):
         if asset.type == "charger":
             return base | self._render_charger(asset)
         body = base | copy.deepcopy(asset.extra)
-        caps = render_capabilities(asset.capabilities)
+        caps = render_capabilities(asset.granted_capabilities())
         if asset.type == "hvac":
             caps = copy.deepcopy(asset.extra.get("capabilities", {})) | caps
             body["location"] = {"id": asset.location_id}
@@ -70,14 +71,16 @@ class RenderMixin(StateBase):
 
     def _render_vehicle(self, vehicle: Asset) -> JSON:
         active = self.active_partner(vehicle)
+        plugged = self.detected_plugged(vehicle)
+        charging = plugged and vehicle.charging
         level = vehicle.level
         rate: float | None = None
-        if vehicle.charging:
+        if charging:
             session = self.session_rate(vehicle)
             if vehicle.reports_charge_rate or active is not None:
                 rate = round(session, 2)
         remaining: int | None = None
-        if vehicle.charging and rate:
+        if charging and rate:
             to_go = max(0.0, vehicle.charge_limit - level) / 100 * vehicle.battery_capacity
             remaining = round(to_go / rate * 60)
         fully = level >= vehicle.charge_limit
@@ -87,8 +90,8 @@ class RenderMixin(StateBase):
             "chargeState": {
                 "batteryLevel": level,
                 "range": round(level / 100 * vehicle.full_range_km),
-                "isPluggedIn": vehicle.plugged,
-                "isCharging": vehicle.charging,
+                "isPluggedIn": plugged,
+                "isCharging": charging,
                 "isFullyCharged": fully,
                 "batteryCapacity": vehicle.battery_capacity,
                 "chargeLimit": vehicle.charge_limit,
@@ -96,7 +99,9 @@ class RenderMixin(StateBase):
                 "chargeTimeRemaining": remaining,
                 "lastUpdated": iso(vehicle.charge_updated) if vehicle.charge_updated else None,
                 "maxCurrent": vehicle.max_current,
-                "powerDeliveryState": _power_delivery_state(vehicle, complete=fully),
+                "powerDeliveryState": _power_delivery_state(
+                    vehicle, plugged=plugged, complete=fully
+                ),
                 "pluggedInChargerId": active.id if active is not None else None,
             },
             "smartChargingPolicy": dict(vehicle.smart_charging_policy),
@@ -120,17 +125,19 @@ class RenderMixin(StateBase):
 
     def _render_charger(self, charger: Asset) -> JSON:
         active = self.active_partner(charger)
+        plugged = self.detected_plugged(charger)
+        charging = plugged and charger.charging
         return {
             "chargeState": {
-                "isPluggedIn": charger.plugged,
-                "isCharging": charger.charging,
-                "chargeRate": round(self.session_rate(charger), 2) if charger.charging else None,
+                "isPluggedIn": plugged,
+                "isCharging": charging,
+                "chargeRate": round(self.session_rate(charger), 2) if charging else None,
                 "lastUpdated": iso(charger.charge_updated) if charger.charge_updated else None,
                 "maxCurrent": charger.max_current,
-                "powerDeliveryState": _power_delivery_state(charger),
+                "powerDeliveryState": _power_delivery_state(charger, plugged=plugged),
                 "pluggedInVehicleId": active.id if active is not None else None,
             },
-            "capabilities": render_capabilities(charger.capabilities),
+            "capabilities": render_capabilities(charger.granted_capabilities()),
             "scopes": list(charger.scopes),
             "information": dict(charger.information),
             "location": {

@@ -19,7 +19,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
-from custom_components.enode.api import EnodeClient, EnodeConnectionError, Environment
+from custom_components.enode.api import (
+    AssetType,
+    EnodeClient,
+    EnodeConnectionError,
+    Environment,
+)
 from custom_components.enode.const import (
     CONF_API_URL,
     CONF_AUTO_TITLE,
@@ -29,6 +34,7 @@ from custom_components.enode.const import (
     DOMAIN,
 )
 from custom_components.enode.link_flow import entry_title
+from custom_components.enode.pairing import async_get_charger_reliance
 from enode_simulator import Simulator
 
 from .conftest import complete_link_ui, entry_data, follow_link_callback, make_entry
@@ -165,7 +171,11 @@ async def test_multi_type_then_charger_onboarding(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "vendor"
     # Readable, translated device type names; no outage sentence when no brand is in an outage.
-    assert result["description_placeholders"] == {"asset_types": "EV charger", "outages": ""}
+    assert result["description_placeholders"] == {
+        "asset_types": "EV charger",
+        "outages": "",
+        "charger_note": "",
+    }
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     result = await link_and_return(hass, client, result)
@@ -190,6 +200,28 @@ async def test_incapable_vehicle_charger_required(
     assert result["title"] == "Anna's ID.4"
 
 
+async def test_flow_remembers_the_vehicle_needs_its_charger(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """The ID.4 was seen without a charger in the flow, before the entry existed: that is
+    remembered (unlinking the charger later says that the ID.4 loses charging control)."""
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"])
+    result = await link_and_return(hass, client, result, vendor="VOLKSWAGEN")
+    assert result["step_id"] == "charger_required"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "charger_link"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"vendor": "ZAPTEC"})
+    result = await link_and_return(hass, client, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (vehicle,) = simulator.state.user_assets(result["data"]["user_id"], "vehicle")
+    reliance = await async_get_charger_reliance(hass)
+    assert reliance.needs_charger(vehicle.id) is True
+    # (a vehicle never seen without a charger is unknown)
+    assert reliance.needs_charger("05ee9df5-d072-4ee8-b773-399dec8f5693") is None
+
+
 async def test_vendor_outage_and_link_ui_brand_choice(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
@@ -208,6 +240,7 @@ async def test_vendor_outage_and_link_ui_brand_choice(
     assert result["description_placeholders"] == {
         "asset_types": "EV charger",
         "outages": " Brands in an outage cannot be linked right now: Zaptec.",
+        "charger_note": "",
     }
     options = result["data_schema"].schema["vendor"].config["options"]
     labels = {option["value"]: option["label"] for option in options}
@@ -228,18 +261,47 @@ async def test_vendor_outage_and_link_ui_brand_choice(
 
 
 async def test_vendor_not_supporting_all_types(hass: HomeAssistant, simulator: Simulator) -> None:
-    """Only vendors that support every chosen type are offered; others are rejected."""
+    """Only vendors that support every chosen type are offered (Enode's ``/integrations`` lists
+    them, seed 003); others are rejected. A vehicle without a charger gets the upfront note."""
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], credentials(simulator)
     )
+    simulator.clear_requests()
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"asset_types": ["vehicle", "battery"]}
     )
-    assert result["description_placeholders"] == {
-        "asset_types": "Electric vehicle, Home battery",
-        "outages": "",
-    }
+    query = [r["query"] for r in simulator.request_log if r["path"] == "/integrations"]
+    assert query == ["assetTypes=vehicle,battery"]
+    placeholders = result["description_placeholders"]
+    assert placeholders["asset_types"] == "Electric vehicle, Home battery"
+    assert placeholders["outages"] == ""
+    # Seed 004: mandatory charger linking is said before the vehicle linking starts.
+    assert placeholders["charger_note"].startswith("\n\n**Before you link your vehicle:**")
+    assert "also need to link your home charger" in placeholders["charger_note"]
+    options = result["data_schema"].schema["vendor"].config["options"]
+    assert [option["value"] for option in options] == ["link_ui", "TESLA"]
+
+
+async def test_brand_listed_for_fewer_types_is_not_offered(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Should Enode list a brand that lacks one of the chosen types, the flow does not offer it
+    (the simulator lists only brands supporting all of them: this patches in one that does not)."""
+    real = EnodeClient.list_integrations
+
+    async def with_a_charger_brand(self: EnodeClient, asset_types: Any = None) -> Any:
+        chargers = await real(self, [AssetType.CHARGER])
+        return [*await real(self, asset_types), *(i for i in chargers if i.vendor == "ZAPTEC")]
+
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    with patch.object(EnodeClient, "list_integrations", with_a_charger_brand):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"asset_types": ["vehicle", "battery"]}
+        )
     options = result["data_schema"].schema["vendor"].config["options"]
     assert [option["value"] for option in options] == ["link_ui", "TESLA"]
 

@@ -9,17 +9,34 @@ from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.enode.api import EnodeClient, Environment
-from custom_components.enode.const import DOMAIN
+from custom_components.enode.const import CONF_SUGGEST_CHARGER, DOMAIN
 from enode_simulator import Simulator
 
-from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+from .conftest import (
+    CHARGER,
+    CHARGER_ID,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    TEST_USER,
+    VEHICLE_ID,
+    VEHICLE_NO_CONTROL,
+    complete_link_ui,
+    follow_link_callback,
+    household,
+    make_entry,
+    setup_entry,
+)
 
 # Clients retry without waiting: no test sleeps through a real backoff.
 pytestmark = pytest.mark.usefixtures("fast_client")
@@ -470,3 +487,157 @@ async def test_options_devices_unreadable_after_link_ui(
     result = await hass.config_entries.options.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
+
+
+# --- Unlinking a charger (seed 004: "Unlinking chargers") -------------------------------------
+
+
+async def _unlink_confirm(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Open Configure > Unlink a charger (a single charger: straight to the confirmation)."""
+    result = await start_options(hass, entry)
+    assert "unlink_charger" in result["menu_options"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "unlink_charger"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "unlink_charger_confirm"
+    return result
+
+
+async def test_unlink_charger_says_what_follows(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> None:
+    """The confirmation names the consequences per vehicle; unlinking goes through Enode; the
+    vehicle that needs the charger is asked for one again, the capable one is not."""
+    sim = await simulator_factory(
+        household(linked=[VEHICLE_NO_CONTROL, GPS_VEHICLE], unlinked=[CHARGER])
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    # Seen without a charger: the Family car needs one, Tessie does not. Then the charger is
+    # linked (and what was seen is remembered across a reload).
+    sim.add_asset(TEST_USER, "charger", CHARGER)
+    await entry.runtime_data.coordinator.async_refresh()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("switch.family_car_charge").state == STATE_OFF
+    assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
+
+    result = await _unlink_confirm(hass, entry)
+    placeholders = result["description_placeholders"]
+    assert placeholders["charger"] == "Zaptec Go"
+    consequences = placeholders["consequences"]
+    assert (
+        "Charging control and smart charging stop for Family car, which cannot start or stop "
+        "charging without a charger; Home Assistant asks you again to link a charger."
+        in consequences
+    )
+    assert (
+        "Charging control stays for Tessie, which can control charging without a charger, but "
+        "less reliably" in consequences
+    )
+    assert "will not suggest linking a charger again" in consequences
+    # Nothing happened yet.
+    assert sim.count_requests("DELETE") == 0
+
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "charger_unlinked"
+    assert result["description_placeholders"] == {"devices": "Zaptec Go"}
+    await hass.async_block_till_done()
+    assert sim.count_requests("DELETE", f"/users/{TEST_USER}/vendors/ZAPTEC/charger") == 1
+    assert not entry.runtime_data.coordinator.data.chargers
+    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, CHARGER_ID)}) is None
+    # Mandatory: the prompt is back and charging control is off. Optional: no more prompting.
+    issues = {i for (d, i) in ir.async_get(hass).issues if d == DOMAIN}
+    assert f"charger_required_{VEHICLE_ID}" in issues
+    assert f"charger_recommended_{GPS_VEHICLE_ID}" not in issues
+    assert entry.options[CONF_SUGGEST_CHARGER] is False
+    # (its start/stop are permanently missing without the charger: the switch goes; a vehicle
+    # whose start/stop are blocked keeps it, unavailable: test_repairs.py)
+    assert hass.states.get("switch.family_car_charge") is None
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "required"
+    assert hass.states.get("sensor.tessie_charger_pairing").state == "none"
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert f"charger_recommended_{GPS_VEHICLE_ID}" not in {
+        i for (d, i) in ir.async_get(hass).issues if d == DOMAIN
+    }
+
+    # Relinking stays available in the options (and links without the suggestion step).
+    client = await hass_client_no_auth()
+    result = await _options_to_vendor(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "ZAPTEC"}
+    )
+    result = await link_and_return(
+        hass, client, result, username=f"owner-{CHARGER_ID}", password="pw"
+    )
+    assert result["reason"] == "devices_linked"
+    await hass.async_block_till_done()
+    assert hass.states.get("switch.family_car_charge").state == STATE_OFF
+
+
+async def test_unlink_optional_charger_then_new_vehicle(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A capable vehicle, its optional charger unlinked: no suggestion; unknown vehicles are
+    named as such."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    result = await _unlink_confirm(hass, entry)
+    consequences = result["description_placeholders"]["consequences"]
+    # Never seen without a charger: Home Assistant says it does not know.
+    assert "Home Assistant has not seen Tessie without a charger" in consequences
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["reason"] == "charger_unlinked"
+    await hass.async_block_till_done()
+    assert not {i for (d, i) in ir.async_get(hass).issues if d == DOMAIN}
+    assert hass.states.get("switch.tessie_charge").state == STATE_OFF
+
+
+async def test_unlink_charger_choice_brand_and_errors(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Two chargers: choose one. Enode unlinks a brand's chargers together (said upfront); a
+    failure keeps everything and says so."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    simulator.add_asset(simulator.user_id, "charger", {"id": "zap-2", "vendor": "ZAPTEC"})
+    simulator.add_asset(
+        simulator.user_id,
+        "charger",
+        {"id": EASEE_ID, "vendor": "EASEE", "information": {"model": "One"}},
+    )
+    await entry.runtime_data.coordinator.async_refresh()
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "unlink_charger"}
+    )
+    assert result["step_id"] == "unlink_charger"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": ZAPTEC_ID}
+    )
+    assert result["step_id"] == "unlink_charger_confirm"
+    consequences = result["description_placeholders"]["consequences"]
+    assert consequences.startswith("Enode unlinks all Zaptec chargers of your account together:")
+    assert "Your other chargers stay linked" in consequences
+    simulator.inject_fault(status=500, count=10, path_prefix="/users/", method="DELETE")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert ZAPTEC_ID in entry.runtime_data.coordinator.data.chargers
+    simulator.clear_faults()
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["reason"] == "charger_unlinked"
+    assert set(entry.runtime_data.coordinator.data.chargers) == {EASEE_ID}
+
+
+async def test_unlink_without_charger(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """No charger: nothing to unlink."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE]))
+    entry = await setup_entry(hass, make_entry(sim))
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "unlink_charger"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_chargers"

@@ -18,7 +18,7 @@ from custom_components.enode.api import (
     EnodeServerError,
 )
 from custom_components.enode.helpers import flow_error
-from custom_components.enode.repairs import EnodeLinkRepairFlow
+from custom_components.enode.repairs import EnodeChargerSuggestionFlow, EnodeLinkRepairFlow
 from custom_components.enode.select import OPERATION_MODES, option_of
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
@@ -30,6 +30,7 @@ OPTIONS_ONLY_ABORTS = {
     "no_chargers",
     "devices_linked",
     "device_relinked",
+    "charger_unlinked",
 }
 
 
@@ -67,7 +68,13 @@ def test_flow_texts() -> None:
             assert in_options, step
     for step in ("user", "existing", "reauth_confirm", "reconfigure"):
         assert step in config["step"]
-    for step in ("init", "relink", "charging_location"):
+    for step in (
+        "init",
+        "relink",
+        "charging_location",
+        "unlink_charger",
+        "unlink_charger_confirm",
+    ):
         assert step in options["step"]
     for section in (config, options):
         for step in section["step"].values():
@@ -143,8 +150,12 @@ def test_vendor_texts() -> None:
     """The brand step names readable device types and adds the outage sentence only if needed."""
     for section in ("config", "options"):
         description = STRINGS[section]["step"]["vendor"]["description"]
-        # The outages placeholder is a whole sentence (or nothing), appended to a sentence.
-        assert ".{outages}\n\n" in description, description
+        # The outages placeholder is a whole sentence (or nothing), appended to a sentence; the
+        # charger note (seed 004: mandatory charger linking said upfront) a paragraph after it.
+        assert ".{outages}{charger_note}\n\n" in description, description
+        # Seed 004: the first step says upfront that a vehicle may need its charger too.
+        types = STRINGS[section]["step"]["asset_types"]["description"]
+        assert "only through a linked home charger" in types, types
     note = STRINGS["common"]["vendor_outages"]
     assert "{brands}" in note
     assert note.endswith(".")
@@ -170,10 +181,12 @@ def test_common_texts() -> None:
     selector section holds only the options of real selectors (no sentences smuggled in).
     """
     source = _source("link_flow.py") + _source("locations.py") + _source("link.py")
-    source += _source("texts.py")
+    source += _source("texts.py") + _source("config_flow.py")
     used = set(re.findall(r"\.common\(\s*[\"']([a-z_]+)[\"']", source))
     # Capability names: every capability an entity command checks (raise_if_unusable).
     used |= {f"capability_{name}" for name in capability_names()}
+    # The unlink confirmation picks its sentence per vehicle from a table.
+    used |= set(re.findall(r'= "(unlink_[a-z_]+)"', _source("config_flow.py")))
     pages = set(re.findall(r'= "(link_page_[a-z_]+)"', source))
     used |= {f"{page}_{part}" for page in pages for part in ("title", "message")}
     assert pages
@@ -198,7 +211,9 @@ def test_link_ui_is_explained_before_it_opens() -> None:
     assert "opens in a new window" in relink
     for key, issue in STRINGS["issues"].items():
         if "fix_flow" in issue:
-            assert "Enode Link UI" in issue["fix_flow"]["step"]["confirm"]["description"], key
+            # (the charger suggestion starts with a menu: link the charger, or stop suggesting it)
+            first = "suggest" if key == "charger_recommended" else "confirm"
+            assert "Enode Link UI" in issue["fix_flow"]["step"][first]["description"], key
 
 
 def test_issue_texts() -> None:
@@ -214,14 +229,24 @@ def test_issue_texts() -> None:
         if name.startswith("async_step_")
     } - {"init", "done"}
     assert {"confirm", "link", "link_failed", "link_cancelled"} <= steps
+    # The charger suggestion starts with a menu (link, or stop suggesting it) instead.
+    suggestion = {
+        name.removeprefix("async_step_")
+        for name in dir(EnodeChargerSuggestionFlow)
+        if name.startswith("async_step_")
+    } - {"init", "done", "confirm", "dismiss"}
+    assert "suggest" in suggestion
     aborts = set(re.findall(r'reason="([a-z_]+)"', source))
     for key, issue in STRINGS["issues"].items():
         assert "title" in issue
         if "fix_flow" in issue:
-            assert set(issue["fix_flow"]["step"]) == steps, key
+            expected = suggestion if key == "charger_recommended" else steps
+            assert set(issue["fix_flow"]["step"]) == expected, key
             assert set(issue["fix_flow"]["abort"]) == aborts, key
         else:
             assert "description" in issue
+    menu = STRINGS["issues"]["charger_recommended"]["fix_flow"]["step"]["suggest"]["menu_options"]
+    assert {f"async_step_{option}" for option in menu} <= set(dir(EnodeChargerSuggestionFlow))
 
 
 def test_action_texts() -> None:

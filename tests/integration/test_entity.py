@@ -16,6 +16,9 @@ from custom_components.enode.sensor import power_delivery_state
 from .conftest import (
     CHARGER,
     CHARGER_ID,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    HOME_ID,
     TEST_USER,
     VEHICLE_ID,
     VEHICLE_NO_CONTROL,
@@ -24,6 +27,8 @@ from .conftest import (
     make_entry,
     setup_entry,
 )
+
+CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 
 
 def _entity_id(entity_registry: er.EntityRegistry, domain: str, unique_id: str) -> str | None:
@@ -40,8 +45,9 @@ async def test_pairing_none_established_active_and_back(
     sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL], unlinked=[CHARGER]))
     entry = await setup_entry(hass, make_entry(sim))
 
-    # No charger linked: pairing "none"; charging control and location permanently missing.
-    assert hass.states.get("sensor.family_car_charger_pairing").state == "none"
+    # No charger linked: the vehicle cannot control charging alone, so a charger is required;
+    # charging control and location permanently missing.
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "required"
     assert hass.states.get("sensor.family_car_connected_charger").state == STATE_UNKNOWN
     assert _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_charging") is None
     assert _entity_id(entity_registry, "sensor", f"{VEHICLE_ID}_location") is None
@@ -183,3 +189,124 @@ async def test_charge_rate_fallback(hass: HomeAssistant, simulator_factory: Any)
     assert hass.states.get("binary_sensor.family_car_charging").state == STATE_ON
     assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
     assert hass.states.get("sensor.family_car_charge_rate").state == STATE_UNKNOWN
+
+
+# --- What the simulator's pairing rules mean in Home Assistant (seeds 002, 004) ----------------
+
+BLOCKED_CHARGER: dict[str, Any] = {
+    "id": "charger-0002",
+    "type": "charger",
+    "vendor": "EASEE",
+    "information": {"brand": "Easee", "model": "One", "year": 2021, "serialNumber": "EH0002"},
+    "capabilities": {
+        "startCharging": {"isCapable": False, "interventionIds": [CHARGER_REMOTE_ACCESS]},
+        "stopCharging": {"isCapable": False, "interventionIds": [CHARGER_REMOTE_ACCESS]},
+    },
+}
+
+
+async def test_every_linked_charger_counts(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """The first charger cannot control charging, the second can: the vehicle is controllable
+    (through the second); the first one's intervention is only a suggestion on the vehicle."""
+    sim = await simulator_factory(
+        household(
+            linked=[VEHICLE_NO_CONTROL, BLOCKED_CHARGER, CHARGER],
+            plugged=[{"vehicle": VEHICLE_ID, "charger": CHARGER_ID, "charging": False}],
+        )
+    )
+    await setup_entry(hass, make_entry(sim))
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "active"
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.family_car_charge"}, blocking=True
+    )
+    assert hass.states.get("switch.family_car_charge").state == STATE_ON
+    attributes = hass.states.get("binary_sensor.family_car_action_required").attributes
+    (intervention,) = attributes["interventions"]
+    assert intervention["id"] == CHARGER_REMOTE_ACCESS
+    assert intervention["blocking"] is False
+
+
+async def test_location_only_when_inferable(
+    hass: HomeAssistant, simulator_factory: Any, entity_registry: er.EntityRegistry
+) -> None:
+    """A vehicle without GPS gets its location only when the charger has a charging location."""
+    no_location = CHARGER | {"locationId": None}
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, no_location]))
+    entry = await setup_entry(hass, make_entry(sim))
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    assert _entity_id(entity_registry, "sensor", f"{VEHICLE_ID}_location") is None
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_location",
+        {"device_id": _device_id(hass, CHARGER_ID), "location_id": HOME_ID},
+        blocking=True,
+    )
+    await async_refresh(hass, entry)
+    assert _entity_id(entity_registry, "sensor", f"{VEHICLE_ID}_location") == (
+        "sensor.family_car_location"
+    )
+
+
+async def test_smart_charging_unlocked_by_the_charger(
+    hass: HomeAssistant, simulator_factory: Any, entity_registry: er.EntityRegistry
+) -> None:
+    """A vehicle that cannot be controlled alone becomes eligible for smart charging with its
+    charger (seed 004): the switch appears and turns on."""
+    with_deadline = {"smartChargingPolicy": {"isEnabled": False, "deadline": "07:00"}}
+    sim = await simulator_factory(
+        household(linked=[VEHICLE_NO_CONTROL | with_deadline], unlinked=[CHARGER])
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    assert _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_smart_charging") is None
+    sim.add_asset(TEST_USER, "charger", CHARGER)
+    await async_refresh(hass, entry)
+    assert _entity_id(entity_registry, "switch", f"{VEHICLE_ID}_smart_charging") == (
+        "switch.family_car_smart_charging"
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.family_car_smart_charging"}, blocking=True
+    )
+    assert hass.states.get("switch.family_car_smart_charging").state == STATE_ON
+
+
+async def test_granted_scopes_are_enforced(
+    hass: HomeAssistant, simulator_factory: Any, entity_registry: er.EntityRegistry
+) -> None:
+    """A vehicle linked without ``vehicle:control:charging`` has no charging control in Home
+    Assistant, even with a charger linked."""
+    sim = await simulator_factory(household(linked=[CHARGER]))
+    sim.add_asset(
+        TEST_USER, "vehicle", GPS_VEHICLE, scopes=["vehicle:read:data", "vehicle:read:location"]
+    )
+    await setup_entry(hass, make_entry(sim))
+    assert float(hass.states.get("sensor.tessie_battery").state) == 50
+    for key in ("charging", "smart_charging"):
+        assert _entity_id(entity_registry, "switch", f"{GPS_VEHICLE_ID}_{key}") is None, key
+    assert _entity_id(entity_registry, "number", f"{GPS_VEHICLE_ID}_max_current") is None
+
+
+async def test_plug_in_detected_through_the_charger(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A vehicle that reports its plug-in late shows plugged in as soon as its paired charger
+    reports it (seed 004: faster plug-in detection); on another charger only later."""
+    slow = GPS_VEHICLE | {"plugReportDelay": 600}
+    sim = await simulator_factory(household(linked=[slow, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.plug_in(GPS_VEHICLE_ID, CHARGER_ID)
+    await async_refresh(hass, entry)
+    assert hass.states.get("binary_sensor.tessie_plugged_in").state == STATE_ON
+    assert hass.states.get("sensor.tessie_connected_charger").state == "Zaptec Go"
+    sim.unplug(GPS_VEHICLE_ID)
+    sim.plug_in(GPS_VEHICLE_ID, None)
+    await async_refresh(hass, entry)
+    assert hass.states.get("binary_sensor.tessie_plugged_in").state == STATE_OFF
+    sim.advance_time(600)
+    await async_refresh(hass, entry)
+    assert hass.states.get("binary_sensor.tessie_plugged_in").state == STATE_ON
+
+
+def _device_id(hass: HomeAssistant, asset_id: str) -> str:
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, asset_id)})
+    assert device is not None
+    return device.id

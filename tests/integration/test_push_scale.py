@@ -1,8 +1,9 @@
 """Pushed updates at scale (issue 14, README "Performance"): what a delivery writes.
 
-A delivery's asset updates are merged into one snapshot; a merge updates only the entities of
-the changed assets and of the vehicle or charger plugged into them; an entity writes its state
-only when it changed. Home Assistant's ``last_reported`` shows every write, even of an
+A delivery's updates of different assets are merged into one snapshot (a device's second update
+in the delivery starts the next one, so each of its states is shown); a merge updates only the
+entities of the changed assets and of the vehicle or charger plugged into them; an entity writes
+its state only when it changed. Home Assistant's ``last_reported`` shows every write, even of an
 unchanged state, so these tests see writes that did not change anything too.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 import orjson
 import pytest
@@ -143,15 +145,19 @@ async def test_entity_writes_only_what_changed(
     assert _reported(hass, FAMILY_BATTERY) == battery
 
 
-async def test_delivery_is_merged_once(
+async def test_delivery_is_merged_per_state(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
-    """A delivery of three updates (two of the same vehicle) publishes one snapshot, with the
-    latest of each asset."""
+    """A delivery of three updates (two of the same vehicle) publishes two snapshots: both
+    vehicles' first updates in one, the first vehicle's second state after it (each shown)."""
     sim, entry = await _setup(hass, simulator_factory)
     coordinator = entry.runtime_data.coordinator
     published: list[int] = []
     unsubscribe = coordinator.async_add_listener(lambda: published.append(1))
+    shown: list[str] = []
+    unsubscribe_state = async_track_state_change_event(
+        hass, FAMILY_BATTERY, lambda event: shown.append(event.data["new_state"].state)
+    )
     await _deliver(
         hass,
         ha_client,
@@ -163,7 +169,9 @@ async def test_delivery_is_merged_once(
         ],
     )
     unsubscribe()
-    assert published == [1]
+    unsubscribe_state()
+    assert published == [1, 1]
+    assert shown == ["41.0", "42.0"]
     assert hass.states.get(FAMILY_BATTERY).state == "42.0"
     assert hass.states.get(TESSIE_BATTERY).state == "61.0"
 

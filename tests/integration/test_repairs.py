@@ -7,20 +7,32 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.enode.const import DOMAIN
+from custom_components.enode.const import CONF_SUGGEST_CHARGER, DOMAIN
 from custom_components.enode.repairs import markdown
 from enode_simulator import Simulator
 
-from .conftest import complete_link_ui, follow_link_callback, make_entry, setup_entry
+from .conftest import (
+    CHARGER,
+    CHARGER_ID,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    complete_link_ui,
+    follow_link_callback,
+    household,
+    make_entry,
+    setup_entry,
+)
 
 # Clients retry without waiting: no test sleeps through a real backoff.
 pytestmark = pytest.mark.usefixtures("fast_client")
@@ -32,6 +44,10 @@ ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
 CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 PHONE_KEY_ISSUE = f"intervention_{TESLA_ID}_{PHONE_KEY}"
+POWERWALL_ID = "54d827e1-8355-4fed-97b5-55940d1d09ba"
+NO_CHARGING_CONTROL = "6f0b2d8e-3c1a-4b7e-9d52-1a8e4c7f2b10"
+NO_GPS = "8a4c1e6d-2b9f-4f3a-8e71-5c2d9b0a6e34"
+ACCOUNT_RELINK = "f4b8d2c6-1a5e-4d9b-8f3c-7e2a6d1b9c85"
 
 
 @pytest.fixture(autouse=True)
@@ -156,38 +172,173 @@ async def test_invalid_vendor_credentials(
     assert "vendor_credentials_tesla_battery" not in issues
 
 
-async def test_charger_issues_and_charger_link_fix(
+async def test_mandatory_charger_repair(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
-    """Without a charger: required for the ID.4, a suggestion for the Tesla; linking fixes both."""
+    """Without a charger the ID.4 (which cannot control charging alone) gets one error-level,
+    fixable repair that cannot be ignored; Enode's own "link your home charger" intervention is
+    part of it, not a second repair. Charging control is unavailable and the pairing sensor says
+    why. Linking the charger fixes it all."""
     client = await hass_client_no_auth()
     entry = await setup_entry(hass, make_entry(simulator))
+    assert hass.states.get("switch.anna_s_id_4_charge").state != STATE_UNAVAILABLE
     simulator.remove_asset(ZAPTEC_ID)
     await refresh(entry)
+    await hass.async_block_till_done()
     issues = our_issues(hass)
     required = issues[f"charger_required_{VW_ID}"]
+    assert required.severity is ir.IssueSeverity.ERROR
     assert required.is_fixable
-    assert required.translation_placeholders == {"vehicle": "Anna's ID.4"}
-    suggestion = issues[f"charger_recommended_{TESLA_ID}"]
-    assert suggestion.severity is ir.IssueSeverity.WARNING
-    assert suggestion.is_fixable
-
-    # The suggestion can be dismissed and stays dismissed on later refreshes.
-    ir.async_ignore_issue(hass, DOMAIN, f"charger_recommended_{TESLA_ID}", True)
-    await refresh(entry)
-    assert (
-        ir.async_get(hass)
-        .async_get_issue(DOMAIN, f"charger_recommended_{TESLA_ID}")
-        .dismissed_version
-        is not None
+    placeholders = required.translation_placeholders or {}
+    assert placeholders["vehicle"] == "Anna's ID.4"
+    assert placeholders["enode"].startswith(
+        "\n\n**Link your home charger to control charging**: This vehicle's manufacturer"
     )
+    # One repair for the one problem: no separate issue for Enode's intervention.
+    assert f"intervention_{VW_ID}_{NO_CHARGING_CONTROL}" not in issues
+    # (the location intervention is another problem, and keeps its issue)
+    assert f"intervention_{VW_ID}_{NO_GPS}" in issues
+    # Charging control unavailable (its start/stop are blocked by Enode's intervention: the switch
+    # stays); smart charging, which only the charger gave it, is gone; the pairing sensor gives
+    # the reason.
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_UNAVAILABLE
+    assert hass.states.get("switch.anna_s_id_4_smart_charging") is None
+    assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "required"
+
+    # It cannot be ignored: an ignore (the repairs API allows it) is undone at once.
+    ir.async_ignore_issue(hass, DOMAIN, f"charger_required_{VW_ID}", True)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"charger_required_{VW_ID}")
+    assert issue is not None
+    assert issue.dismissed_version is None
+    # ... and it stays until a charger is linked: refreshes keep it, a fix flow left aborted too.
+    await refresh(entry)
+    assert f"charger_required_{VW_ID}" in our_issues(hass)
 
     result = await fix(hass, client, f"charger_required_{VW_ID}", vendor="ZAPTEC")
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.data.chargers
     issues = our_issues(hass)
     assert not [issue_id for issue_id in issues if issue_id.startswith("charger_")]
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"charger_recommended_{TESLA_ID}") is None
+    assert not [issue_id for issue_id in issues if VW_ID in issue_id]
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_OFF
+    assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
+
+
+async def test_optional_charger_suggestion_dismissed(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> None:
+    """A capable vehicle without a charger: a warning suggesting one; its fix flow offers to link
+    it or to stop suggesting it, and that choice is remembered (seed 004, example B)."""
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE], unlinked=[CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    issue_id = f"charger_recommended_{GPS_VEHICLE_ID}"
+    suggestion = our_issues(hass)[issue_id]
+    assert suggestion.severity is ir.IssueSeverity.WARNING
+    assert suggestion.is_fixable
+    # Charging control stays on without a charger.
+    assert hass.states.get("switch.tessie_charge").state == STATE_OFF
+    assert hass.states.get("sensor.tessie_charger_pairing").state == "none"
+
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "suggest"
+    assert result["menu_options"] == ["link", "dismiss"]
+    result = await manager.async_configure(result["flow_id"], {"next_step_id": "dismiss"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_SUGGEST_CHARGER] is False
+    await refresh(entry)
+    assert issue_id not in our_issues(hass)
+    # After a reload too.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_id not in our_issues(hass)
+
+
+async def test_optional_charger_suggestion_links(
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
+) -> None:
+    """The suggestion's "link my charger" opens Link UI; the linked charger ends the suggestion."""
+    client = await hass_client_no_auth()
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE], unlinked=[CHARGER]))
+    await setup_entry(hass, make_entry(sim))
+    issue_id = f"charger_recommended_{GPS_VEHICLE_ID}"
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    result = await manager.async_configure(result["flow_id"], {"next_step_id": "link"})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await complete_link_ui(
+        result["url"], vendor="ZAPTEC", username=f"owner-{CHARGER_ID}", password="pw"
+    )
+    await follow_link_callback(client, redirect)
+    result = await manager.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert our_issues(hass) == {}
+    assert hass.states.get("sensor.tessie_charger_pairing").state == "established"
+
+
+async def test_pairing_cleared_and_reestablished(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Ten failed commands to the unplugged ID.4 clear its pair: the pairing sensor stops saying
+    "established", charging control goes, a repair says to plug it in. Plugged into its charger
+    again, the pair comes back, and stays after unplugging."""
+    entry = await setup_entry(hass, make_entry(simulator))
+    simulator.unplug(VW_ID)
+    await refresh(entry)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
+    for _ in range(10):
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                "switch", "turn_on", {"entity_id": "switch.anna_s_id_4_charge"}, blocking=True
+            )
+        assert err.value.translation_key == "precondition_failed"
+    await refresh(entry)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "cleared"
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_UNAVAILABLE
+    issues = our_issues(hass)
+    cleared = issues[f"charger_pairing_cleared_{VW_ID}"]
+    assert cleared.severity is ir.IssueSeverity.ERROR
+    assert (cleared.translation_placeholders or {})["chargers"] == "Zaptec Go"
+    # Enode's "link your home charger" (a charger is linked) is part of it, not its own issue.
+    assert f"intervention_{VW_ID}_{NO_CHARGING_CONTROL}" not in issues
+    assert f"charger_required_{VW_ID}" not in issues
+
+    simulator.plug_in(VW_ID, ZAPTEC_ID)
+    await refresh(entry)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "active"
+    simulator.unplug(VW_ID)
+    await refresh(entry)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
+    assert hass.states.get("switch.anna_s_id_4_charge").state == STATE_OFF
+    assert not [issue_id for issue_id in our_issues(hass) if VW_ID in issue_id]
+
+
+async def test_relink_renews_what_the_session_linked(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """The Tesla and its Powerwall were linked in one session: relinking the Tesla (its repair)
+    renews the account for both (seed 000: the relink asks for the original session's scopes)."""
+    client = await hass_client_no_auth()
+    entry = await setup_entry(hass, make_entry(simulator))
+    simulator.add_intervention(TESLA_ID, "information", ACCOUNT_RELINK)
+    simulator.add_intervention(POWERWALL_ID, "selfReliance", ACCOUNT_RELINK)
+    await refresh(entry)
+    issues = our_issues(hass)
+    assert {
+        f"intervention_{TESLA_ID}_{ACCOUNT_RELINK}",
+        f"intervention_{POWERWALL_ID}_{ACCOUNT_RELINK}",
+    } <= set(issues)
+    result = await fix(hass, client, f"intervention_{TESLA_ID}_{ACCOUNT_RELINK}")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    issues = our_issues(hass)
+    assert f"intervention_{TESLA_ID}_{ACCOUNT_RELINK}" not in issues
+    assert f"intervention_{POWERWALL_ID}_{ACCOUNT_RELINK}" not in issues
 
 
 def _as_link_ui_error(redirect: str, error: str | None) -> str:

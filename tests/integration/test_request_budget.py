@@ -44,7 +44,7 @@ from custom_components.enode.const import (
     CONF_USER_ID,
     DOMAIN,
 )
-from custom_components.enode.helpers import _CLIENTS
+from custom_components.enode.hub import _HUBS
 from enode_simulator import Simulator
 
 pytestmark = pytest.mark.usefixtures("fast_client")
@@ -278,7 +278,7 @@ async def test_restart(
     sim: Simulator = await simulator_factory(DEMO)
     entry = await async_setup_entry(hass, sim)
     assert await hass.config_entries.async_unload(entry.entry_id)
-    hass.data.pop(_CLIENTS)  # Home Assistant restarted: no client, no token
+    hass.data.pop(_HUBS)  # Home Assistant restarted: no client, no token
     sim.clear_requests()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -40,6 +40,8 @@ from .conftest import (
     CHARGER_ID,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
+    VEHICLE_ID,
+    VEHICLE_NO_CONTROL,
     async_refresh,
     household,
     make_entry,
@@ -137,8 +139,12 @@ async def test_turn_on_off_confirmed(
 
 
 async def test_failed_unreachable(hass: HomeAssistant, simulator_factory: Any) -> None:
-    """An unreachable vehicle: the action FAILS within the wait and the call raises the detail."""
-    sim, _ = await _setup(hass, simulator_factory)
+    """An unreachable vehicle (alone, on a public charger): the action FAILS within the wait and
+    the call raises the detail."""
+    sim, entry = await _setup(hass, simulator_factory)
+    sim.unplug(GPS_VEHICLE_ID)
+    sim.plug_in(GPS_VEHICLE_ID, None)
+    await async_refresh(hass, entry)
     events = async_capture_events(hass, EVENT_ACTION)
     sim.set_reachable(GPS_VEHICLE_ID, False)
     with pytest.raises(HomeAssistantError) as err:
@@ -155,6 +161,50 @@ async def test_failed_unreachable(hass: HomeAssistant, simulator_factory: Any) -
     assert events[0].data["state"] == "failed"
     assert events[0].data["failure_reason"] == "no_response"
     assert events[0].data["failure_detail"] == "The device remained unreachable."
+
+
+async def test_paired_command_runs_on_the_charger(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """On its paired charger the vehicle's command runs on the charger (seed 002): it works while
+    the vehicle is offline, and fails with the charger's reason when the charger is down."""
+    sim, _ = await _setup(hass, simulator_factory)
+    sim.set_reachable(GPS_VEHICLE_ID, False)
+    await _switch(hass, SERVICE_TURN_ON)
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert sim.asset(CHARGER_ID)["chargeState"]["isCharging"] is True
+
+    sim.set_reachable(GPS_VEHICLE_ID, True)
+    sim.set_reachable(CHARGER_ID, False)
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_OFF)
+    assert err.value.translation_key == "action_failed"
+    assert err.value.translation_placeholders == {
+        "device": "Tessie",
+        "detail": "The paired charger remained unreachable.",
+    }
+    assert hass.states.get(SWITCH).state == STATE_ON
+
+
+async def test_incapable_vehicle_alone_fails(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """A vehicle that cannot control charging alone, on someone else's charger: Enode commands
+    the vehicle alone and the action fails; the call says why."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    sim.plug_in(VEHICLE_ID, None)
+    await async_refresh(hass, entry)
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON, "switch.family_car_charge")
+    assert err.value.translation_key == "action_failed"
+    assert (
+        "cannot start or stop charging on its own" in err.value.translation_placeholders["detail"]
+    )
+    # Plugged into its own charger, the same command works (the charger runs it).
+    sim.unplug(VEHICLE_ID)
+    sim.plug_in(VEHICLE_ID, CHARGER_ID)
+    await async_refresh(hass, entry)
+    await _switch(hass, SERVICE_TURN_ON, "switch.family_car_charge")
+    assert hass.states.get("switch.family_car_charge").state == STATE_ON
 
 
 async def test_cancelled_unplugged_while_waiting(

@@ -117,7 +117,14 @@ async def test_smart_charging_missing_blocked_capable(
 ) -> None:
     """Missing: no switch. Blocked: it appears without a reload and turning it on names the
     intervention (turning it off still works). Capable: it turns on."""
-    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL | WITH_DEADLINE]))
+    # A vehicle that controls charging itself (one that cannot waits for a charger: see
+    # test_repairs.py) but has no smart charging.
+    capabilities = VEHICLE_NO_CONTROL["capabilities"] | {
+        "startCharging": True,
+        "stopCharging": True,
+    }
+    vehicle = VEHICLE_NO_CONTROL | WITH_DEADLINE | {"capabilities": capabilities}
+    sim = await simulator_factory(household(linked=[vehicle]))
     entry = await setup_entry(hass, make_entry(sim))
     unique_id = f"{VEHICLE_ID}_smart_charging"
     assert entity_registry.async_get_entity_id("switch", DOMAIN, unique_id) is None

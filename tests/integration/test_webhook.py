@@ -191,6 +191,25 @@ async def test_registration_and_pushed_update(
     assert _battery(hass) == 64
 
 
+async def test_registered_webhook_reports_last_success(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """The webhook Home Assistant registered, read back from Enode: ``lastSuccess`` is a time
+    (a required string in the OpenAPI document) before any delivery, and moves with them."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    client = entry.runtime_data.client
+    hook = await client.get_webhook(entry.data[CONF_ENODE_WEBHOOK_ID])
+    assert hook.last_success is not None
+    assert hook.last_success == hook.created_at
+    sim.advance_time(60)
+    sim.set_battery_level(GPS_VEHICLE_ID, 63)
+    await _deliver(hass, sim)
+    delivered = await client.get_webhook(hook.id)
+    assert delivered.last_success is not None
+    assert delivered.last_success > hook.last_success
+
+
 async def test_existing_enode_webhook_is_reused(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
@@ -606,6 +625,19 @@ async def test_heartbeat_keeps_polling_slow_until_silence(
 ) -> None:
     """Registered: polling is slow while the first delivery is awaited; heartbeats keep push
     healthy; silence brings the adaptive polling back."""
+    # The webhook check after a silence (test_push_health) talks to Enode: kept out of the way
+    # of this test's frozen clock, which would fire its requests' timeouts mid-flight.
+    later = timedelta(hours=5)
+    with (
+        patch("custom_components.enode.webhook.PUSH_SILENCE", later),
+        patch("custom_components.enode.webhook.WEBHOOK_CHECK_INTERVAL", later),
+    ):
+        await _heartbeats_then_silence(hass, simulator_factory, freezer)
+
+
+async def _heartbeats_then_silence(
+    hass: HomeAssistant, simulator_factory: Any, freezer: FrozenDateTimeFactory
+) -> None:
     sim = await _sim(simulator_factory)
     entry = await _setup(hass, sim)
     coordinator = entry.runtime_data.coordinator
@@ -875,7 +907,7 @@ async def test_unreadable_body(
     """The request body cannot be read (the sender went away): 400."""
     sim = await _sim(simulator_factory)
     entry = await _setup(hass, sim)
-    with patch("aiohttp.web_request.BaseRequest.read", side_effect=OSError("reset")):
+    with patch("aiohttp.streams.StreamReader.read", side_effect=OSError("reset")):
         assert await _post(ha_client, entry, b"[]", "sha1=x") == 400
 
 

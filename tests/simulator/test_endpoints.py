@@ -7,13 +7,14 @@ from typing import Any
 import aiohttp
 
 from enode_simulator import Simulator
-from enode_simulator.catalog import TESLA_PHONE_KEY
+from enode_simulator.catalog import ACCOUNT_RELINK, SCOPES_BY_ASSET_TYPE, TESLA_PHONE_KEY
 from tests.conftest import SimulatorFactory
 
 from .conftest import Api
 
 TESLA = "05ee9df5-d072-4ee8-b773-399dec8f5693"
 ZAPTEC = "e7d4db80-4fca-4781-ac70-14108f560706"
+POWERWALL = "54d827e1-8355-4fed-97b5-55940d1d09ba"
 VEHICLE_KEYS = {
     "id",
     "userId",
@@ -280,7 +281,13 @@ async def test_relink(simulator: Simulator, api: Api) -> None:
     assert session is not None
     assert session.relink_asset_id == TESLA
     assert session.vendor == "TESLA"
-    assert session.asset_types == ["vehicle"]
+    # Seed 000: the scopes of the session that linked the Tesla (the account's vehicle and home
+    # energy system).
+    assert session.asset_types == ["vehicle", "inverter", "battery", "meter"]
+    assert session.scopes == sorted(
+        scope for asset_type in session.asset_types for scope in SCOPES_BY_ASSET_TYPE[asset_type]
+    )
+    assert "battery:control:operation_mode" in session.scopes
     status, problem = await api.post("/assets/missing/relink", body)
     assert status == 400
     assert problem["detail"] == "Asset not found or already linked"
@@ -295,6 +302,37 @@ async def test_relink(simulator: Simulator, api: Api) -> None:
     assert session.used
     _, tesla = await api.get(f"/vehicles/{TESLA}")
     assert tesla["capabilities"]["setMaxCurrent"] == {"isCapable": True, "interventionIds": []}
+
+
+async def test_relink_restores_what_the_session_linked(simulator: Simulator, api: Api) -> None:
+    """Relinking the Tesla renews the account for its vehicle and its Powerwall (one session)."""
+    for asset_id, capability in ((TESLA, "information"), (POWERWALL, "selfReliance")):
+        simulator.add_intervention(asset_id, capability, ACCOUNT_RELINK)
+    body = {"language": "en-US", "redirectUri": "myapp://done"}
+    _, link = await api.post(f"/assets/{TESLA}/relink", body)
+    session = simulator.state.get_link_session(link["linkToken"])
+    assert session is not None
+    targets = [a.id for a in simulator.state.relink_targets(session)]
+    assert targets[0] == TESLA
+    assert POWERWALL in targets
+    assert {simulator.state.assets[a].account for a in targets} == {"TESLA:anna@example.com"}
+    account = simulator.state.find_vendor_account("TESLA", "anna@example.com", "demo")
+    assert account is not None
+    simulator.state.complete_link_session(session, account)
+    _, tesla = await api.get(f"/vehicles/{TESLA}")
+    _, powerwall = await api.get(f"/batteries/{POWERWALL}")
+    assert ACCOUNT_RELINK not in tesla["capabilities"]["information"]["interventionIds"]
+    assert powerwall["capabilities"]["selfReliance"] == {"isCapable": True, "interventionIds": []}
+    # A session that linked the vehicle alone relinks it alone.
+    simulator.add_intervention(POWERWALL, "selfReliance", ACCOUNT_RELINK)
+    simulator.state.assets[TESLA].link_scopes = ["vehicle:read:data"]
+    _, link = await api.post(f"/assets/{TESLA}/relink", body)
+    session = simulator.state.get_link_session(link["linkToken"])
+    assert session is not None
+    assert session.scopes == ["vehicle:read:data"]
+    simulator.state.complete_link_session(session, account)
+    _, powerwall = await api.get(f"/batteries/{POWERWALL}")
+    assert powerwall["capabilities"]["selfReliance"]["interventionIds"] == [ACCOUNT_RELINK]
 
 
 async def test_interventions(simulator: Simulator, api: Api) -> None:
@@ -366,6 +404,13 @@ async def test_integrations(simulator: Simulator, api: Api) -> None:
     _, both = await api.get("/integrations", params={"assetTypes": "vehicle,charger"})
     tesla = next(i for i in both if i["vendor"] == "TESLA")
     assert set(tesla["assetTypes"]) >= {"vehicle", "charger", "battery"}
+    # Seed 003: the vendors that support *all* the given types (only Tesla makes both).
+    assert [i["vendor"] for i in both] == ["TESLA"]
+    _, home = await api.get("/integrations", params={"assetTypes": "battery,meter"})
+    assert {i["vendor"] for i in home} == {
+        "TESLA", "ENPHASE", "GIVENERGY", "HUAWEI", "SOLAREDGE", "SMA", "FOXESS", "SOLAX", "SOLIS"
+    }  # fmt: skip
+    assert all({"battery", "meter"} <= set(i["assetTypes"]) for i in home)
     simulator.set_linking_status("ZAPTEC", "OUTAGE")
     _, items = await api.get("/integrations", params={"assetTypes": "charger"})
     assert next(i for i in items if i["vendor"] == "ZAPTEC")["linkingStatus"] == "OUTAGE"

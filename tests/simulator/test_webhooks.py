@@ -214,7 +214,8 @@ async def test_create_get_list_update_delete(
         "id": created["id"],
         "url": "https://example.com/hook",
         "events": ["user:vehicle:updated"],
-        "lastSuccess": None,
+        # A required string (OpenAPI): before any delivery, the webhook's creation time.
+        "lastSuccess": format_time(clock.now),
         "isActive": True,
         "createdAt": format_time(clock.now),
         "apiVersion": "2024-10-01",

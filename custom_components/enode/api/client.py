@@ -437,7 +437,7 @@ class EnodeClient:
         """GET a bare JSON array of objects."""
         data = await self._request("GET", *segments, params=params)
         if not isinstance(data, list):
-            msg = f"Expected a list from /{'/'.join(segments)}"
+            msg = f"Expected a list from {loggable_path('/' + '/'.join(segments))}"
             raise EnodeResponseError(msg)
         return [_parse(model, item) for item in data]
 
@@ -457,7 +457,7 @@ class EnodeClient:
                 params["after"] = after
             data = await self._request("GET", *segments, params=params)
             if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-                msg = f"Expected a paginated list from /{'/'.join(segments)}"
+                msg = f"Expected a paginated list from {loggable_path('/' + '/'.join(segments))}"
                 raise EnodeResponseError(msg)
             items.extend(_parse(model, item) for item in data["data"])
             pagination = data.get("pagination")
@@ -973,9 +973,22 @@ class EnodeClient:
         raise _error_for(response)
 
 
+def loggable_path(path: str) -> str:
+    """Return a path fit for logs and messages: the user id after ``/users/`` masked.
+
+    The Enode user id is personal data (diagnostics redact it); a path such as
+    ``/users/{userId}/vehicles`` becomes ``/users/***/vehicles``.
+    """
+    segments = path.split("/")
+    for index in range(len(segments) - 1):
+        if segments[index] == "users" and segments[index + 1]:
+            segments[index + 1] = "***"
+    return "/".join(segments)
+
+
 def _path(url: str | URL) -> str:
-    """Return the path of a URL (for logs and messages: no host, no query)."""
-    return URL(url).path if isinstance(url, str) else url.path
+    """Return the path of a URL for logs and messages: no host, no query, no user id."""
+    return loggable_path(URL(url).path if isinstance(url, str) else url.path)
 
 
 def _error_for(response: _Response) -> EnodeError:

@@ -21,7 +21,7 @@ Only ``id`` is required on the top-level resources.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, ClassVar, Self
@@ -117,16 +117,39 @@ __all__ = [
     "WebhookTestStatus",
     "action_from_dict",
     "describe_model_error",
+    "parse_datetime",
 ]
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 
+# The field metadata key of a numeric field's plausible range, and the ranges used (Enode's units:
+# kW, kWh, km, minutes, A, degrees Celsius). Generous: they only catch what no device reports.
+BOUNDS = "bounds"
+PERCENT = (0.0, 100.0)
+LATITUDE = (-90.0, 90.0)
+LONGITUDE = (-180.0, 180.0)
+CURRENT = (0.0, 1000.0)
+TEMPERATURE = (-100.0, 150.0)
+EV_POWER = (-1000.0, 1000.0)
+SITE_POWER = (-100_000.0, 100_000.0)
 
-def _f(alias: str | None = None, *, default: Any = None) -> Any:
-    """Return an optional field (default ``None``) with its wire name."""
-    metadata = {"alias": alias} if alias else {}
+
+def _f(
+    alias: str | None = None,
+    *,
+    default: Any = None,
+    bounds: tuple[float, float] | None = None,
+) -> Any:
+    """Return an optional field (default ``None``) with its wire name.
+
+    ``bounds`` is the range (inclusive) a real device can report: a value outside it is dropped
+    when an asset is read (``validation.py``).
+    """
+    metadata: dict[str, Any] = {"alias": alias} if alias else {}
+    if bounds is not None:
+        metadata[BOUNDS] = bounds
     return field(default=default, metadata=metadata)
 
 
@@ -160,13 +183,26 @@ def describe_model_error(err: BaseException) -> str:
     return type(err).__name__
 
 
+def parse_datetime(value: str) -> datetime:
+    """Return an ISO 8601 timestamp as an aware datetime; one without a timezone is UTC.
+
+    Enode's timestamps are UTC (``...Z``); a payload without the offset (seen from some vendors
+    and in hand-made deliveries) must still compare with the aware ones.
+    """
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class EnodeModel(DataClassORJSONMixin):
     """Base of every model: serialises by the wire (camelCase) names."""
 
     class Config(BaseConfig):
-        """mashumaro configuration."""
+        """mashumaro configuration: wire names; every timestamp aware (naive ones are UTC)."""
 
         serialize_by_alias = True
+        serialization_strategy = {
+            datetime: {"deserialize": parse_datetime, "serialize": datetime.isoformat}
+        }
 
 
 class TolerantStrEnum(StrEnum):
@@ -561,6 +597,13 @@ class AssetBase(EnodeModel):
         """Return the ids of the interventions of every capability (unique, in order)."""
         return self.capabilities.all_intervention_ids()
 
+    @classmethod
+    def __post_deserialize__(cls, obj: Self) -> Self:
+        """Drop the values no device can report (``validation.py``), whoever sent them."""
+        from .validation import plausible_asset
+
+        return plausible_asset(obj)
+
 
 # --------------------------------------------------------------------------------------------
 # Vehicle
@@ -579,17 +622,17 @@ class VehicleInformation(AssetInformation):
 class VehicleChargeState(EnodeModel):
     """Charge state of a vehicle."""
 
-    battery_level: float | None = _f("batteryLevel")
-    range: float | None = None
+    battery_level: float | None = _f("batteryLevel", bounds=PERCENT)
+    range: float | None = _f(bounds=(0.0, 5000.0))
     is_plugged_in: bool | None = _f("isPluggedIn")
     is_charging: bool | None = _f("isCharging")
     is_fully_charged: bool | None = _f("isFullyCharged")
-    battery_capacity: float | None = _f("batteryCapacity")
-    charge_limit: float | None = _f("chargeLimit")
-    charge_rate: float | None = _f("chargeRate")
-    charge_time_remaining: float | None = _f("chargeTimeRemaining")
+    battery_capacity: float | None = _f("batteryCapacity", bounds=(0.0, 1000.0))
+    charge_limit: float | None = _f("chargeLimit", bounds=PERCENT)
+    charge_rate: float | None = _f("chargeRate", bounds=EV_POWER)
+    charge_time_remaining: float | None = _f("chargeTimeRemaining", bounds=(0.0, 100_000.0))
     last_updated: datetime | None = _f("lastUpdated")
-    max_current: float | None = _f("maxCurrent")
+    max_current: float | None = _f("maxCurrent", bounds=CURRENT)
     power_delivery_state: PowerDeliveryState = _f(
         "powerDeliveryState", default=PowerDeliveryState.UNKNOWN
     )
@@ -602,7 +645,7 @@ class SmartChargingPolicy(EnodeModel):
 
     is_enabled: bool | None = _f("isEnabled")
     deadline: str | None = None
-    minimum_charge_limit: float | None = _f("minimumChargeLimit")
+    minimum_charge_limit: float | None = _f("minimumChargeLimit", bounds=PERCENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -672,7 +715,7 @@ class SmartChargingStatus(EnodeModel):
 class Odometer(EnodeModel):
     """Odometer of a vehicle."""
 
-    distance: float | None = None
+    distance: float | None = _f(bounds=(0.0, 10_000_000.0))
     last_updated: datetime | None = _f("lastUpdated")
 
 
@@ -680,8 +723,8 @@ class Odometer(EnodeModel):
 class VehicleLocation(AssetLocation):
     """GPS position of a vehicle and the Enode Location it is at (``id``)."""
 
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = _f(bounds=LATITUDE)
+    longitude: float | None = _f(bounds=LONGITUDE)
     last_updated: datetime | None = _f("lastUpdated")
 
 
@@ -719,9 +762,9 @@ class ChargerChargeState(EnodeModel):
 
     is_plugged_in: bool | None = _f("isPluggedIn")
     is_charging: bool | None = _f("isCharging")
-    charge_rate: float | None = _f("chargeRate")
+    charge_rate: float | None = _f("chargeRate", bounds=EV_POWER)
     last_updated: datetime | None = _f("lastUpdated")
-    max_current: float | None = _f("maxCurrent")
+    max_current: float | None = _f("maxCurrent", bounds=CURRENT)
     power_delivery_state: PowerDeliveryState = _f(
         "powerDeliveryState", default=PowerDeliveryState.UNKNOWN
     )
@@ -773,8 +816,8 @@ class Charger(AssetBase):
 class SiteLocation(AssetLocation):
     """Position of a battery, inverter or meter and the Enode Location it is at (``id``)."""
 
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = _f(bounds=LATITUDE)
+    longitude: float | None = _f(bounds=LONGITUDE)
     last_updated: datetime | None = _f("lastUpdated")
 
 
@@ -783,10 +826,10 @@ class BatteryChargeState(EnodeModel):
     """Charge state of a home battery (``charge_rate`` > 0 while charging)."""
 
     status: BatteryStatus | None = None
-    battery_capacity: float | None = _f("batteryCapacity")
-    battery_level: float | None = _f("batteryLevel")
-    charge_rate: float | None = _f("chargeRate")
-    discharge_limit: float | None = _f("dischargeLimit")
+    battery_capacity: float | None = _f("batteryCapacity", bounds=(0.0, 100_000.0))
+    battery_level: float | None = _f("batteryLevel", bounds=PERCENT)
+    charge_rate: float | None = _f("chargeRate", bounds=SITE_POWER)
+    discharge_limit: float | None = _f("dischargeLimit", bounds=PERCENT)
     last_updated: datetime | None = _f("lastUpdated")
 
 
@@ -825,9 +868,9 @@ class Battery(AssetBase):
 class InverterProductionState(EnodeModel):
     """Production state of a solar inverter."""
 
-    production_rate: float | None = _f("productionRate")
+    production_rate: float | None = _f("productionRate", bounds=SITE_POWER)
     is_producing: bool | None = _f("isProducing")
-    total_lifetime_production: float | None = _f("totalLifetimeProduction")
+    total_lifetime_production: float | None = _f("totalLifetimeProduction", bounds=(0.0, 1e10))
     last_updated: datetime | None = _f("lastUpdated")
 
 
@@ -872,7 +915,7 @@ class MeterInformation(AssetInformation):
 class MeterEnergyState(EnodeModel):
     """Energy state of a meter (``power`` in kW: positive = import, negative = export)."""
 
-    power: float | None = None
+    power: float | None = _f(bounds=SITE_POWER)
     last_updated: datetime | None = _f("lastUpdated")
 
 
@@ -902,7 +945,7 @@ class HvacInformation(AssetInformation):
 class HvacTemperatureState(EnodeModel):
     """Temperature state of an HVAC unit."""
 
-    current_temperature: float | None = _f("currentTemperature")
+    current_temperature: float | None = _f("currentTemperature", bounds=TEMPERATURE)
     is_active: bool | None = _f("isActive")
     last_updated: datetime | None = _f("lastUpdated")
 
@@ -912,8 +955,8 @@ class HvacThermostatState(EnodeModel):
     """Thermostat state of an HVAC unit."""
 
     mode: HvacMode = HvacMode.UNKNOWN
-    heat_setpoint: float | None = _f("heatSetpoint")
-    cool_setpoint: float | None = _f("coolSetpoint")
+    heat_setpoint: float | None = _f("heatSetpoint", bounds=TEMPERATURE)
+    cool_setpoint: float | None = _f("coolSetpoint", bounds=TEMPERATURE)
     hold_type: HvacHoldType | None = _f("holdType")
     last_updated: datetime | None = _f("lastUpdated")
 
@@ -929,7 +972,7 @@ class Hvac(AssetBase):
 
     asset_type: ClassVar[AssetType] = AssetType.HVAC
 
-    consumption_rate: float | None = _f("consumptionRate")
+    consumption_rate: float | None = _f("consumptionRate", bounds=SITE_POWER)
     information: HvacInformation = _obj(HvacInformation)
     temperature_state: HvacTemperatureState = _obj(HvacTemperatureState, "temperatureState")
     thermostat_state: HvacThermostatState = _obj(HvacThermostatState, "thermostatState")
@@ -992,7 +1035,7 @@ class ChargeAction(VendorAction):
 class TargetMaxCurrent(EnodeModel):
     """Target of a max current action."""
 
-    max_current: float | None = _f("maxCurrent")
+    max_current: float | None = _f("maxCurrent", bounds=CURRENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1126,8 +1169,8 @@ class Location(EnodeModel):
     id: str = _req()
     user_id: str | None = _f("userId")
     name: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = _f(bounds=LATITUDE)
+    longitude: float | None = _f(bounds=LONGITUDE)
     timezone_name: str | None = _f("timezoneName")
     created_at: datetime | None = _f("createdAt")
 

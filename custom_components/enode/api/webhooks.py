@@ -25,6 +25,7 @@ from .models import (
     VendorAction,
     action_from_dict,
     describe_model_error,
+    parse_datetime,
 )
 
 __all__ = [
@@ -245,7 +246,7 @@ def _datetime(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        return parse_datetime(value)
     except ValueError:
         return None
 
