@@ -10,6 +10,7 @@ the values (a value may be anything a sender chose).
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass, replace
+from functools import cache
 import logging
 import math
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,27 @@ def _implausible(value: Any, bounds: tuple[float, float]) -> bool:
     return not (math.isfinite(value) and low <= value <= high)
 
 
+type _Bounded = tuple[tuple[str, str, tuple[float, float]], ...]
+type _Others = tuple[tuple[str, str], ...]
+
+
+@cache
+def _plan(cls: type[DataclassInstance]) -> tuple[_Bounded, _Others]:
+    """Return a model class's fields with bounds and the others (each with its wire name).
+
+    Worked out once per class: every pushed or read asset is checked (README "Performance").
+    """
+    bounded: list[tuple[str, str, tuple[float, float]]] = []
+    others: list[tuple[str, str]] = []
+    for fld in fields(cls):
+        name = fld.metadata.get("alias", fld.name)
+        if (bounds := fld.metadata.get(BOUNDS)) is not None:
+            bounded.append((fld.name, name, bounds))
+        else:
+            others.append((fld.name, name))
+    return tuple(bounded), tuple(others)
+
+
 def without_implausible[M: DataclassInstance](model: M) -> tuple[M, list[str]]:
     """Return the model with every implausible value dropped, and the dropped fields' paths.
 
@@ -37,17 +59,17 @@ def without_implausible[M: DataclassInstance](model: M) -> tuple[M, list[str]]:
     """
     changes: dict[str, Any] = {}
     dropped: list[str] = []
-    for fld in fields(model):
-        value = getattr(model, fld.name)
-        name = fld.metadata.get("alias", fld.name)
-        bounds = fld.metadata.get(BOUNDS)
-        if bounds is not None and _implausible(value, bounds):
-            changes[fld.name] = None
+    bounded, others = _plan(type(model))
+    for attribute, name, bounds in bounded:
+        if _implausible(getattr(model, attribute), bounds):
+            changes[attribute] = None
             dropped.append(name)
-        elif is_dataclass(value) and not isinstance(value, type):
+    for attribute, name in others:
+        value = getattr(model, attribute)
+        if is_dataclass(value) and not isinstance(value, type):
             checked, inner = without_implausible(value)
             if inner:
-                changes[fld.name] = checked
+                changes[attribute] = checked
                 dropped.extend(f"{name}.{path}" for path in inner)
     if not changes:
         return model, []
