@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 import orjson
@@ -155,9 +155,13 @@ async def test_delivery_is_merged_per_state(
     published: list[int] = []
     unsubscribe = coordinator.async_add_listener(lambda: published.append(1))
     shown: list[str] = []
-    unsubscribe_state = async_track_state_change_event(
-        hass, FAMILY_BATTERY, lambda event: shown.append(event.data["new_state"].state)
-    )
+
+    @callback
+    def _shown(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            shown.append(state.state)
+
+    unsubscribe_state = async_track_state_change_event(hass, FAMILY_BATTERY, _shown)
     await _deliver(
         hass,
         ha_client,
