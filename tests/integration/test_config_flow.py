@@ -287,12 +287,18 @@ async def test_brand_listed_for_fewer_types_is_not_offered(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Should Enode list a brand that lacks one of the chosen types, the flow does not offer it
-    (the simulator lists only brands supporting all of them: this patches in one that does not)."""
+    (the simulator lists only brands supporting all of them: this patches in a charger brand,
+    which supports none of them, and a vehicle brand, which supports one)."""
     real = EnodeClient.list_integrations
 
     async def with_a_charger_brand(self: EnodeClient, asset_types: Any = None) -> Any:
         chargers = await real(self, [AssetType.CHARGER])
-        return [*await real(self, asset_types), *(i for i in chargers if i.vendor == "ZAPTEC")]
+        vehicles = await real(self, [AssetType.VEHICLE])
+        return [
+            *await real(self, asset_types),
+            *(i for i in chargers if i.vendor == "ZAPTEC"),
+            *(i for i in vehicles if i.vendor == "VOLKSWAGEN"),
+        ]
 
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(

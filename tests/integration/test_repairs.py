@@ -228,7 +228,6 @@ async def test_mandatory_charger_repair(
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
 
 
-
 async def test_mandatory_repair_ignored_earlier_is_shown_again(
     hass: HomeAssistant, simulator_factory: Any
 ) -> None:
@@ -278,6 +277,7 @@ async def test_smart_charging_unavailable_while_the_charger_is_required(
     await hass.async_block_till_done()
     assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
     assert hass.states.get("switch.family_car_smart_charging").state == STATE_OFF
+
 
 async def test_optional_charger_suggestion_dismissed(
     hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
