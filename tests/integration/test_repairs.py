@@ -356,6 +356,8 @@ async def test_pairing_cleared_and_reestablished(hass: HomeAssistant, simulator:
     issues = our_issues(hass)
     cleared = issues[f"charger_pairing_cleared_{VW_ID}"]
     assert cleared.severity is ir.IssueSeverity.ERROR
+    # Plugging in fixes it, not Link UI: no fix flow.
+    assert not cleared.is_fixable
     assert (cleared.translation_placeholders or {})["chargers"] == "Zaptec Go"
     # Enode's "link your home charger" (a charger is linked) is part of it, not its own issue.
     assert f"intervention_{VW_ID}_{NO_CHARGING_CONTROL}" not in issues
