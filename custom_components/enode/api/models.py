@@ -30,6 +30,7 @@ from mashumaro.config import BaseConfig
 from mashumaro.mixins.orjson import DataClassORJSONMixin
 
 from .const import AssetType
+from .validation import BOUNDS, plausible_asset
 
 __all__ = [
     "ActionState",
@@ -124,9 +125,8 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Helpers
 
-# The field metadata key of a numeric field's plausible range, and the ranges used (Enode's units:
-# kW, kWh, km, minutes, A, degrees Celsius). Generous: they only catch what no device reports.
-BOUNDS = "bounds"
+# The numeric fields' plausible ranges (``BOUNDS`` in their metadata; Enode's units: kW, kWh, km,
+# minutes, A, degrees Celsius). Generous: they only catch what no device reports.
 PERCENT = (0.0, 100.0)
 LATITUDE = (-90.0, 90.0)
 LONGITUDE = (-180.0, 180.0)
@@ -600,8 +600,6 @@ class AssetBase(EnodeModel):
     @classmethod
     def __post_deserialize__(cls, obj: Self) -> Self:
         """Drop the values no device can report (``validation.py``), whoever sent them."""
-        from .validation import plausible_asset
-
         return plausible_asset(obj)
 
 

@@ -16,10 +16,14 @@ import math
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
-from .models import BOUNDS, AssetBase
-
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+    from .models import AssetBase
+
+# The field metadata key of a numeric field's plausible range (``models.py`` sets it). Here, so
+# that the models import this module once, not on every asset they parse.
+BOUNDS = "bounds"
 
 _LOGGER = logging.getLogger(__name__)
 
