@@ -566,8 +566,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         merged = list(assets)
         data = self.data
         settled: set[str] = set()
+        data = data.with_assets(merged)
         for asset in merged:
-            data = data.with_asset(asset)
             settled |= self.actions.awaiting_state(asset.id)
         try:
             if read_statuses:

@@ -11,9 +11,9 @@ from the same snapshot as everything else). It changes only through the coordina
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -95,19 +95,20 @@ class EnodeData:
 
     def with_asset(self, asset: Asset) -> EnodeData:
         """Return the snapshot with an asset added or replaced."""
-        match asset:
-            case Vehicle():
-                return replace(self, vehicles={**self.vehicles, asset.id: asset})
-            case Charger():
-                return replace(self, chargers={**self.chargers, asset.id: asset})
-            case Battery():
-                return replace(self, batteries={**self.batteries, asset.id: asset})
-            case Inverter():
-                return replace(self, inverters={**self.inverters, asset.id: asset})
-            case Meter():
-                return replace(self, meters={**self.meters, asset.id: asset})
-            case Hvac():
-                return replace(self, hvacs={**self.hvacs, asset.id: asset})
+        return self.with_assets((asset,))
+
+    def with_assets(self, assets: Iterable[Asset]) -> EnodeData:
+        """Return the snapshot with assets added or replaced (a later one of the same id wins),
+        copying each type's mapping once: a delivery of 100 devices' updates is one copy, not
+        100 (README "Performance")."""
+        merged: dict[AssetType, dict[str, Asset]] = {}
+        for asset in assets:
+            if (of_type := merged.get(asset.asset_type)) is None:
+                of_type = merged[asset.asset_type] = dict(self.assets(asset.asset_type))
+            of_type[asset.id] = asset
+        # Each type's mapping to its field (``vehicles``, ...): of that type by ``asset_type``.
+        changes: dict[str, Any] = {ASSET_PATHS[kind]: of_type for kind, of_type in merged.items()}
+        return replace(self, **changes) if changes else self
 
     def without_asset(self, asset_id: str) -> EnodeData:
         """Return the snapshot without an asset."""
