@@ -168,6 +168,10 @@ class EnodeSmartChargingMinimumNumber(EnodeEntity[Vehicle], NumberEntity):
         limit = self.asset.charge_state.charge_limit if self._current is not None else None
         return limit if limit is not None else 100
 
+    def _state_inputs(self) -> object:
+        """Return the value and its maximum (the state is written when they change)."""
+        return (self.native_value, self.native_max_value)
+
     @enode_exception_handler
     async def async_set_native_value(self, value: float) -> None:
         """Set the minimum charge limit."""

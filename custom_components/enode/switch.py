@@ -249,6 +249,10 @@ class EnodeChargeNowSwitch(EnodeEntity[Vehicle], SwitchEntity):
         """Return whether a smart override is in force."""
         return override_active(self.data, self.asset)
 
+    def _state_inputs(self) -> object:
+        """Return the state (written when it changes)."""
+        return (self.is_on,)
+
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Create a smart override and follow the START action Enode sends with it."""
         await self._async_charge_now()

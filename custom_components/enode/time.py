@@ -67,6 +67,10 @@ class EnodeDeadlineEntity(EnodeEntity[Vehicle], TimeEntity):
         """Return the deadline."""
         return parse_deadline(self.asset.smart_charging_policy.deadline)
 
+    def _state_inputs(self) -> object:
+        """Return the deadline (the state is written when it changes)."""
+        return (self.native_value,)
+
     @enode_exception_handler
     async def async_set_value(self, value: time) -> None:
         """Set the deadline (to the minute)."""
