@@ -157,6 +157,9 @@ class LinkingMixin(StateBase):
         for asset_type in types:
             if account.vendor in VENDORS.get(asset_type, ()):
                 user.vendors[(account.vendor, asset_type)] = True
+        if self.settings.history_days > 0 and linked:
+            # The vendor has the devices' past: the user's statistics history (statistics.py).
+            self.seed_history(self.settings.history_days, user_id)
         self._changed()
         return linked
 
