@@ -319,7 +319,9 @@ class EnodeStatistics:
         hour is 0 (no charging).
         """
         resume = item.resume
-        hour = resume.last + HOUR if resume.last is not None else min(values, default=until + HOUR)
+        if resume.last is None:
+            return
+        hour = resume.last + HOUR
         rows: list[StatisticData] = []
         while hour <= until:
             if complete is not None and hour not in complete:
@@ -395,8 +397,11 @@ class EnodeStatistics:
             today[system.id] = EnergyToday(day_start=dt_util.as_utc(midnight), energy=0.0)
         for (hem_series, _), item in zip(HEM_STATISTICS, series, strict=True):
             hours = by_series[hem_series]
-            if not hours and item.resume.last is None:
-                continue
+            if item.resume.last is None:
+                if not hours:
+                    # Never available (no battery, say): no statistic.
+                    continue
+                item.resume.last = first - HOUR
             complete = {hour for hour, energy in hours.items() if energy.is_complete}
             self._async_write(
                 item,
@@ -465,11 +470,15 @@ class EnodeStatistics:
             (cost, lambda bucket: bucket.cost_sum),
             (savings, lambda bucket: bucket.estimated_savings),
         )
+        # The first import starts at the first hour of the backfill that charged (Enode answers
+        # every hour, so the weeks before the first charge would be rows of zeros), or, when
+        # nothing charged, at the last hour that is over (so the statistics exist).
+        charged = [h for h, b in by_hour.items() if first <= h <= until and (b.kwh_sum or 0) > 0]
+        start = min(charged, default=until)
         for item, value_of in columns:
             values = {hour: value_of(bucket) or 0.0 for hour, bucket in by_hour.items()}
             if item.resume.last is None:
-                # The first import starts where the backfill does, not at the first charge.
-                item.resume.last = first - HOUR
+                item.resume.last = start - HOUR
             self._async_write(item, values, until=until, now=now)
 
     def _currency(self, asset: Vehicle | Charger) -> str:
