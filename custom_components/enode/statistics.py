@@ -126,6 +126,11 @@ def hem_system_ids(data: EnodeData) -> set[str]:
     return {asset.hem_system_id for asset in assets if asset.hem_system_id}
 
 
+def _sources(data: EnodeData) -> frozenset[str]:
+    """Return what statistics are imported for: HEM systems, vehicles and chargers."""
+    return frozenset(hem_system_ids(data)) | data.vehicles.keys() | data.chargers.keys()
+
+
 def _hour_floor(moment: datetime) -> datetime:
     return dt_util.as_utc(moment).replace(minute=0, second=0, microsecond=0)
 
@@ -168,6 +173,8 @@ class EnodeStatistics:
         self._asked: dict[str, datetime] = {}
         # The user's HEM systems by id (listed again when an asset names an unknown one).
         self._systems: dict[str, HemSystem] = {}
+        # The HEM systems, vehicles and chargers known at the last import that was started.
+        self._sources: frozenset[str] = frozenset()
         # Whether the last import failed (logged once when it starts and once when it ends).
         self._failing = False
 
@@ -191,9 +198,22 @@ class EnodeStatistics:
                 self.hass, self._async_scheduled, minute=IMPORT_MINUTE, second=0
             )
         )
+        self.entry.async_on_unload(self.coordinator.async_add_listener(self._async_data_updated))
+        self._async_import_soon()
+
+    @callback
+    def _async_import_soon(self) -> None:
+        """Import in the background (the set-up, new devices)."""
+        self._sources = _sources(self.coordinator.data)
         self.entry.async_create_background_task(
             self.hass, self.async_import(), f"{DOMAIN} statistics import"
         )
+
+    @callback
+    def _async_data_updated(self) -> None:
+        """Import at once when a vehicle, a charger or a HEM system is new (linked later)."""
+        if not _sources(self.coordinator.data) <= self._sources:
+            self._async_import_soon()
 
     async def _async_scheduled(self, _now: datetime) -> None:
         await self.async_import()

@@ -10,6 +10,7 @@ asset is asked at most once an hour; the Energy dashboard accepts the statistics
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import time
 from typing import Any
@@ -435,7 +436,19 @@ async def test_imports_hourly(
         async_fire_time_changed(hass, dt_util.utcnow() + HOUR)
         await hass.async_block_till_done(wait_background_tasks=True)
         assert run.call_count == 2
+        # A vehicle linked later (no reload) is imported at once, not in up to an hour.
+        coordinator = entry.runtime_data.coordinator
+        vehicle = next(iter(coordinator.data.vehicles.values()))
+        later = replace(vehicle, id="vehicle-linked-later")
+        coordinator.async_set_updated_data(
+            replace(coordinator.data, vehicles={**coordinator.data.vehicles, later.id: later})
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert run.call_count == 3
+        coordinator.async_set_updated_data(coordinator.data)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert run.call_count == 3
         assert await hass.config_entries.async_unload(entry.entry_id)
         async_fire_time_changed(hass, dt_util.utcnow() + 3 * HOUR)
         await hass.async_block_till_done(wait_background_tasks=True)
-        assert run.call_count == 2
+        assert run.call_count == 3
