@@ -749,11 +749,17 @@ try {
   await page.waitForTimeout(4000);
   await shot(page, "energy-dashboard-today");
   // Yesterday: a whole simulated day of history (the period selector's previous button).
-  const previous = page.getByRole("button", { name: "Previous" }).first();
-  if (await previous.count()) {
-    await previous.click();
-    await page.waitForTimeout(4000);
-  }
+  // (its floating bar's icon takes the pointer events: click the button itself)
+  const movedBack = await page
+    .getByRole("button", { name: "Previous" })
+    .first()
+    .evaluate((button) => {
+      button.click();
+      return true;
+    })
+    .catch(() => false);
+  await page.waitForTimeout(4000);
+  check(movedBack, "the Energy dashboard's period moves back to yesterday");
   await shot(page, "energy-dashboard-yesterday");
   const energyText = await deepText(page.locator("ha-panel-energy, ha-panel-lovelace").first()).catch(() => "");
   check(/kWh/.test(energyText), "the Energy dashboard shows kWh from Enode's statistics");

@@ -307,11 +307,14 @@ class EnodeStatistics:
         return found[1]["unit_of_measurement"]
 
     def _first_hour(self, series: Iterable[_Series], now: datetime) -> datetime:
-        """Return the first hour to import: after the earliest last hour, else the backfill."""
+        """Return the first hour to import: after the earliest last hour, else the backfill.
+
+        Never further back than the backfill: a series that stopped (a battery removed) or an
+        outage longer than that does not make every run ask for weeks of days again.
+        """
+        earliest = _hour_floor(now) - self.backfill
         lasts = [item.resume.last for item in series if item.resume.last is not None]
-        if lasts:
-            return min(lasts) + HOUR
-        return _hour_floor(now) - self.backfill
+        return max(min(lasts) + HOUR, earliest) if lasts else earliest
 
     def _ask(self, key: str, now: datetime) -> bool:
         """Return whether a HEM system or an asset may be asked now (once per hour)."""

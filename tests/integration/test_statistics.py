@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import time
 from typing import Any
 from unittest.mock import patch
@@ -33,6 +33,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.enode.api import HemStatistics
 from custom_components.enode.const import CONF_BACKFILL_DAYS
 from custom_components.enode.statistics import (
     CHARGING_COST,
@@ -288,7 +289,7 @@ async def test_later_imports_add_only_new_hours_once_an_hour(
         sim.advance_time(3600)
         now = sim.clock.now_dt()
         await _import(hass, entry, now)
-        await _import(hass, entry, now + timedelta(minutes=20))
+        await _import(hass, entry, _hour(now) + timedelta(minutes=59))
         # One request per HEM system and per asset in the hour, whatever the number of runs.
         assert _requests(sim, stats_path) == 1
         for vehicle_id in data.vehicles:
@@ -455,3 +456,53 @@ async def test_imports_hourly(
         async_fire_time_changed(hass, dt_util.utcnow() + 3 * HOUR)
         await hass.async_block_till_done(wait_background_tasks=True)
         assert run.call_count == 3
+
+
+async def test_an_hour_enode_has_not_got_yet_is_waited_for(
+    recorder_mock: Recorder, hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """An hour that is over but without data yet (a vendor reporting late) is not imported as
+    0 or skipped: the import stops before it, asks no more in the same hour, and imports it
+    with the next hour once Enode has it."""
+    sim = await _history(simulator_factory)
+    entry = await _setup(hass, sim)
+    client = entry.runtime_data.client
+    (system_id,) = sim.state.hem_system_ids(sim.user_id)
+    stat_id = statistic_id("hem", system_id, "grid_import")
+    stats_path = f"/hem-systems/{system_id}/statistics"
+    sim.advance_time(3600)
+    now = sim.clock.now_dt()
+    late = _hour(now) - HOUR
+    original = client.get_hem_statistics
+
+    async def _late(hem_system_id: str, day: date) -> HemStatistics:
+        """Enode's answer without the last hour's values (not there yet)."""
+        answer = await original(hem_system_id, day)
+        timeseries = {
+            name: replace(
+                series,
+                data=[
+                    replace(point, v=None) if point.t.astimezone(UTC) == late else point
+                    for point in series.data
+                ],
+            )
+            for name, series in answer.timeseries.items()
+        }
+        return replace(answer, timeseries=timeseries)
+
+    sim.clear_requests()
+    with patch.object(client, "get_hem_statistics", _late):
+        await _import(hass, entry, now)
+        await _import(hass, entry, _hour(now) + timedelta(minutes=59))
+    assert _requests(sim, stats_path) == 1
+    rows = (await _rows(hass, [stat_id]))[stat_id]
+    assert dt_util.utc_from_timestamp(rows[-1]["start"]) == late - HOUR
+    # The next hour: Enode has both hours now.
+    sim.advance_time(3600)
+    now = sim.clock.now_dt()
+    await _import(hass, entry, now)
+    rows = (await _rows(hass, [stat_id]))[stat_id]
+    assert [dt_util.utc_from_timestamp(row["start"]) for row in rows[-2:]] == [late, late + HOUR]
+    expected = _hem_expected(sim, system_id, "import", now)
+    assert _sum_of(rows) == pytest.approx(sum(expected.values()))
+    assert _requests(sim, stats_path) == 2
