@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 SLOT_S = 900
 # The physics' step while history is seeded (simulated seconds).
 SEED_STEP_S = 300.0
+# Home batteries' level when the history begins (percent).
+SEED_BATTERY_LEVEL = 50.0
 # At most this many days of history.
 MAX_HISTORY_DAYS = 400
 # Consumption this close to a session's end continues it.
@@ -176,7 +178,8 @@ class StatisticsMixin(StateBase):
         History starts at the home's local midnight ``days`` days ago (that is the HEM systems'
         ``installationDate``) and runs up to the last physics step. The user's earlier
         statistics are replaced; the physics runs over the past days in ``SEED_STEP_S`` steps
-        on the live devices (batteries end where the history leaves them), with one charging
+        on the live devices (batteries start at ``SEED_BATTERY_LEVEL`` and end where the
+        history leaves them), with one charging
         session a day per vehicle (deterministic: its energy and plug-in time follow from the
         vehicle and the date; smart charging defers two days in three to the night). Only the first
         vehicle charges at the user's charger; the others charge elsewhere.
@@ -198,6 +201,10 @@ class StatisticsMixin(StateBase):
         first_day = (datetime.fromtimestamp(end, zone) - timedelta(days=days)).date()
         start = min(_midnight(first_day, zone), end)
         self.history_start[user_id] = start
+        for battery in assets:
+            if battery.type == "battery":
+                # Every seeding starts the same: the same history for the same devices.
+                battery.battery_level = SEED_BATTERY_LEVEL
         sessions = self._seed_sessions(user_id, assets, start, end, zone)
         home_sessions = [session for session in sessions if session[1] is not None]
         at = start
