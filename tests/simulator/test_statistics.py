@@ -375,3 +375,23 @@ async def test_errors(simulator_factory: SimulatorFactory, http: aiohttp.ClientS
         "/users/nobody/statistics/charging", params={"type": "vehicle", "startDate": start}
     )
     assert status == 404
+
+
+async def test_export_when_the_sun_outshines_the_home(
+    simulator_factory: SimulatorFactory, http: aiohttp.ClientSession
+) -> None:
+    """A large array at noon exports what the household and the battery do not take."""
+    sim = await simulator_factory("demo")
+    sim.state.assets[INVERTER].rated_power_kw = 150.0  # enough in any season, even in Oslo
+    advance_to_local(sim, 12)
+    sim.seed_history(1)
+    api = Api(http, sim)
+    system_id = await _system(api)
+    yesterday = sim.state.clock.now_dt().astimezone(OSLO) - timedelta(days=1)
+    series = await _day(api, system_id, yesterday)
+    assert sum(_values(series["export"])) > 1
+    for hour in range(len(series["export"]["data"])):
+        v = {name: series[name]["data"][hour]["v"] for name in ENERGY}
+        balance = v["consumption"] - v["generation"] + v["charge"] - v["discharge"]
+        assert v["import"] - v["export"] == pytest.approx(balance, abs=0.005)
+        assert min(v["import"], v["export"]) <= 0.3  # an hour mostly imports or exports
