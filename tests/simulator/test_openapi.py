@@ -674,6 +674,9 @@ async def test_statistics_conform(
         today.strftime("%Y-%m"),
     ):
         await api.call("GET", statistics, path, params={"interval": interval})
+    sim.state.settings.hem_resolution = "PT15M"  # buckets under an hour: average kW
+    await api.call("GET", statistics, path, params={"interval": today.strftime("%Y-%m-%d")})
+    sim.state.settings.hem_resolution = "PT1H"
     for interval in ("2020-01-01", "yesterday", "2999-01"):
         await api.call("GET", statistics, path, params={"interval": interval}, status=400)
     await api.call("GET", statistics, "/hem-systems/nope/statistics", status=404)
@@ -726,7 +729,8 @@ async def test_statistics_conform(
     assert day["generation"]["isAvailable"]
     assert len(day["generation"]["data"]) in (23, 24, 25)
     assert answers[6]["timeseries"]["batteryLevel"]["isAvailable"] is False
-    hourly = answers[7]
+    assert answers[7]["timeseries"]["import"]["unit"] == "kW"
+    hourly = answers[8]
     assert any(bucket["kwhSum"] > 0 for bucket in hourly)
     assert any(bucket["estimatedSavings"] for bucket in hourly)
     assert answers[-1], "the seeded history has charging sessions"

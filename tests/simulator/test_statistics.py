@@ -395,3 +395,26 @@ async def test_export_when_the_sun_outshines_the_home(
         balance = v["consumption"] - v["generation"] + v["charge"] - v["discharge"]
         assert v["import"] - v["export"] == pytest.approx(balance, abs=0.005)
         assert min(v["import"], v["export"]) <= 0.3  # an hour mostly imports or exports
+
+
+async def test_quarter_hours_report_power(
+    simulator_factory: SimulatorFactory, http: aiohttp.ClientSession
+) -> None:
+    """With ``hemResolution`` PT15M a day has 96 buckets of average kW that sum to the hours."""
+    api = await _history(simulator_factory, http, 1)
+    system_id = await _system(api)
+    yesterday = api.sim.state.clock.now_dt().astimezone(OSLO) - timedelta(days=1)
+    hourly = await _day(api, system_id, yesterday)
+    api.sim.state.settings.hem_resolution = "PT15M"
+    quarters = await _day(api, system_id, yesterday)
+    for name in ENERGY:
+        series = quarters[name]
+        assert series["unit"] == "kW"
+        assert series["unitType"] == "Power"
+        assert series["sampling"]["resolution"] == "PT15M"
+        assert len(series["data"]) == 4 * len(hourly[name]["data"])
+        kwh = sum(v * 0.25 for v in _values(series))
+        assert kwh == pytest.approx(sum(_values(hourly[name])), abs=0.05)
+    times = [datetime.fromisoformat(p["t"]) for p in quarters["consumption"]["data"]]
+    assert all(b - a == timedelta(minutes=15) for a, b in itertools.pairwise(times))
+    assert quarters["batteryLevel"]["unit"] == "%"
