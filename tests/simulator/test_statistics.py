@@ -418,3 +418,23 @@ async def test_quarter_hours_report_power(
     times = [datetime.fromisoformat(p["t"]) for p in quarters["consumption"]["data"]]
     assert all(b - a == timedelta(minutes=15) for a, b in itertools.pairwise(times))
     assert quarters["batteryLevel"]["unit"] == "%"
+
+
+async def test_a_deleted_asset_takes_its_statistics(
+    simulator_factory: SimulatorFactory, http: aiohttp.ClientSession
+) -> None:
+    """Removing the inverter leaves a system without generation; an unknown vehicle is a 404."""
+    api = await _history(simulator_factory, http, 1)
+    system_id = await _system(api)
+    api.sim.remove_asset(INVERTER)
+    api.sim.remove_asset(VW)
+    day = api.sim.state.clock.now_dt().astimezone(OSLO)
+    series = await _day(api, system_id, day)
+    assert series["generation"]["isAvailable"] is False
+    assert series["consumption"]["isAvailable"] is True
+    assert INVERTER not in api.sim.state.flows
+    status, _ = await api.get(
+        f"/users/{USER}/statistics/charging",
+        params={"type": "vehicle", "id": VW, "startDate": day.isoformat()},
+    )
+    assert status == 404
