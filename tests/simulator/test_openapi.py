@@ -694,20 +694,14 @@ async def test_statistics_conform(
             f"/users/{USER}/statistics/charging",
             params={"startDate": start, **params},
         )
-    await api.call(
-        "GET",
-        charging,
-        f"/users/{USER}/statistics/charging",
-        params={"startDate": start, "type": "vehicle", "resolution": "SECOND"},
-        status=400,
-    )
-    await api.call(
-        "GET",
-        charging,
-        f"/users/{USER}/statistics/charging",
-        params={"startDate": start, "type": "vehicle", "id": "nope"},
-        status=404,
-    )
+    for params, status in (({"resolution": "SECOND"}, 400), ({"id": "nope"}, 404)):
+        await api.call(
+            "GET",
+            charging,
+            f"/users/{USER}/statistics/charging",
+            params={"startDate": start, "type": "vehicle", **params},
+            status=status,
+        )
     sessions = "/users/{userId}/statistics/charging/sessions"
     await api.call(
         "GET",

@@ -51,6 +51,18 @@ async def _day(api: Api, system_id: str, day: datetime) -> dict[str, Any]:
     return dict(body["timeseries"])
 
 
+def _hours_balance(series: dict[str, Any]) -> list[dict[str, float]]:
+    """Each bucket's values; asserts import - export = consumption - generation + charge -
+    discharge in every one."""
+    buckets = []
+    for hour in range(len(series["import"]["data"])):
+        v = {name: series[name]["data"][hour]["v"] for name in ENERGY}
+        balance = v["consumption"] - v["generation"] + v["charge"] - v["discharge"]
+        assert v["import"] - v["export"] == pytest.approx(balance, abs=0.005)
+        buckets.append(v)
+    return buckets
+
+
 def _values(series: dict[str, Any]) -> list[float]:
     return [point["v"] for point in series["data"] if point["v"] is not None]
 
@@ -99,10 +111,7 @@ async def test_day_buckets_are_hourly_contiguous_and_balance(
         assert series[name]["sampling"] == {"mode": "bucketed", "resolution": "PT1H"}
         assert series[name]["unit"] == "kWh"
         assert len(_values(series[name])) == len(times)  # a past day: no null
-    for hour in range(len(times)):
-        v = {name: series[name]["data"][hour]["v"] for name in ENERGY}
-        balance = v["consumption"] - v["generation"] + v["charge"] - v["discharge"]
-        assert v["import"] - v["export"] == pytest.approx(balance, abs=0.005)
+    _hours_balance(series)
     assert sum(_values(series["consumption"])) > 5
     levels = _values(series["batteryLevel"])
     assert len(levels) == len(times)
@@ -390,10 +399,7 @@ async def test_export_when_the_sun_outshines_the_home(
     yesterday = sim.state.clock.now_dt().astimezone(OSLO) - timedelta(days=1)
     series = await _day(api, system_id, yesterday)
     assert sum(_values(series["export"])) > 1
-    for hour in range(len(series["export"]["data"])):
-        v = {name: series[name]["data"][hour]["v"] for name in ENERGY}
-        balance = v["consumption"] - v["generation"] + v["charge"] - v["discharge"]
-        assert v["import"] - v["export"] == pytest.approx(balance, abs=0.005)
+    for v in _hours_balance(series):
         assert min(v["import"], v["export"]) <= 0.3  # an hour mostly imports or exports
 
 
