@@ -35,7 +35,7 @@ from .pairing import PairingMixin
 from .physical import PhysicalMixin
 from .render import RenderMixin, changed_fields
 from .smart import SmartChargingMixin
-from .statistics import HEM_TYPES, HEM_VENDORS, StatisticsMixin
+from .statistics import HEM_TYPES, HEM_VENDORS, StatisticsMixin, home_key
 
 _ID_NAMESPACE = uuid.UUID("5b1c2e0a-7f4d-4e8b-9a61-3c2d1e0f9a8b")
 # Kept in a ``user:<type>:discovered`` event's asset; every other property is null (OpenAPI: the
@@ -171,6 +171,8 @@ class SimState(
             self._delete_asset(asset)
         for location_id in [k for k, v in self.locations.items() if v["userId"] == user_id]:
             del self.locations[location_id]
+        self.flows.pop(home_key(user_id), None)
+        self.history_start.pop(user_id, None)
         for token in [k for k, v in self.link_sessions.items() if v.user_id == user_id]:
             del self.link_sessions[token]
         del self.users[user_id]
@@ -256,4 +258,7 @@ class SimState(
         self._asset_deleted(asset)
         self._unplug(asset, cancel=False)
         del self.assets[asset.id]
+        # Its statistics go with it.
+        self.flows.pop(asset.id, None)
+        self.charging_sessions.pop(asset.id, None)
         self.mark_dirty()

@@ -357,6 +357,8 @@ class Settings:
     tariff: Tariff = field(default_factory=Tariff)
     # Days of statistics history a user gets when devices are linked (``statistics.py``).
     history_days: float = 0.0
+    # The buckets of a HEM system's day: PT1H (kWh), PT30M or PT15M (average kW).
+    hem_resolution: str = "PT1H"
 
 
 @dataclass

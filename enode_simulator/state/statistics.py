@@ -17,8 +17,10 @@ Everything here is read from one ledger that the physics writes as simulated tim
 HEM systems group a user's batteries, inverters and meters by their ``hemSystemId`` (one per
 user and vendor account of a HEM vendor, see ``core.add_asset``). Their statistics
 (``GET /hem-systems/{id}/statistics?interval=YYYY-MM-DD|YYYY-MM``) are hourly (``PT1H``) kWh for
-a day and daily (``P1D``) for a month, in the system's time zone: a bucket that has not begun,
-or that ended before the installation, is ``null``; the bucket of now holds what it has so far.
+a day (``Settings.hem_resolution``: ``PT15M`` or ``PT30M`` give average kW, as Enode reports
+buckets under an hour) and daily (``P1D``) kWh for a month, in the system's time zone: a bucket
+that has not begun, or that ended before the installation, is ``null``; the bucket of now holds
+what it has so far.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 SLOT_S = 900
 # The physics' step while history is seeded (simulated seconds).
 SEED_STEP_S = 300.0
+# Home batteries' level when the history begins (percent).
+SEED_BATTERY_LEVEL = 50.0
 # At most this many days of history.
 MAX_HISTORY_DAYS = 400
 # Consumption this close to a session's end continues it.
@@ -58,6 +62,8 @@ HEM_TYPES = ("battery", "inverter", "meter")
 CHARGING_TYPES = ("charger", "vehicle", "hvac")
 FIXED_RESOLUTIONS = {"QUARTER_HOUR": 900, "HALF_HOUR": 1800, "HOUR": 3600}
 CALENDAR_RESOLUTIONS = ("DAY", "WEEK", "MONTH", "YEAR")
+# The bucket lengths a HEM system's day may come in (``Settings.hem_resolution``).
+DAY_RESOLUTIONS = {"PT15M": 900, "PT30M": 1800, "PT1H": 3600}
 RESOLUTIONS = (*FIXED_RESOLUTIONS, *CALENDAR_RESOLUTIONS)
 # HEM statistics series: where each is recorded (the home's or the assets' key) and by what.
 HOME_SERIES = ("consumption", "import", "export")
@@ -176,7 +182,8 @@ class StatisticsMixin(StateBase):
         History starts at the home's local midnight ``days`` days ago (that is the HEM systems'
         ``installationDate``) and runs up to the last physics step. The user's earlier
         statistics are replaced; the physics runs over the past days in ``SEED_STEP_S`` steps
-        on the live devices (batteries end where the history leaves them), with one charging
+        on the live devices (batteries start at ``SEED_BATTERY_LEVEL`` and end where the
+        history leaves them), with one charging
         session a day per vehicle (deterministic: its energy and plug-in time follow from the
         vehicle and the date; smart charging defers two days in three to the night). Only the first
         vehicle charges at the user's charger; the others charge elsewhere.
@@ -198,6 +205,10 @@ class StatisticsMixin(StateBase):
         first_day = (datetime.fromtimestamp(end, zone) - timedelta(days=days)).date()
         start = min(_midnight(first_day, zone), end)
         self.history_start[user_id] = start
+        for battery in assets:
+            if battery.type == "battery":
+                # Every seeding starts the same: the same history for the same devices.
+                battery.battery_level = SEED_BATTERY_LEVEL
         sessions = self._seed_sessions(user_id, assets, start, end, zone)
         home_sessions = [session for session in sessions if session[1] is not None]
         at = start
@@ -453,12 +464,15 @@ class StatisticsMixin(StateBase):
             )
         if start > now:
             raise _bad_interval(f"Request Interval {interval} is after the current date.")
+        resolution = self.settings.hem_resolution if day_match else "P1D"
         if day_match:
-            edges = [start + 3600 * n for n in range(round((end - start) / 3600) + 1)]
+            size = DAY_RESOLUTIONS[resolution]
+            edges = [start + size * n for n in range(round((end - start) / size) + 1)]
         else:
             edges = [_midnight(day, zone) for day in days]
         buckets = list(itertools.pairwise(edges))
-        resolution = "PT1H" if day_match else "P1D"
+        # Buckets under an hour report average power (kW), longer ones energy (kWh).
+        power = day_match is not None and DAY_RESOLUTIONS[resolution] < 3600
 
         def available(unit: str, unit_type: str, values: list[float | None]) -> JSON:
             return {
@@ -486,10 +500,12 @@ class StatisticsMixin(StateBase):
                 }
                 continue
             timeseries[series] = available(
-                "kWh",
-                "Energy",
+                "kW" if power else "kWh",
+                "Power" if power else "Energy",
                 [
-                    round(self._sum(keys, series, b0, b1), 3) if known(b0, b1) else None
+                    round(self._sum(keys, series, b0, b1) / ((b1 - b0) / 3600 if power else 1), 3)
+                    if known(b0, b1)
+                    else None
                     for b0, b1 in buckets
                 ],
             )

@@ -674,6 +674,9 @@ async def test_statistics_conform(
         today.strftime("%Y-%m"),
     ):
         await api.call("GET", statistics, path, params={"interval": interval})
+    sim.state.settings.hem_resolution = "PT15M"  # buckets under an hour: average kW
+    await api.call("GET", statistics, path, params={"interval": today.strftime("%Y-%m-%d")})
+    sim.state.settings.hem_resolution = "PT1H"
     for interval in ("2020-01-01", "yesterday", "2999-01"):
         await api.call("GET", statistics, path, params={"interval": interval}, status=400)
     await api.call("GET", statistics, "/hem-systems/nope/statistics", status=404)
@@ -691,20 +694,14 @@ async def test_statistics_conform(
             f"/users/{USER}/statistics/charging",
             params={"startDate": start, **params},
         )
-    await api.call(
-        "GET",
-        charging,
-        f"/users/{USER}/statistics/charging",
-        params={"startDate": start, "type": "vehicle", "resolution": "SECOND"},
-        status=400,
-    )
-    await api.call(
-        "GET",
-        charging,
-        f"/users/{USER}/statistics/charging",
-        params={"startDate": start, "type": "vehicle", "id": "nope"},
-        status=404,
-    )
+    for params, status in (({"resolution": "SECOND"}, 400), ({"id": "nope"}, 404)):
+        await api.call(
+            "GET",
+            charging,
+            f"/users/{USER}/statistics/charging",
+            params={"startDate": start, "type": "vehicle", **params},
+            status=status,
+        )
     sessions = "/users/{userId}/statistics/charging/sessions"
     await api.call(
         "GET",
@@ -726,7 +723,8 @@ async def test_statistics_conform(
     assert day["generation"]["isAvailable"]
     assert len(day["generation"]["data"]) in (23, 24, 25)
     assert answers[6]["timeseries"]["batteryLevel"]["isAvailable"] is False
-    hourly = answers[7]
+    assert answers[7]["timeseries"]["import"]["unit"] == "kW"
+    hourly = answers[8]
     assert any(bucket["kwhSum"] > 0 for bucket in hourly)
     assert any(bucket["estimatedSavings"] for bucket in hourly)
     assert answers[-1], "the seeded history has charging sessions"
