@@ -719,8 +719,8 @@ try {
     energy_sources: [
       {
         type: "grid",
-        flow_from: [{ stat_energy_from: hemStat(enodeStats, "grid_import")?.statistic_id, stat_cost: null, entity_energy_price: null, number_energy_price: 1.5 }],
-        flow_to: [{ stat_energy_to: hemStat(enodeStats, "grid_export")?.statistic_id, stat_compensation: null, entity_energy_price: null, number_energy_price: 0.5 }],
+        flow_from: [{ stat_energy_from: hemStat(enodeStats, "grid_import")?.statistic_id, stat_cost: null, entity_energy_price: null, number_energy_price: null }],
+        flow_to: [{ stat_energy_to: hemStat(enodeStats, "grid_export")?.statistic_id, stat_compensation: null, entity_energy_price: null, number_energy_price: null }],
         cost_adjustment_day: 0,
       },
       { type: "solar", stat_energy_from: hemStat(enodeStats, "solar_production")?.statistic_id, config_entry_solar_forecast: null },
@@ -746,7 +746,8 @@ try {
   check(/Grid import/.test(energySettings) && /Solar production/.test(energySettings), "Settings > Dashboards > Energy lists Enode's grid and solar statistics");
   await page.goto(`${HA}/energy`);
   await page.locator("hui-energy-usage-graph-card").first().waitFor({ timeout: TIMEOUT }).catch(() => {});
-  await page.waitForTimeout(4000);
+  // (the charts animate in)
+  await page.waitForTimeout(8000);
   await shot(page, "energy-dashboard-today");
   // Yesterday: a whole simulated day of history (the period selector's previous button).
   // (its floating bar's icon takes the pointer events: click the button itself)
@@ -758,11 +759,15 @@ try {
       return true;
     })
     .catch(() => false);
-  await page.waitForTimeout(4000);
+  await page.waitForTimeout(8000);
   check(movedBack, "the Energy dashboard's period moves back to yesterday");
   await shot(page, "energy-dashboard-yesterday");
   const energyText = await deepText(page.locator("ha-panel-energy, ha-panel-lovelace").first()).catch(() => "");
   check(/kWh/.test(energyText), "the Energy dashboard shows kWh from Enode's statistics");
+  // Back to the home energy devices for the next steps.
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Tesla Powerwall 2").first().waitFor();
+  await page.waitForTimeout(1000);
 
   step("The Powerwall's operation mode, changed in the UI");
   const mode = powerwall.find((s) => s.entity_id.startsWith("select."));
