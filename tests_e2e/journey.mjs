@@ -744,9 +744,11 @@ try {
   await shot(page, "energy-settings");
   const energySettings = await deepText(page.locator("ha-panel-config"));
   check(/Grid import/.test(energySettings) && /Solar production/.test(energySettings), "Settings > Dashboards > Energy lists Enode's grid and solar statistics");
+  // The charts animate in, and headless Chromium animates only the tab in front: front, and no motion.
+  await page.emulateMedia({ reducedMotion: "reduce" });
   await page.goto(`${HA}/energy`);
+  await page.bringToFront();
   await page.locator("hui-energy-usage-graph-card").first().waitFor({ timeout: TIMEOUT }).catch(() => {});
-  // (the charts animate in)
   await page.waitForTimeout(8000);
   await shot(page, "energy-dashboard-today");
   // Yesterday: a whole simulated day of history (the period selector's previous button).
@@ -759,11 +761,13 @@ try {
       return true;
     })
     .catch(() => false);
+  await page.bringToFront();
   await page.waitForTimeout(8000);
   check(movedBack, "the Energy dashboard's period moves back to yesterday");
   await shot(page, "energy-dashboard-yesterday");
   const energyText = await deepText(page.locator("ha-panel-energy, ha-panel-lovelace").first()).catch(() => "");
   check(/kWh/.test(energyText), "the Energy dashboard shows kWh from Enode's statistics");
+  await page.emulateMedia({ reducedMotion: null });
   // Back to the home energy devices for the next steps.
   await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
   await page.getByText("Tesla Powerwall 2").first().waitFor();
