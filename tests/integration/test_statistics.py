@@ -221,6 +221,14 @@ async def test_charging_statistics_equal_the_simulators(
         assert starts == [first.timestamp() + 3600 * n for n in range(len(starts))]
         expected = _charging_expected(sim, asset_type, asset_id, first, now)
         assert len(expected) == len(energy_rows)
+        # Hour by hour, at the hour Enode says.
+        assert [(row["start"], row["state"]) for row in energy_rows] == [
+            (
+                datetime.fromisoformat(bucket["date"].replace("Z", "+00:00")).timestamp(),
+                pytest.approx(bucket["kwhSum"]),
+            )
+            for bucket in expected
+        ]
         for key, field in (
             (CHARGING_ENERGY, "kwhSum"),
             (CHARGING_COST, "costSum"),
