@@ -283,6 +283,10 @@ async def test_integrations(client: EnodeClient, sim: Simulator) -> None:
     chargers = await client.list_integrations([AssetType.CHARGER])
     assert chargers
     assert all("charger" in i.asset_types for i in chargers)
+    # Several types: only the brands supporting all of them (seed 003).
+    both = await client.list_integrations([AssetType.VEHICLE, AssetType.BATTERY])
+    assert "TESLA" in {i.vendor for i in both}
+    assert all({"vehicle", "battery"} <= set(i.asset_types) for i in both)
     assert all(i.linking_status is not LinkingStatus.UNKNOWN for i in chargers)
     sim.set_linking_status("ZAPTEC", "OUTAGE")
     zaptec = next(

@@ -283,16 +283,38 @@ async def test_vendor_not_supporting_all_types(hass: HomeAssistant, simulator: S
     assert [option["value"] for option in options] == ["link_ui", "TESLA"]
 
 
+async def test_no_charger_note_when_the_charger_is_linked_too(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """The upfront charger note is for a vehicle linked without its charger: chosen together,
+    the brand step does not ask for a charger it is about to link."""
+    result = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(simulator)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle", "charger"]}
+    )
+    assert result["step_id"] == "vendor"
+    assert result["description_placeholders"]["charger_note"] == ""
+
+
 async def test_brand_listed_for_fewer_types_is_not_offered(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Should Enode list a brand that lacks one of the chosen types, the flow does not offer it
-    (the simulator lists only brands supporting all of them: this patches in one that does not)."""
+    (the simulator lists only brands supporting all of them: this patches in a charger brand,
+    which supports none of them, and a vehicle brand, which supports one)."""
     real = EnodeClient.list_integrations
 
     async def with_a_charger_brand(self: EnodeClient, asset_types: Any = None) -> Any:
         chargers = await real(self, [AssetType.CHARGER])
-        return [*await real(self, asset_types), *(i for i in chargers if i.vendor == "ZAPTEC")]
+        vehicles = await real(self, [AssetType.VEHICLE])
+        return [
+            *await real(self, asset_types),
+            *(i for i in chargers if i.vendor == "ZAPTEC"),
+            *(i for i in vehicles if i.vendor == "VOLKSWAGEN"),
+        ]
 
     result = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(

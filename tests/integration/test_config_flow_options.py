@@ -578,11 +578,17 @@ async def test_unlink_charger_says_what_follows(
 
 
 async def test_unlink_optional_charger_then_new_vehicle(
-    hass: HomeAssistant, simulator_factory: Any
+    hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
 ) -> None:
     """A capable vehicle, its optional charger unlinked: no suggestion; unknown vehicles are
-    named as such."""
-    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER]))
+    named as such. A capable vehicle linked afterwards in the options is not offered a charger
+    either (linking one stays in the options)."""
+    second = GPS_VEHICLE | {
+        "id": "vehicle-0003",
+        "information": GPS_VEHICLE["information"]
+        | {"displayName": "Second car", "vin": "5YJYGDEE0MF000789"},
+    }
+    sim = await simulator_factory(household(linked=[GPS_VEHICLE, CHARGER], unlinked=[second]))
     entry = await setup_entry(hass, make_entry(sim))
     result = await _unlink_confirm(hass, entry)
     consequences = result["description_placeholders"]["consequences"]
@@ -593,6 +599,26 @@ async def test_unlink_optional_charger_then_new_vehicle(
     await hass.async_block_till_done()
     assert not {i for (d, i) in ir.async_get(hass).issues if d == DOMAIN}
     assert hass.states.get("switch.tessie_charge").state == STATE_OFF
+
+    client = await hass_client_no_auth()
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "asset_types"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"asset_types": ["vehicle"]}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"vendor": "TESLA"}
+    )
+    result = await link_and_return(
+        hass, client, result, username="owner-vehicle-0003", password="pw"
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "devices_linked"
+    assert result["description_placeholders"]["devices"] == "Second car"
+    await hass.async_block_till_done()
+    assert not {i for (d, i) in ir.async_get(hass).issues if d == DOMAIN}
 
 
 async def test_unlink_charger_choice_brand_and_errors(

@@ -296,3 +296,32 @@ async def test_home_assistant_serves_literal_flow_errors(hass: HomeAssistant) ->
         assert text
         assert not text.startswith("[%key:"), text
     assert "already set up" in translations["component.enode.config.abort.already_configured"]
+
+
+async def test_every_enum_sensor_state_has_its_text(hass: HomeAssistant) -> None:
+    """Every state an enum sensor can take is translated where Home Assistant looks for it (the
+    charger pairing's "Charger required" and "Cleared" say why charging control is off)."""
+    from custom_components.enode import sensor
+
+    await async_get_integration(hass, "enode")
+    translations = await async_get_translations(hass, "en", "entity", ["enode"])
+    descriptions = [
+        description
+        for name in dir(sensor)
+        if name.endswith("_SENSORS")
+        for description in getattr(sensor, name)
+    ]
+    enums = [description for description in descriptions if description.options]
+    assert "charger_pairing" in {description.key for description in enums}
+    missing = [
+        f"{description.translation_key}.{option}"
+        for description in enums
+        for option in description.options or []
+        if not translations.get(
+            f"component.enode.entity.sensor.{description.translation_key}.state.{option}"
+        )
+    ]
+    assert missing == []
+    pairing = "component.enode.entity.sensor.charger_pairing.state"
+    assert translations[f"{pairing}.required"] == "Charger required"
+    assert translations[f"{pairing}.cleared"].startswith("Cleared")

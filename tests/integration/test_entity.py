@@ -226,6 +226,18 @@ async def test_every_linked_charger_counts(hass: HomeAssistant, simulator_factor
     assert intervention["blocking"] is False
 
 
+async def test_pair_held_while_the_charger_is_blocked(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """The only charger's own intervention keeps the vehicle from charging: the pair is still
+    established (the charger must be fixed), not cleared, and charging control is not waiting
+    for a charger."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, BLOCKED_CHARGER]))
+    await setup_entry(hass, make_entry(sim))
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    assert hass.states.get("switch.family_car_charge").state == STATE_OFF
+
+
 async def test_location_only_when_inferable(
     hass: HomeAssistant, simulator_factory: Any, entity_registry: er.EntityRegistry
 ) -> None:

@@ -27,6 +27,9 @@ from .conftest import (
     CHARGER_ID,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
+    TEST_USER,
+    VEHICLE_ID,
+    VEHICLE_NO_CONTROL,
     complete_link_ui,
     follow_link_callback,
     household,
@@ -225,6 +228,57 @@ async def test_mandatory_charger_repair(
     assert hass.states.get("sensor.anna_s_id_4_charger_pairing").state == "established"
 
 
+async def test_mandatory_repair_ignored_earlier_is_shown_again(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A "link your charger" repair ignored while the entry was not loaded (Home Assistant's
+    issue registry keeps it ignored across restarts) is shown again when the entry sets up."""
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL]))
+    entry = make_entry(sim)
+    issue_id = f"charger_required_{VEHICLE_ID}"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="charger_required",
+        translation_placeholders={"vehicle": "Family car", "enode": ""},
+        data={"entry_id": entry.entry_id, "asset_id": None, "asset_type": "charger"},
+    )
+    ir.async_ignore_issue(hass, DOMAIN, issue_id, True)
+    ignored = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert ignored is not None
+    assert ignored.dismissed_version is not None
+    await setup_entry(hass, entry)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.active
+    assert issue.dismissed_version is None
+
+
+async def test_smart_charging_unavailable_while_the_charger_is_required(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """A vehicle with smart charging of its own that cannot start/stop charging alone: without a
+    charger its smart charging is unavailable too (seed 004), until the charger is linked."""
+    own_smart = VEHICLE_NO_CONTROL | {
+        "capabilities": VEHICLE_NO_CONTROL["capabilities"] | {"smartCharging": True},
+        "smartChargingPolicy": {"isEnabled": False, "deadline": "07:00"},
+    }
+    sim = await simulator_factory(household(linked=[own_smart], unlinked=[CHARGER]))
+    entry = await setup_entry(hass, make_entry(sim))
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "required"
+    assert f"charger_required_{VEHICLE_ID}" in our_issues(hass)
+    assert hass.states.get("switch.family_car_smart_charging").state == STATE_UNAVAILABLE
+    sim.add_asset(TEST_USER, "charger", CHARGER)
+    await refresh(entry)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.family_car_charger_pairing").state == "established"
+    assert hass.states.get("switch.family_car_smart_charging").state == STATE_OFF
+
+
 async def test_optional_charger_suggestion_dismissed(
     hass: HomeAssistant, simulator_factory: Any, hass_client_no_auth: Any
 ) -> None:
@@ -302,6 +356,8 @@ async def test_pairing_cleared_and_reestablished(hass: HomeAssistant, simulator:
     issues = our_issues(hass)
     cleared = issues[f"charger_pairing_cleared_{VW_ID}"]
     assert cleared.severity is ir.IssueSeverity.ERROR
+    # Plugging in fixes it, not Link UI: no fix flow.
+    assert not cleared.is_fixable
     assert (cleared.translation_placeholders or {})["chargers"] == "Zaptec Go"
     # Enode's "link your home charger" (a charger is linked) is part of it, not its own issue.
     assert f"intervention_{VW_ID}_{NO_CHARGING_CONTROL}" not in issues

@@ -454,3 +454,31 @@ async def test_plug_in_detected_from_either_device(
     assert vehicle["chargeState"]["pluggedInChargerId"] is None
     updated = [e for e in sim.events if e["event"] == "user:vehicle:updated"]
     assert "chargeState.isPluggedIn" in updated[-1]["updatedFields"]
+
+
+async def test_vehicle_alone_on_another_users_charger(
+    simulator_factory: SimulatorFactory, http: Any
+) -> None:
+    """Plugged into a charger Enode knows, but of another user: not the pair; commanded alone."""
+    charger = CAPABLE_CHARGER | {"vendor": "ZAPTEC"}
+    neighbour = CAPABLE_CHARGER | {"id": "c9", "vendor": "EASEE"}
+    scenario = _scenario(INCAPABLE, charger, neighbour) | {
+        "users": [
+            {"id": "u1", "linkedAccounts": ["VOLKSWAGEN:v1", "ZAPTEC:c2"]},
+            {"id": "u2", "linkedAccounts": ["EASEE:c9"]},
+        ],
+        "plugged": [{"vehicle": "v1", "charger": "c9"}],
+    }
+    sim = await simulator_factory(scenario)
+    api = Api(http, sim)
+    _, vehicle = await api.get("/vehicles/v1")
+    # Established with the user's own charger, but the charger it is plugged into is not it.
+    assert caps(vehicle, "startCharging")["isCapable"] is True
+    assert vehicle["chargeState"]["isPluggedIn"] is True
+    assert vehicle["chargeState"]["pluggedInChargerId"] is None
+    done = await _run(sim, api, "v1")
+    assert done["state"] == "FAILED"
+    assert done["failureReason"]["type"] == "FAILED_PRECONDITION"
+    _, other = await api.get("/chargers/c9")
+    assert other["chargeState"]["pluggedInVehicleId"] is None
+    assert other["chargeState"]["isCharging"] is False
