@@ -13,6 +13,7 @@ does not belong here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import API_VERSION, INTERVENTIONS
@@ -76,6 +77,8 @@ class StateBase:
         self.flows: dict[str, dict[int, dict[str, float]]] = {}
         self.charging_sessions: dict[str, list[ChargingSession]] = {}
         self.history_start: dict[str, float] = {}
+        # The time zone a user's history was first seeded in (it keeps it when devices are added).
+        self.history_zone: dict[str, tzinfo] = {}
         # Whether something an asset's wire view depends on may have changed since the last
         # ``sync``; while it is False, ``sync`` is free and ``wire_view`` serves ``_rendered``.
         self._dirty = True
@@ -239,7 +242,9 @@ class StateBase:
             self, asset: Asset, start: float, end: float, kwh: float
         ) -> list[str]: ...
 
-        def seed_history(self, days: float, user_id: str | None = None) -> None: ...
+        def seed_history(
+            self, days: float, user_id: str | None = None, *, keep_past: bool = False
+        ) -> None: ...
 
         def _set_charging(self, asset: Asset, on: bool) -> None: ...
 

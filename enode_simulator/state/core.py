@@ -173,6 +173,7 @@ class SimState(
             del self.locations[location_id]
         self.flows.pop(home_key(user_id), None)
         self.history_start.pop(user_id, None)
+        self.history_zone.pop(user_id, None)
         for token in [k for k, v in self.link_sessions.items() if v.user_id == user_id]:
             del self.link_sessions[token]
         del self.users[user_id]

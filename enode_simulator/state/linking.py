@@ -161,8 +161,8 @@ class LinkingMixin(StateBase):
                 user.vendors[(account.vendor, asset_type)] = True
         if self.settings.history_days > 0 and added:
             # New devices come with their past (the vendor's): the user's statistics history is
-            # seeded again with them (statistics.py).
-            self.seed_history(self.settings.history_days, user_id)
+            # seeded again with them, keeping what was already served (statistics.py).
+            self.seed_history(self.settings.history_days, user_id, keep_past=True)
         self._changed()
         return linked
 

@@ -176,7 +176,9 @@ class StatisticsMixin(StateBase):
 
     # -- seeding ------------------------------------------------------------------------------
 
-    def seed_history(self, days: float, user_id: str | None = None) -> None:
+    def seed_history(
+        self, days: float, user_id: str | None = None, *, keep_past: bool = False
+    ) -> None:
         """Give users (all, or one) ``days`` of statistics history, as if simulated then.
 
         History starts at the home's local midnight ``days`` days ago (that is the HEM systems'
@@ -187,43 +189,73 @@ class StatisticsMixin(StateBase):
         session a day per vehicle (deterministic: its energy and plug-in time follow from the
         vehicle and the date; smart charging defers two days in three to the night). Only the first
         vehicle charges at the user's charger; the others charge elsewhere.
+
+        With ``keep_past`` (devices linked later), what Enode already served stays as it was: the
+        history keeps its start and time zone, and vehicles and chargers that already have
+        history keep it (the household's flows are worked out again with the new devices).
         """
         if not 0 <= days <= MAX_HISTORY_DAYS:
             raise bad_request(f"days must be between 0 and {MAX_HISTORY_DAYS}.")
         for uid in [user_id] if user_id is not None else list(self.users):
             self.get_user(uid)
-            self._seed_user(uid, float(days))
+            self._seed_user(uid, float(days), keep_past=keep_past)
         self.mark_dirty()
 
-    def _seed_user(self, user_id: str, days: float) -> None:
+    def _seed_user(self, user_id: str, days: float, *, keep_past: bool) -> None:
         assets = self.user_assets(user_id)
-        for key in [home_key(user_id), *(asset.id for asset in assets)]:
+        kept = (
+            {
+                asset.id
+                for asset in assets
+                if asset.type in ("vehicle", "charger")
+                and (asset.id in self.flows or asset.id in self.charging_sessions)
+            }
+            if keep_past and user_id in self.history_start
+            else set()
+        )
+        for key in [home_key(user_id), *(asset.id for asset in assets if asset.id not in kept)]:
             self.flows.pop(key, None)
             self.charging_sessions.pop(key, None)
-        zone = self.home_zone(user_id, assets) or UTC
         end = self._energy_at
-        first_day = (datetime.fromtimestamp(end, zone) - timedelta(days=days)).date()
-        start = min(_midnight(first_day, zone), end)
+        if kept:
+            zone = self.history_zone.get(user_id) or UTC
+            start = self.history_start[user_id]
+        else:
+            zone = self.home_zone(user_id, assets) or UTC
+            first_day = (datetime.fromtimestamp(end, zone) - timedelta(days=days)).date()
+            start = min(_midnight(first_day, zone), end)
         self.history_start[user_id] = start
+        self.history_zone[user_id] = zone
         for battery in assets:
             if battery.type == "battery":
                 # Every seeding starts the same: the same history for the same devices.
                 battery.battery_level = SEED_BATTERY_LEVEL
         sessions = self._seed_sessions(user_id, assets, start, end, zone)
-        home_sessions = [session for session in sessions if session[1] is not None]
+        home_sessions = [
+            session for session in sessions if session[1] is not None and session[1].id not in kept
+        ]
+        # A charger that keeps its past adds the load it recorded then (its 15-minute slots).
+        kept_home = [
+            self.flows.get(asset.id, {})
+            for asset in assets
+            if asset.type == "charger" and asset.id in kept
+        ]
         at = start
         while at < end:
             step = min(SEED_STEP_S, end - at)
             ev_load = sum(
                 rate * max(0.0, min(at + step, to) - max(at, begin)) / step
                 for _, _, begin, to, rate, _ in home_sessions
+            ) + sum(
+                slots.get(int(at // SLOT_S), {}).get("kwh", 0.0) * 3600 / SLOT_S
+                for slots in kept_home
             )
             at += step
             self._step_home(user_id, at, step, ev_load_kw=ev_load)
         for vehicle, charger, begin, to, rate, non_smart in sessions:
             kwh = rate * (to - begin) / 3600
             for asset in (vehicle, charger):
-                if asset is not None:
+                if asset is not None and asset.id not in kept:
                     self._record_consumption(
                         asset,
                         begin,

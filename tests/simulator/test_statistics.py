@@ -444,3 +444,65 @@ async def test_a_deleted_asset_takes_its_statistics(
         params={"type": "vehicle", "id": VW, "startDate": day.isoformat()},
     )
     assert status == 404
+
+
+async def test_devices_linked_later_keep_the_past(
+    simulator_factory: SimulatorFactory, http: aiohttp.ClientSession
+) -> None:
+    """Linking a home energy system later leaves what was already served as it was: the car's
+    and the charger's past hours do not move (Enode never changes the past), and the household's
+    past consumption includes what the charger took then."""
+    sim = await simulator_factory("demo", history_days=2)
+    api = Api(http, sim)
+    user = "later-user"
+
+    def account(vendor: str) -> Any:
+        found = sim.state.find_vendor_account(vendor, "anna@example.com")
+        assert found is not None
+        return found
+
+    (vehicle,) = sim.state.link_account(user, account("VOLKSWAGEN"), ["vehicle"])
+    (charger,) = sim.state.link_account(user, account("ZAPTEC"), ["charger"])
+    start = (sim.state.clock.now_dt() - timedelta(days=3)).isoformat()
+
+    async def hourly(asset_type: str, asset_id: str) -> list[dict[str, Any]]:
+        status, body = await api.get(
+            f"/users/{user}/statistics/charging",
+            params={"type": asset_type, "id": asset_id, "startDate": start, "resolution": "HOUR"},
+        )
+        assert status == 200, body
+        # What was charged, its cost and savings (an idle hour's price is the tariff's).
+        return [
+            {key: b[key] for key in ("date", "kwhSum", "costSum", "estimatedSavings")}
+            for b in body
+            if datetime.fromisoformat(b["date"]) < _this_hour(sim)
+        ]
+
+    before = {
+        "vehicle": await hourly("vehicle", vehicle.id),
+        "charger": await hourly("charger", charger.id),
+    }
+    assert sum(b["kwhSum"] for b in before["charger"]) > 0
+    sim.state.link_account(user, account("TESLA"), ["battery", "inverter", "meter"])
+    assert await hourly("vehicle", vehicle.id) == before["vehicle"]
+    assert await hourly("charger", charger.id) == before["charger"]
+
+    _, systems = await api.get(f"/users/{user}/hem-systems")
+    (system,) = systems["data"]
+    consumption: dict[datetime, float] = {}
+    now = sim.state.clock.now_dt().astimezone(OSLO)
+    for back in (2, 1, 0):
+        day = await _day(api, system["id"], now - timedelta(days=back))
+        for point in day["consumption"]["data"]:
+            if point["v"] is not None:
+                consumption[datetime.fromisoformat(point["t"])] = point["v"]
+    charged = [b for b in before["charger"] if b["kwhSum"] > 0.01]
+    assert charged
+    for bucket in charged:
+        hour = datetime.fromisoformat(bucket["date"])
+        if hour in consumption:
+            assert consumption[hour] >= bucket["kwhSum"] - 0.01, hour
+
+
+def _this_hour(sim: Simulator) -> datetime:
+    return sim.state.clock.now_dt().replace(minute=0, second=0, microsecond=0)
