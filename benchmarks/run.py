@@ -1,192 +1,120 @@
-"""Measure the speed and resource budgets of the Enode client (scripts/bench).
+"""``scripts/bench``: the performance table (issue 14; README "Performance").
 
-Everything runs on loopback against the in-process simulator. Each measurement is compared with
-a budget (``BUDGETS``); the exit code is 1 when one is over budget. Timings are medians over
-repeated runs and include the simulator's own work: they depend on the machine, so budgets leave
-head-room; the request counts, which do not, are exact.
+Runs the measurements in a real Home Assistant test instance against the simulator (pytest:
+``tests/integration/test_request_budget.py`` for the exact request counts, which CI runs too, and
+``tests/bench`` for the timing ratios), then prints one Markdown table: each figure an exact count
+or a ratio to a baseline measured in the same run, with its budget. ``--runs 3`` repeats the whole
+run and adds how much each ratio moved. Exit status: 0 when every figure is within its budget
+(the median of the runs), 1 when one is over, 2 when a measurement produced no figure.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
-import gc
-import json
+import os
+from pathlib import Path
 import statistics
+import subprocess
 import sys
-import time
-import tracemalloc
-from typing import Any
+import tempfile
 
-import orjson
+from .measure import BENCH_OUT_ENV, BUDGETS, Figure, read_figures
 
-from custom_components.enode.api import (
-    AssetType,
-    EnodeClient,
-    Environment,
-    Vehicle,
-    compute_signature,
-    parse_events,
-    verify_signature,
-)
-from enode_simulator import Simulator
-
-# name: (budget, unit); lower is better for every measurement
-BUDGETS: dict[str, tuple[float, str]] = {
-    "refresh_requests_20v_20c": (2, "requests"),
-    "refresh_requests_200v_200c": (8, "requests"),
-    "refresh_ms_20v_20c": (20, "ms"),
-    "refresh_ms_200v_200c": (100, "ms"),
-    "webhook_batch_100_ms": (15, "ms"),
-    "vehicle_parse_us": (150, "us"),
-    "snapshot_kib_200v_200c": (4096, "KiB"),
-}
+ROOT = Path(__file__).resolve().parent.parent
+MEASUREMENTS = ["tests/integration/test_request_budget.py", "tests/bench"]
 
 
-async def _timed(func: Callable[[], Awaitable[Any]], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        await func()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+def run_once(pytest_args: list[str]) -> tuple[dict[str, Figure], str]:
+    """Run every measurement once; return the figures and pytest's summary lines."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "figures.jsonl"
+        env = {**os.environ, BENCH_OUT_ENV: str(out)}
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--timeout",
+            "1200",
+            *MEASUREMENTS,
+            *pytest_args,
+        ]
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        summary = "\n".join(
+            line
+            for line in result.stdout.splitlines()
+            if line.startswith(("FAILED", "ERROR")) or " passed" in line or " failed" in line
+        )
+        return read_figures(out), summary
 
 
-def _client(sim: Simulator) -> EnodeClient:
-    """Return a client for the simulator (custom environment)."""
-    return EnodeClient(
-        sim.client_id,
-        sim.client_secret,
-        environment=Environment.CUSTOM,
-        api_url=sim.base_url,
-        token_url=sim.token_url,
-    )
+def _value(figure: Figure | None, unit: str) -> str:
+    if figure is None:
+        return "—"
+    if unit == "ratio":
+        return f"{figure.value:.2f}"
+    return f"{figure.value:g}" if figure.value == int(figure.value) else f"{figure.value:.2f}"
 
 
-async def _fleet_refresh(vehicles: int, chargers: int, repeat: int) -> tuple[int, float, int]:
-    """Return (requests per refresh, median ms per refresh, KiB held by the parsed snapshot)."""
-    sim = Simulator(
-        scenario={"generate": {"vehicles": vehicles, "chargers": chargers}}, tick_interval=None
-    )
-    await sim.start(host="127.0.0.1", port=0)
-    try:
-        async with _client(sim) as client:
-            user_id = sim.user_id
-
-            async def refresh() -> dict[AssetType, list[Any]]:
-                results = await asyncio.gather(
-                    client.list_vehicles(user_id), client.list_chargers(user_id)
-                )
-                return dict(zip((AssetType.VEHICLE, AssetType.CHARGER), results, strict=True))
-
-            await refresh()  # warm up: token, connection
-            before = len(sim.requests)
-            await refresh()
-            requests = len(sim.requests) - before
-            samples = await _timed(refresh, repeat)
-
-            gc.collect()
-            tracemalloc.start()
-            snapshot = await refresh()
-            current, _peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            assert len(snapshot[AssetType.VEHICLE]) == vehicles
-            assert len(snapshot[AssetType.CHARGER]) == chargers
-            return requests, statistics.median(samples), current // 1024
-    finally:
-        await sim.stop()
-
-
-async def _webhook_batch(repeat: int) -> float:
-    """Median ms to verify and parse a signed delivery of 100 vehicle/charger update events."""
-    sim = Simulator(scenario={"generate": {"vehicles": 50, "chargers": 50}}, tick_interval=None)
-    await sim.start(host="127.0.0.1", port=0)
-    try:
-        async with _client(sim) as client:
-            vehicles = await client.list_vehicles(sim.user_id)
-            chargers = await client.list_chargers(sim.user_id)
-    finally:
-        await sim.stop()
-    events = [
-        {
-            "event": f"user:{kind}:updated",
-            "createdAt": "2024-10-01T12:00:00Z",
-            "version": "2024-10-01",
-            "user": {"id": "fleet-user"},
-            kind: asset.to_dict(),
-            "updatedFields": ["chargeState.batteryLevel"],
-        }
-        for kind, assets in (("vehicle", vehicles), ("charger", chargers))
-        for asset in assets
-    ]
-    body = orjson.dumps(events)
-    secret = "bench-secret-0123456789"
-    signature = compute_signature(secret, body)
-
-    async def handle() -> None:
-        assert verify_signature(secret, body, signature)
-        assert len(parse_events(body)) == 100
-
-    return statistics.median(await _timed(handle, repeat))
+def table(runs: list[dict[str, Figure]]) -> tuple[str, list[str], list[str]]:
+    """Return the Markdown table, the figures over budget and the figures missing."""
+    many = len(runs) > 1
+    heads = ["Figure"]
+    heads += [f"run {n + 1}" for n in range(len(runs))] + ["spread"] if many else ["value"]
+    heads += ["budget", "what it is", "last run"]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    over: list[str] = []
+    missing: list[str] = []
+    for name, budget in BUDGETS.items():
+        figures = [run.get(name) for run in runs]
+        values = [figure.value for figure in figures if figure is not None]
+        row = [name, *(_value(figure, budget.unit) for figure in figures)]
+        if many:
+            spread = "—"
+            if values and budget.unit == "ratio" and min(values) > 0:
+                spread = f"max/min {max(values) / min(values):.2f}"
+            elif values:
+                low, high = min(values), max(values)
+                spread = "same" if low == high else f"{low:g} to {high:g}"
+            row.append(spread)
+        limit = f"{'=' if budget.kind == 'exact' else '≤'} {budget.limit:g}"
+        row += [limit + ("" if budget.unit in ("requests", "ratio") else f" {budget.unit}")]
+        last = next((figure for figure in reversed(figures) if figure is not None), None)
+        row += [budget.meaning, last.detail if last else "no figure"]
+        if not values:
+            missing.append(name)
+        elif not budget.met(statistics.median(values)):
+            over.append(name)
+            row[0] = f"**{name}** (over)"
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines), over, missing
 
 
-def _vehicle_parse_us(repeat: int) -> float:
-    raw = {
-        "id": "05ee9df5-d072-4ee8-b773-399dec8f5693",
-        "userId": "bench-user",
-        "vendor": "TESLA",
-        "lastSeen": "2024-01-07T17:04:26.000Z",
-        "isReachable": True,
-        "information": {"vin": None, "brand": "Tesla", "model": "Model S", "year": 2020},
-        "chargeState": {
-            "batteryLevel": 66,
-            "range": 228,
-            "isPluggedIn": True,
-            "isCharging": True,
-            "powerDeliveryState": "PLUGGED_IN:CHARGING",
-            "pluggedInChargerId": None,
-        },
-        "capabilities": {
-            "chargeState": {"isCapable": True, "interventionIds": []},
-            "startCharging": {"isCapable": False, "interventionIds": ["x"]},
-        },
-        "location": {"id": None, "latitude": None, "longitude": None, "lastUpdated": None},
-    }
-    start = time.perf_counter()
-    for _ in range(repeat):
-        Vehicle.from_dict(raw)
-    return (time.perf_counter() - start) / repeat * 1e6
-
-
-async def main() -> int:
+def main() -> int:
+    """Run, print the table, exit 1 when over budget (2 when a figure is missing)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=30, help="timed runs per measurement")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--runs", type=int, default=1, help="whole runs (the table shows each)")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, e.g. -k P3")
     args = parser.parse_args()
-
-    results: dict[str, float] = {}
-    req, ms, _ = await _fleet_refresh(20, 20, args.repeat)
-    results["refresh_requests_20v_20c"] = req
-    results["refresh_ms_20v_20c"] = ms
-    req, ms, kib = await _fleet_refresh(200, 200, max(5, args.repeat // 3))
-    results["refresh_requests_200v_200c"] = req
-    results["refresh_ms_200v_200c"] = ms
-    results["snapshot_kib_200v_200c"] = kib
-    results["webhook_batch_100_ms"] = await _webhook_batch(args.repeat)
-    results["vehicle_parse_us"] = _vehicle_parse_us(args.repeat * 100)
-
-    over = [name for name, value in results.items() if value > BUDGETS[name][0]]
-    if args.json:
-        print(json.dumps({"results": results, "over_budget": over}, indent=2))
-    else:
-        print(f"{'measurement':32} {'value':>10} {'budget':>10}  unit")
-        for name, value in results.items():
-            budget, unit = BUDGETS[name]
-            flag = "  OVER BUDGET" if name in over else ""
-            print(f"{name:32} {value:10.1f} {budget:10.1f}  {unit}{flag}")
+    runs: list[dict[str, Figure]] = []
+    for number in range(args.runs):
+        figures, summary = run_once(args.pytest_args)
+        print(f"run {number + 1}: {summary or 'no pytest summary'}", file=sys.stderr)
+        runs.append(figures)
+    text, over, missing = table(runs)
+    print(text)
+    if over:
+        print(f"\nOver budget: {', '.join(over)}")
+    if missing:
+        print(f"\nNo figure: {', '.join(missing)}")
+    if missing:
+        return 2
     return 1 if over else 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

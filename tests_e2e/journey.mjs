@@ -11,7 +11,8 @@
 // serves brand/icon.png (checked), 2026.2 asks brands.home-assistant.io (checked, then answered with
 // brand/'s images for a preview screenshot); the ID.4 is plugged into the Zaptec on the
 // simulator's page and its charging switch, turned on from the device page, must move exactly once
-// (off -> on: no blip when Enode confirms); the smart charging deadline is on the ID.4's device
+// (off -> on: no blip when Enode confirms) and cost at most 3 requests at Enode (push is healthy:
+// no action polls); the smart charging deadline is on the ID.4's device
 // page (the pair makes the car eligible) and smart charging, turned on there, gets a plan; Configure
 // links the Tesla (the flow ends naming it, and the entry's title follows), and its phone-key repair
 // is fixed from Repairs (Submit -> Link UI -> sign in -> Connect -> the repair is gone). Then
@@ -491,6 +492,10 @@ try {
       }
     }, "state_changed");
   }, chargingSwitch?.entity_id);
+  // What the command costs at Enode (the simulator's request log): with push healthy, its POST
+  // and nothing else (the outcome and the car's new state are pushed).
+  const simRequests = async () => (await fetch(`${SIM}/_simulator/requests`)).json();
+  const requestsBefore = (await simRequests()).count;
   await toggleRow("Charge").click();
   // Enode (the simulator) confirms after its action delay; the car then reports that it charges.
   await page.waitForFunction(
@@ -507,6 +512,15 @@ try {
   check(
     JSON.stringify(changes) === JSON.stringify([["off", "on"]]),
     `turning charging on moved the switch once: ${JSON.stringify(changes)}`,
+  );
+  const commandRequests = (await simRequests()).requests
+    .slice(requestsBefore)
+    .map((r) => `${r.method} ${r.path}`);
+  check(
+    commandRequests.length <= 3 &&
+      commandRequests.some((r) => /^POST \/vehicles\/[^/]+\/charging$/.test(r)) &&
+      !commandRequests.some((r) => r.includes("/actions/")),
+    `the command cost ${commandRequests.length} request(s) at Enode, none polling its action (${commandRequests.join(", ")})`,
   );
   const charging = await deviceStates("Anna's ID.4");
   check(

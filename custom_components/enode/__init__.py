@@ -11,7 +11,6 @@ from homeassistant.helpers.typing import ConfigType
 from .actions import async_remove_stored_actions
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
-from .helpers import create_client
 from .hub import async_get_hub
 from .link import async_setup_link
 from .link_flow import async_follow_entry_title
@@ -118,4 +117,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> No
     await async_remove_stored_actions(hass, entry.entry_id)
     if not [other for other in hass.config_entries.async_entries(DOMAIN) if other is not entry]:
         await (await async_get_charger_reliance(hass)).async_remove()
-    await async_remove_webhook(hass, entry, create_client(hass, entry.data))
+    await async_remove_webhook(hass, entry, async_get_hub(hass, entry.data).client)

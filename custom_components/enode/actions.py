@@ -6,8 +6,14 @@ an entity shows the requested state from the same place as everything else. Its 
 CONFIRMED, FAILED or CANCELLED — arrives pushed (``user:vendor-action:updated``), polled while a
 command waits for it, or polled by a refresh. Each outcome is reported once (``enode_action``);
 late or repeated deliveries of a known outcome change nothing. A finished action leaves the
-snapshot only together with the device state that follows from it (one refresh), so a confirmed
-command moves its entity once.
+snapshot only together with the device state that follows from it, so a confirmed command moves
+its entity once.
+
+What a command costs (README "Performance"): its POST, plus what its outcome needs. With healthy
+push nothing is polled: the outcome is pushed, and so is the device's new state (if that does not
+follow within ``STATE_PUSH_GRACE``, one ``GET`` of the target asset reads it). Without push the
+action is polled while the command waits, then the target asset is read once. A FAILED or
+CANCELLED action changed nothing on the device: it leaves at once, without a request.
 
 The pending actions and the outcomes already reported are stored per entry (``Store``), so a
 restart loses neither: the first refresh after set-up reads each stored pending action again
@@ -18,18 +24,24 @@ an outcome reported before the restart is not reported again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
 from .api import (
+    ActionState,
+    Asset,
     AssetType,
     ChargeAction,
+    Charger,
     EnodeClient,
     EnodeConflictError,
     EnodeError,
@@ -37,6 +49,7 @@ from .api import (
     HvacAction,
     MaxCurrentAction,
     OperationModeAction,
+    Vehicle,
     VendorAction,
     action_from_dict,
 )
@@ -46,9 +59,15 @@ from .models import PendingAction
 if TYPE_CHECKING:
     from .coordinator import EnodeCoordinator
 
-# While a command waits for its action's outcome: poll the action this often, this long.
+# While a command waits for its action's outcome: poll the action this often (only without push:
+# with healthy push the outcome is pushed, and polled once at the end of the wait), this long.
 ACTION_POLL_INTERVAL = 2.0
 ACTION_WAIT_TIMEOUT = 20.0
+# After a CONFIRMED outcome, how long the device's new state is awaited by push before it is read.
+STATE_PUSH_GRACE = 5.0
+# With healthy push, actions still pending after their command's wait are read this often (a lost
+# delivery must not leave an outcome unknown until the safety-net refresh hours later).
+ACTION_RECHECK_INTERVAL = 300.0
 # Final outcomes remembered to report each action once (late webhook deliveries are ignored).
 MAX_REMEMBERED_ACTIONS = 200
 # The entry's store of pending actions and reported outcomes; writes are batched this long.
@@ -150,6 +169,12 @@ class EnodeActions:
         self._finished: dict[str, VendorAction] = {}
         # Pending actions Enode answered 404 for (dropped by the next snapshot).
         self._gone: set[str] = set()
+        # CONFIRMED actions still in the snapshot until the device state that followed is in it:
+        # action id -> target asset id; the timers that stop waiting for that state by push.
+        self._awaiting: dict[str, str] = {}
+        self._grace: dict[str, CALLBACK_TYPE] = {}
+        # With healthy push: the timer that reads the actions still pending after their wait.
+        self._recheck: CALLBACK_TYPE | None = None
         self._store = _store(hass, coordinator.config_entry.entry_id)
         # Set when the entry unloads: waiting commands return, nothing is polled any more.
         self._closed = False
@@ -168,7 +193,6 @@ class EnodeActions:
         or still PENDING, in which case the outcome is reconciled later (polled or pushed) and
         reported as an event.
         """
-        self.coordinator.async_command_sent()
         if action.is_resolved or action.id in self._finished:
             await self.async_handle_update(action)
             return self._latest(action)
@@ -181,12 +205,16 @@ class EnodeActions:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
+            # With healthy push the outcome is pushed: read the action only when the wait ends.
+            step = remaining if self.coordinator.push_healthy else ACTION_POLL_INTERVAL
             try:
-                async with asyncio.timeout(min(ACTION_POLL_INTERVAL, remaining)):
+                async with asyncio.timeout(min(step, remaining)):
                     await waiter.wait()
             except TimeoutError:
-                await self._async_poll(action.id, asset_type)
+                if action.id not in self._finished:
+                    await self._async_poll(action.id, asset_type)
         self._waiters.pop(action.id, None)
+        self._async_schedule_recheck()
         return self._latest(action)
 
     async def async_cancel(self, action: VendorAction, asset_type: AssetType) -> VendorAction:
@@ -227,13 +255,12 @@ class EnodeActions:
     async def async_handle_update(self, action: VendorAction) -> None:
         """Merge an action seen outside a refresh (pushed, or polled while a command waits).
 
-        A new final outcome is reported, then one refresh replaces the pending action with the
-        device state that followed; only then are the commands waiting for it released.
+        A new final outcome is reported; the pending action then leaves the snapshot with the
+        device state that followed, and only then are the commands waiting for it released.
         """
         if not self._async_record(action):
             return
-        await self.coordinator.async_refresh()
-        self._async_release(action.id)
+        await self._async_settle(action)
 
     @callback
     def _async_record(self, action: VendorAction) -> bool:
@@ -247,9 +274,90 @@ class EnodeActions:
         self._finished[action.id] = action
         while len(self._finished) > MAX_REMEMBERED_ACTIONS:
             self._finished.pop(next(iter(self._finished)))
+        if action.state is ActionState.CONFIRMED and action.target_id is not None:
+            self._awaiting[action.id] = action.target_id
         self._fire_event(action)
         self._async_schedule_save()
         return True
+
+    async def _async_settle(self, action: VendorAction) -> None:
+        """Take a finished action out of the snapshot with the device state that followed.
+
+        FAILED or CANCELLED: the device did not change, the snapshot's state is what follows.
+        CONFIRMED: the device's new state, pushed within ``STATE_PUSH_GRACE`` when push is
+        healthy, else read with one ``GET``.
+        """
+        if action.id not in self._awaiting:
+            data = self.coordinator.data
+            self.coordinator.async_set_updated_data(
+                replace(data, pending_actions=self.still_pending(data.pending_actions))
+            )
+            return
+        if self.coordinator.push_healthy:
+            self._grace[action.id] = async_call_later(
+                self.hass, STATE_PUSH_GRACE, partial(self._async_grace_over, action.id)
+            )
+            return
+        await self._async_read_target(action.id)
+
+    @callback
+    def _async_grace_over(self, action_id: str, _now: datetime) -> None:
+        """The device's new state was not pushed in time: read it."""
+        self._grace.pop(action_id, None)
+        if action_id in self._awaiting:
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass, self._async_read_target(action_id), f"{DOMAIN} read after command"
+            )
+
+    async def _async_read_target(self, action_id: str) -> None:
+        """Read the devices a confirmed action changed and merge them.
+
+        One ``GET`` of the target asset, and one of the vehicle or charger plugged into it
+        (charging through a paired charger changes both), and the smart charging status of a
+        vehicle whose change may have changed it.
+        """
+        if (target_id := self._awaiting.get(action_id)) is None:
+            return
+        data = self.coordinator.data
+        if (target := data.asset(target_id)) is None:
+            self._awaiting.pop(action_id)  # not an asset of this entry: nothing to show
+            self.coordinator.async_set_updated_data(
+                replace(data, pending_actions=self.still_pending(data.pending_actions))
+            )
+            return
+        changed: list[Asset] = [target]
+        partner_id = None
+        if isinstance(target, Vehicle):
+            partner_id = target.charge_state.plugged_in_charger_id
+        elif isinstance(target, Charger):
+            partner_id = target.charge_state.plugged_in_vehicle_id
+        if partner_id and (partner := data.asset(partner_id)) is not None:
+            changed.append(partner)
+        client = self.coordinator.client
+        try:
+            latest = [await client.get_asset(type(asset), asset.id) for asset in changed]
+        except EnodeError as err:
+            # The action stays (showing what was confirmed) until a refresh or a push.
+            LOGGER.debug("Could not read the device after its command: %s", err)
+            return
+        await self.coordinator.async_set_assets(latest, read_statuses=True)
+
+    @callback
+    def async_snapshot_updated(self) -> None:
+        """Wake the commands whose action has left the snapshot (with the state that followed).
+
+        A coordinator listener, called after every published snapshot.
+        """
+        pending = self.coordinator.data.pending_actions
+        for action_id in [key for key in self._awaiting if key not in pending]:
+            del self._awaiting[action_id]
+            if (cancel := self._grace.pop(action_id, None)) is not None:
+                cancel()
+        known = self._finished.keys() | self._gone
+        for action_id, waiter in self._waiters.items():
+            if action_id not in pending and action_id in known:
+                waiter.set()
+        self._async_schedule_save()
 
     @callback
     def _async_release(self, action_id: str) -> None:
@@ -258,16 +366,38 @@ class EnodeActions:
             waiter.set()
 
     @callback
-    def async_snapshot_updated(self) -> None:
-        """Wake the commands whose outcome is known, now that the snapshot shows it.
+    def _async_schedule_recheck(self) -> None:
+        """With healthy push, read the actions still pending after their wait in a while."""
+        if self._recheck is None and not self._closed and self.coordinator.data.pending_actions:
+            self._recheck = async_call_later(
+                self.hass, ACTION_RECHECK_INTERVAL, self._async_recheck
+            )
 
-        A coordinator listener: a refresh that polled a final outcome has just published the
-        state that followed from it.
-        """
-        for action_id, waiter in self._waiters.items():
-            if action_id in self._finished:
-                waiter.set()
-        self._async_schedule_save()
+    @callback
+    def _async_recheck(self, _now: datetime) -> None:
+        """Read the pending actions nobody waits for (without push the refreshes poll them)."""
+        self._recheck = None
+        if not self.coordinator.push_healthy:
+            self._async_schedule_recheck()
+            return
+        self.coordinator.config_entry.async_create_background_task(
+            self.hass, self._async_poll_unwaited(), f"{DOMAIN} pending actions"
+        )
+
+    async def _async_poll_unwaited(self) -> None:
+        for action_id, pending in list(self.coordinator.data.pending_actions.items()):
+            if action_id not in self._finished and action_id not in self._waiters:
+                await self._async_poll(action_id, pending.asset_type)
+        self._async_schedule_recheck()
+
+    @callback
+    def async_shutdown(self) -> None:
+        """Cancel the timers."""
+        for cancel in [*self._grace.values(), self._recheck]:
+            if cancel is not None:
+                cancel()
+        self._grace.clear()
+        self._recheck = None
 
     async def async_poll_pending(self) -> None:
         """Poll every pending action once (the first step of a refresh).
@@ -289,12 +419,29 @@ class EnodeActions:
                 continue
             self._async_record(latest)
 
-    def still_pending(self, pending: Mapping[str, PendingAction]) -> dict[str, PendingAction]:
-        """Return the pending actions whose outcome is not known yet (and Enode still knows)."""
+    def awaiting_state(self, asset_id: str | None = None) -> frozenset[str]:
+        """Return the CONFIRMED actions (on an asset) whose device state that followed is due."""
+        return frozenset(
+            action_id
+            for action_id, target_id in self._awaiting.items()
+            if asset_id in (None, target_id)
+        )
+
+    def still_pending(
+        self, pending: Mapping[str, PendingAction], settled: Iterable[str] = ()
+    ) -> dict[str, PendingAction]:
+        """Return the actions that stay in the snapshot.
+
+        Those whose outcome is not known yet (and Enode still knows), and CONFIRMED ones whose
+        device state that followed is still due (not among ``settled``: the actions whose
+        target the new snapshot shows as read after their outcome).
+        """
+        settled = set(settled)
         return {
             key: value
             for key, value in pending.items()
-            if key not in self._finished and key not in self._gone
+            if key not in self._gone
+            and (key not in self._finished or (key in self._awaiting and key not in settled))
         }
 
     async def _async_poll(self, action_id: str, asset_type: AssetType) -> None:

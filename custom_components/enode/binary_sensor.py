@@ -271,3 +271,7 @@ class EnodeBinarySensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], BinarySens
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.asset, self.data)
+
+    def _state_inputs(self) -> object:
+        """Return the state and the attributes (the state is written when they change)."""
+        return (self.is_on, self.extra_state_attributes)

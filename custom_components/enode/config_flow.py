@@ -56,8 +56,10 @@ from .const import (
     LOGGER,
     MAX_BACKFILL_DAYS,
 )
+from .coordinator import async_hand_off
 from .entity import device_name
-from .helpers import create_client, flow_error
+from .helpers import flow_error
+from .hub import async_get_hub
 from .link import LinkTarget
 from .link_flow import EnodeLinkFlow, entry_title
 from .locations import (
@@ -105,7 +107,8 @@ async def async_default_user_id(hass: HomeAssistant) -> str:
 async def async_verify(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
     """Verify the client credentials; return a form error key, or None when they work."""
     try:
-        await create_client(hass, data).verify_credentials()
+        # The hub's client: its token serves the entry this flow creates too.
+        await async_get_hub(hass, data).client.verify_credentials()
     except EnodeError as err:
         LOGGER.debug("Enode did not accept the credentials: %s", err)
         return flow_error(err)
@@ -197,7 +200,7 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
     def _flow_client(self) -> EnodeClient:
         """Return the client for the verified credentials."""
         if self._client is None:
-            self._client = create_client(self.hass, self._data)
+            self._client = async_get_hub(self.hass, self._data).client
         return self._client
 
     def _flow_user_id(self) -> str:
@@ -251,7 +254,10 @@ class EnodeConfigFlow(EnodeLinkFlow, ConfigFlow, domain=DOMAIN):
         return await self.async_step_charger_skip()
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
-        """Create the entry, titled with the linked devices (the title follows them later)."""
+        """Create the entry, titled with the linked devices (the title follows them later; its
+        set-up reuses their read)."""
+        if self._linked is not None and self.unique_id is not None:
+            async_hand_off(self.hass, self.unique_id, self._linked)
         title = entry_title(assets)
         return self.async_create_entry(title=title, data={**self._data, CONF_AUTO_TITLE: title})
 

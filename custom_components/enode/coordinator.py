@@ -11,13 +11,20 @@ texts and Locations are cached. The user request is deliberate: its ``linkedVend
 asset types are linked (so a typical vehicle + charger household costs 3 requests instead of a
 list for each of the six asset types) and whether each vendor's credentials are still valid (the
 repairs need that when no webhook reports ``user:credentials:invalidated``).
+
+Cadence (README "Performance"): push is the main path. Enode pushes the changes of every asset
+type (``user:<type>:updated``, for all six) and every action outcome, so while deliveries or
+heartbeats arrive nothing needs polling: one safety-net refresh every ``UPDATE_INTERVAL_PUSH``
+catches what a lost delivery missed. Without push: every 5 minutes, every minute while charging
+or while a command's outcome is unknown. A token is fetched only when a request needs one (the
+client), so an idle hour with healthy push costs nothing but its share of the safety net.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -26,6 +33,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .actions import EnodeActions
 from .api import (
@@ -48,28 +56,38 @@ from .api import (
     User,
     Vehicle,
 )
-from .api.const import INTERVENTION_LANGUAGES
+from .api.const import ASSET_PATHS, INTERVENTION_LANGUAGES
 from .const import CONF_USER_ID, DOMAIN, LOGGER
 from .helpers import enode_language, problem_text, retry_after
 from .hub import async_get_hub
 from .models import EnodeConfigEntry, EnodeData
 from .smart_charging import SmartChargingReader
 
-# Polling cadence: slow when nothing happens, faster while charging or an action is pending, a
-# short burst right after a command.
+# Polling cadence without push: slow when nothing happens, faster while charging or while a
+# command's outcome is unknown.
 UPDATE_INTERVAL_IDLE = timedelta(minutes=5)
 UPDATE_INTERVAL_ACTIVE = timedelta(minutes=1)
-UPDATE_INTERVAL_BURST = timedelta(seconds=10)
-BURST_DURATION = timedelta(minutes=2)
-# While webhook deliveries (or heartbeats) arrive, polling is only a slow safety net; push counts as
-# healthy for this long after the last verified delivery.
-UPDATE_INTERVAL_PUSH = timedelta(minutes=30)
+# While webhook deliveries (or heartbeats) arrive, polling is only a safety net hours apart: every
+# asset type's changes are pushed. Push counts as healthy for this long after the last verified
+# delivery (or after the webhook was registered, until its first delivery).
+UPDATE_INTERVAL_PUSH = timedelta(hours=6)
 PUSH_HEALTHY_WINDOW = timedelta(minutes=15)
-# Locations are re-read at most this often (and whenever an unknown Location id shows up).
-LOCATIONS_MAX_AGE = timedelta(minutes=30)
+# An overdue safety net (pushes kept coming) runs this soon after the next one.
+SAFETY_NET_MIN_DELAY = timedelta(seconds=10)
+# Without push, while a car charges, the types that change by the minute (the others are read
+# every UPDATE_INTERVAL_IDLE); a full read is due that much before the interval (jitter).
+CHARGING_TYPES = frozenset({AssetType.VEHICLE, AssetType.CHARGER})
+FULL_READ_SLACK = timedelta(seconds=30)
+# Locations are re-read at most this often (and whenever an unknown Location id shows up): they
+# change only when the user edits them.
+LOCATIONS_MAX_AGE = timedelta(hours=24)
+# What a config flow read moments before it created the entry: the entry's first refresh takes it
+# instead of reading it again (set-up reads each thing once). Keyed by the entry's unique id.
+HANDOFF_MAX_AGE = 60.0  # seconds
+_HANDOFF: HassKey[dict[str, tuple[float, EnodeData]]] = HassKey(f"{DOMAIN}_handoff")
 # After a failed refresh (entities unavailable): retry after 10 s, then 20, 40 ... seconds, at most
 # 5 minutes apart, until a refresh succeeds; a Retry-After is waited out first. Never slower than
-# the normal cadence (a failing refresh during a burst retries at the burst's pace).
+# the normal cadence (a failing refresh while a car charges retries at least every minute).
 RETRY_INTERVAL_MIN = timedelta(seconds=10)
 RETRY_INTERVAL_MAX = timedelta(minutes=5)
 # The whole refresh (every request and every retry of one) gives up after this many seconds.
@@ -118,6 +136,61 @@ async def async_fetch_user_assets(client: EnodeClient, user_id: str) -> EnodeDat
     )
 
 
+@callback
+def async_hand_off(hass: HomeAssistant, unique_id: str, data: EnodeData) -> None:
+    """Offer a flow's fresh read of the user's assets to the first refresh of its entry."""
+    hass.data.setdefault(_HANDOFF, {})[unique_id] = (hass.loop.time(), data)
+
+
+@callback
+def _async_take_hand_off(hass: HomeAssistant, unique_id: str | None) -> EnodeData | None:
+    """Return (once) what a flow read for this entry, if it is at most ``HANDOFF_MAX_AGE`` old."""
+    offered = hass.data.get(_HANDOFF, {}).pop(unique_id or "", None)
+    if offered is None:
+        return None
+    read_at, data = offered
+    return data if hass.loop.time() - read_at <= HANDOFF_MAX_AGE else None
+
+
+# The snapshot's per-asset mappings (named like Enode's paths); a change anywhere else concerns
+# every entity.
+_ASSET_FIELD_NAMES = frozenset(ASSET_PATHS.values())
+
+
+def plugged_partner_id(asset: Asset) -> str | None:
+    """Return the id of the charger a vehicle is plugged into, or of a charger's vehicle."""
+    if isinstance(asset, Vehicle):
+        return asset.charge_state.plugged_in_charger_id
+    if isinstance(asset, Charger):
+        return asset.charge_state.plugged_in_vehicle_id
+    return None
+
+
+def changed_asset_ids(
+    before: EnodeData, after: EnodeData, assets: Iterable[Asset]
+) -> frozenset[str] | None:
+    """Return the assets whose entities a merge of ``assets`` concerns, or None for all.
+
+    Their own entities and those of the vehicles or chargers plugged into them (before or
+    after), the only other assets an entity shows; None when anything else in the snapshot
+    changed (an asset appeared, the Locations, the texts, the pending actions, the user).
+    """
+    for item in fields(EnodeData):
+        if item.name not in _ASSET_FIELD_NAMES and getattr(before, item.name) != getattr(
+            after, item.name
+        ):
+            return None
+    changed: set[str] = set()
+    for asset in assets:
+        if (previous := before.asset(asset.id)) is None:
+            return None
+        changed.add(asset.id)
+        for partner_id in (plugged_partner_id(previous), plugged_partner_id(asset)):
+            if partner_id is not None:
+                changed.add(partner_id)
+    return frozenset(changed)
+
+
 class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     """Fetches one Enode user's assets; merges pushed updates; sets the polling cadence."""
 
@@ -140,14 +213,20 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self.actions = EnodeActions(hass, self)
         self.smart_charging = SmartChargingReader(client)
         self._fetched = False
+        # When the user and every type were last read; whether a refresh is a scheduled one.
+        self._full_read_at: datetime | None = None
+        self._scheduled = False
         self._intervention_cache: dict[tuple[str, str], Intervention | None] = {}
         self._locations: dict[str, Location] = {}
         self._locations_fetched_at: datetime | None = None
         # Location ids the assets referred to that the last read of the user's Locations did not
         # have (deleted meanwhile): not worth another request until the Locations are stale.
         self._missing_locations: set[str] = set()
-        # While set, polling bursts (after a command); the timer that ends the burst.
-        self._burst_end: CALLBACK_TYPE | None = None
+        # While a snapshot of merged assets is published: the assets whose entities it concerns
+        # (``changed_asset_ids``); None: every listener.
+        self.changed_assets: frozenset[str] | None = None
+        # The listeners by context (an entity's is its asset id), to update only those.
+        self._listeners_by_context: dict[object, dict[CALLBACK_TYPE, CALLBACK_TYPE]] = {}
         # What the entries of this Enode client share (one token, the rate limit).
         self.hub = async_get_hub(hass, entry.data)
         # Consecutive failed refreshes (the retry backoff grows with them).
@@ -213,6 +292,41 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self.update_interval = self._interval_for(data)
         return data
 
+    async def _handle_refresh_interval(self, _now: datetime | None = None) -> None:
+        """A scheduled refresh (one asked for, or a set-up's, reads everything)."""
+        self._scheduled = True
+        try:
+            await super()._handle_refresh_interval(_now)
+        finally:
+            self._scheduled = False
+
+    def _vehicles_and_chargers_only(self) -> bool:
+        """Return whether this refresh reads only the vehicles and chargers.
+
+        Without push, while a car charges (or a charging command's outcome is unknown), only
+        they change by the minute: the scheduled refreshes between two full ones (every
+        ``UPDATE_INTERVAL_IDLE``, the user and every type) read just their lists.
+        """
+        data = self.data
+        if not self._scheduled or self.push_healthy or self._full_read_at is None:
+            return False
+        if not data.is_charging and not data.pending_actions:
+            return False
+        if any(item.asset_type not in CHARGING_TYPES for item in data.pending_actions.values()):
+            return False
+        return dt_util.utcnow() - self._full_read_at < UPDATE_INTERVAL_IDLE - FULL_READ_SLACK
+
+    async def _async_read_vehicles_and_chargers(self) -> EnodeData:
+        """Return the snapshot with its vehicles and chargers read again (one list each)."""
+        linked = linked_asset_types(self.data.user)
+
+        async def _list[A: AssetBase](model: type[A]) -> dict[str, A]:
+            if model.asset_type not in linked:
+                return {}
+            return {asset.id: asset for asset in await self.client.list_assets(self.user_id, model)}
+
+        return replace(self.data, vehicles=await _list(Vehicle), chargers=await _list(Charger))
+
     def _retry_interval(self) -> timedelta:
         """Return the backoff after the failures so far (at most the normal interval)."""
         backoff = RETRY_INTERVAL_MIN * (1 << min(max(self._failures - 1, 0), 16))
@@ -254,21 +368,46 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         """Fetch a fresh snapshot; raise the client's errors."""
         # Actions first: an outcome seen now is then reflected in the asset lists below.
         await self.actions.async_poll_pending()
-        data = await async_fetch_user_assets(self.client, self.user_id)
+        settled = self.actions.awaiting_state()
+        data = None
+        if self._vehicles_and_chargers_only():
+            data = await self._async_read_vehicles_and_chargers()
+        else:
+            if not self._fetched:
+                data = _async_take_hand_off(self.hass, self.config_entry.unique_id)
+            if data is None:
+                data = await async_fetch_user_assets(self.client, self.user_id)
+            self._full_read_at = dt_util.utcnow()
         statuses = await self.smart_charging.async_statuses(
             data, self.data, push_healthy=self.push_healthy
         )
-        return await self._async_complete(replace(data, smart_charging=statuses))
+        return await self._async_complete(replace(data, smart_charging=statuses), settled)
 
-    async def _async_complete(self, data: EnodeData) -> EnodeData:
-        """Add the cached Locations and intervention texts, and the actions still pending."""
+    async def _async_complete(
+        self,
+        data: EnodeData,
+        settled: Iterable[str] = (),
+        merged: Sequence[Asset] | None = None,
+    ) -> EnodeData:
+        """Add the cached Locations and intervention texts, and the actions still pending.
+
+        ``settled``: the actions whose device state that followed their outcome is in ``data``.
+        ``merged``: only these assets are new in ``data`` (only their texts are looked up).
+        """
+        if merged is None:
+            interventions = await self._async_interventions(data.iter_assets())
+        else:
+            interventions = {
+                **self.data.interventions,
+                **await self._async_interventions(merged),
+            }
         return replace(
             data,
             locations=await self._async_locations(data),
-            interventions=await self._async_interventions(data.iter_assets()),
+            interventions=interventions,
             # The latest snapshot's (a command may have started meanwhile), minus the outcomes
             # known now: a finished action leaves together with the state that followed.
-            pending_actions=self.actions.still_pending(self.data.pending_actions),
+            pending_actions=self.actions.still_pending(self.data.pending_actions, settled),
             # Written by the statistics import, not by a refresh.
             energy_today=self.data.energy_today,
         )
@@ -322,14 +461,14 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         return result
 
     def _interval_for(self, data: EnodeData) -> timedelta:
-        """Return the adaptive polling interval."""
-        if self._burst_end is not None:
-            return UPDATE_INTERVAL_BURST
-        if data.pending_actions:
-            return UPDATE_INTERVAL_ACTIVE
+        """Return the polling interval the snapshot calls for.
+
+        With healthy push every change (and every action outcome) is pushed: only the safety
+        net. Without push: faster while charging or while a command's outcome is unknown.
+        """
         if self.push_healthy:
             return UPDATE_INTERVAL_PUSH
-        if data.is_charging:
+        if data.pending_actions or data.is_charging:
             return UPDATE_INTERVAL_ACTIVE
         return UPDATE_INTERVAL_IDLE
 
@@ -343,38 +482,59 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             self._schedule_refresh()
 
     @callback
-    def async_command_sent(self) -> None:
-        """A command was sent: poll in a short burst for a while."""
-        if self._burst_end is not None:
-            self._burst_end()
-        self._burst_end = async_call_later(self.hass, BURST_DURATION, self._async_burst_ended)
-        self._async_reschedule()
+    def async_set_updated_data(self, data: EnodeData) -> None:
+        """Publish a snapshot changed outside a refresh (a pushed update, a command) with the
+        polling interval it calls for.
 
-    @callback
-    def _async_burst_ended(self, _now: datetime) -> None:
-        """The burst after a command is over: back to the adaptive polling."""
-        self._burst_end = None
-        self._async_reschedule()
+        With healthy push the safety net stays due ``UPDATE_INTERVAL_PUSH`` after the last full
+        read: a device that pushes all the time (an inverter) must not put off reading the
+        others, whose lost deliveries it is there for. While Enode's API fails (the last refresh
+        failed) the change is kept for the next refresh, but the entities stay unavailable and
+        the retry stays when it was due: a webhook delivery says nothing about whether the API
+        is back.
+        """
+        if not self.last_update_success:
+            self.data = data
+            return
+        if not self.hub.rate_limited:
+            interval = self._interval_for(data)
+            if self.push_healthy and self._full_read_at is not None:
+                due = self._full_read_at + interval - dt_util.utcnow()
+                interval = max(due, SAFETY_NET_MIN_DELAY)
+            self.update_interval = interval
+        super().async_set_updated_data(data)
 
     # --------------------------------------------------------- pushed updates
 
     @property
     def push_healthy(self) -> bool:
-        """Return whether webhook deliveries arrived within ``PUSH_HEALTHY_WINDOW``."""
+        """Return whether push is trusted: a verified delivery within ``PUSH_HEALTHY_WINDOW``
+        (or the webhook was registered that recently and its first delivery is awaited)."""
         return self._push_expiry is not None
 
     @callback
     def async_push_received(self) -> None:
         """Record a verified webhook delivery: push is healthy, polling slows down."""
-        was_healthy = self.push_healthy
         self.push_last_delivery = dt_util.utcnow()
+        self._async_trust_push("Enode push updates are arriving; polling slowly")
+
+    @callback
+    def async_push_registered(self) -> None:
+        """The webhook is registered at Enode: trust push until the window passes undelivered."""
+        if not self.push_healthy:
+            self._async_trust_push("Enode webhook registered; polling slowly")
+
+    @callback
+    def _async_trust_push(self, message: str) -> None:
+        """Trust push for ``PUSH_HEALTHY_WINDOW`` from now."""
+        was_healthy = self.push_healthy
         if self._push_expiry is not None:
             self._push_expiry()
         self._push_expiry = async_call_later(
             self.hass, PUSH_HEALTHY_WINDOW, self._async_push_expired
         )
         if not was_healthy:
-            LOGGER.debug("Enode push updates are arriving; polling slowly")
+            LOGGER.debug(message)
             self._async_reschedule()
 
     @callback
@@ -385,34 +545,80 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._async_reschedule()
 
     async def async_shutdown(self) -> None:
-        """Cancel the push health and burst timers, then shut down."""
-        for cancel in (self._push_expiry, self._burst_end):
-            if cancel is not None:
-                cancel()
-        self._push_expiry = self._burst_end = None
+        """Cancel the push health and the actions' timers, then shut down."""
+        if self._push_expiry is not None:
+            self._push_expiry()
+            self._push_expiry = None
+        self.actions.async_shutdown()
         await super().async_shutdown()
 
-    @callback
-    def async_set_updated_data(self, data: EnodeData) -> None:
-        """Publish a snapshot changed outside a refresh (a pushed update, a command).
-
-        While Enode's API fails (the last refresh failed) the change is kept for the next
-        refresh, but the entities stay unavailable and the retry stays when it was due: a
-        webhook delivery says nothing about whether the API is back.
-        """
-        if self.last_update_success:
-            super().async_set_updated_data(data)
-        else:
-            self.data = data
-
     async def async_set_asset(self, asset: Asset) -> None:
-        """Merge an updated or newly discovered asset (for example from a webhook)."""
-        data = self.data.with_asset(asset)
+        """Merge an asset as Enode just reported it (pushed, or read after a command)."""
+        await self.async_set_assets([asset])
+
+    async def async_set_assets(
+        self, assets: Iterable[Asset], *, read_statuses: bool = False
+    ) -> None:
+        """Merge assets as Enode just reported them, in one snapshot.
+
+        They are the state that followed the outcomes already known for them: those actions
+        leave the snapshot with them. ``read_statuses``: they were read after a command, so the
+        smart charging statuses they may have changed are read too (pushed ones come by push).
+        """
+        merged = list(assets)
+        data = self.data
+        settled: set[str] = set()
+        for asset in merged:
+            data = data.with_asset(asset)
+            settled |= self.actions.awaiting_state(asset.id)
         try:
-            data = await self._async_complete(data)
+            if read_statuses:
+                statuses = await self.smart_charging.async_statuses(
+                    data, self.data, push_healthy=self.push_healthy
+                )
+                data = replace(data, smart_charging=statuses)
+            data = await self._async_complete(data, settled, merged)
         except EnodeError as err:
             LOGGER.debug("Could not fetch the texts for an updated asset: %s", err)
-        self.async_set_updated_data(data)
+            data = replace(
+                data,
+                pending_actions=self.actions.still_pending(data.pending_actions, settled),
+            )
+        self.changed_assets = changed_asset_ids(self.data, data, merged)
+        try:
+            self.async_set_updated_data(data)
+        finally:
+            self.changed_assets = None
+
+    @callback
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: object = None
+    ) -> CALLBACK_TYPE:
+        """Add a listener (an entity's context is its asset id); return its remover."""
+        remove = super().async_add_listener(update_callback, context)
+        listeners = self._listeners_by_context.setdefault(context, {})
+        listeners[remove] = update_callback
+
+        @callback
+        def remove_listener() -> None:
+            listeners.pop(remove, None)
+            if not listeners:
+                self._listeners_by_context.pop(context, None)
+            remove()
+
+        return remove_listener
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Update the listeners: after a merge of some assets, only their entities', then the
+        listeners of no asset (repairs, entity creation, commands)."""
+        changed = self.changed_assets
+        if changed is None:
+            super().async_update_listeners()
+            return
+        for context in (*changed, None):
+            for update_callback in list(self._listeners_by_context.get(context, {}).values()):
+                update_callback()
 
     async def async_fetch_asset(self, model: type[Asset], asset_id: str) -> None:
         """Fetch one asset (newly discovered) and merge it; 404 means it is gone already.
@@ -448,8 +654,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     @callback
     def async_remove_stale_devices(self) -> None:
         """Remove devices of assets that are no longer linked."""
-        if not self._fetched or not self.last_update_success:
-            return
+        if not self._fetched or not self.last_update_success or self.changed_assets is not None:
+            return  # a merge of assets removes none
         known = {asset.id for asset in self.data.iter_assets()}
         registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id

@@ -56,3 +56,7 @@ class EnodeVehicleTracker(EnodeEntity[Vehicle], TrackerEntity):
     def longitude(self) -> float | None:
         """Return the longitude."""
         return self.asset.location.longitude
+
+    def _state_inputs(self) -> object:
+        """Return the position (the state is written when it changes)."""
+        return (self.latitude, self.longitude)

@@ -3,6 +3,13 @@
 Every entity belongs to one Enode asset and reads only the coordinator's snapshot. The base entity
 is generic over the asset type (``EnodeEntity[Vehicle]``), so descriptions and entities are typed
 per asset type; a new device type needs a model, a description tuple per platform, and texts.
+
+Updates are cheap at scale (README "Performance"): a pushed asset updates only the entities of
+that asset and of the vehicle or charger plugged into it (the coordinator's listener context is
+the asset id; anything else in the snapshot changing updates every entity), and an entity writes
+its state only when what it shows changed (``_state_inputs``). An entity that shows something of
+another asset than its own or its plugged-in partner must say so in ``EnodeCoordinator``'s
+``changed_assets`` rules.
 """
 
 from __future__ import annotations
@@ -76,19 +83,46 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         description: EntityDescription,
     ) -> None:
         """Initialize the entity."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, context=asset.id)
         self.entity_description = description
         self._model = type(asset)
         self.asset_id = asset.id
         self._attr_unique_id = f"{asset.id}_{description.key}"
         self._attr_device_info = asset_device_info(asset)
         self._last_name = device_name(asset)
+        # What the state was last written from (see ``_state_inputs``).
+        self._written: object = None
+        # The asset found in the snapshot last looked in (``_current``).
+        self._looked_up: AssetT | None = None
+        self._looked_up_in: EnodeData | None = None
+
+    def _state_inputs(self) -> object:
+        """Return what the written state is computed from (its value and attributes).
+
+        Only called while available. ``None`` means unknown: the state is always written.
+        """
+        return None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state when it changed (not for every update of the snapshot)."""
+        available = self.available
+        inputs = self._state_inputs() if available else None
+        written = (available, inputs)
+        if inputs is not None and written == self._written:
+            return
+        self._written = written
+        super()._handle_coordinator_update()
 
     @property
     def _current(self) -> AssetT | None:
         """Return this entity's asset in the snapshot, if it is still linked."""
-        asset = self.coordinator.data.assets(self._model.asset_type).get(self.asset_id)
-        return asset if isinstance(asset, self._model) else None
+        data = self.coordinator.data
+        if data is not self._looked_up_in:  # once per snapshot (its state reads it often)
+            asset = data.assets(self._model.asset_type).get(self.asset_id)
+            self._looked_up = asset if isinstance(asset, self._model) else None
+            self._looked_up_in = data
+        return self._looked_up
 
     @property
     def asset(self) -> AssetT:
@@ -166,13 +200,23 @@ def async_add_asset_entities[
     @callback
     def _async_add_new() -> None:
         current: set[str] = set()
+        checked: set[str] = set()
         gone: list[Entity] = []
         new_entities: list[Entity] = []
-        for asset_id, asset in coordinator.data.assets(model.asset_type).items():
+        assets = coordinator.data.assets(model.asset_type)
+        # After a push only the changed assets can have gained or lost an entity.
+        changed = coordinator.changed_assets
+        items = (
+            assets.items()
+            if changed is None
+            else [(asset_id, assets[asset_id]) for asset_id in changed if asset_id in assets]
+        )
+        for asset_id, asset in items:
             if not isinstance(asset, model):
                 continue
             for description in descriptions:
                 unique_id = f"{asset_id}_{description.key}"
+                checked.add(unique_id)
                 exists = description.exists_fn(asset)
                 if unique_id in added:
                     # Only capabilities Enode reported count as gone (a payload without any
@@ -190,7 +234,8 @@ def async_add_asset_entities[
                 new_entities.append(entity)
         # Forget entities of removed assets (their device goes) and of vanished capabilities, so
         # they come back if the asset or the capability does.
-        for unique_id in [key for key in added if key not in current]:
+        considered = added.keys() if changed is None else checked
+        for unique_id in [key for key in considered if key in added and key not in current]:
             del added[unique_id]
         for entity in gone:
             _async_remove_entity(coordinator.hass, entity)

@@ -48,7 +48,11 @@ DEFAULT_RETRY_AFTER = 60.0
 
 
 def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:
-    """Return an Enode client for a config entry's (or a flow's) data, on HA's shared session."""
+    """Return a new Enode client for a config entry's (or a flow's) data, on HA's shared session.
+
+    Entries and flows take theirs from ``hub.async_get_hub``: one client, so one access token,
+    per Enode client and secret.
+    """
     environment = Environment(data.get(CONF_ENVIRONMENT, Environment.PRODUCTION))
     custom = environment is Environment.CUSTOM
     return EnodeClient(

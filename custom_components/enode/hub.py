@@ -3,8 +3,9 @@
 Every config entry is one Enode user, but several entries can use the same Enode client (client
 id and secret). They share, per client:
 
-- one API client, so one access token: a set-up retried after an error reuses the token instead
-  of fetching a new one each time;
+- one API client, so one access token: the config flow that verified the credentials, the entry
+  it creates and a set-up retried after an error all use one token instead of fetching a new one
+  each time (README "Performance": one token per set-up);
 - the client's rate limit: after a 429 nobody asks Enode again before its ``Retry-After`` has
   passed (a set-up retried by Home Assistant fails at once, without a request) and the limit is
   logged once;

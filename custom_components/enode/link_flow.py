@@ -47,7 +47,7 @@ from .link import (
     async_link_ui_returned,
     async_open_link_ui,
 )
-from .models import EnodeConfigEntry
+from .models import EnodeConfigEntry, EnodeData
 from .pairing import async_get_charger_reliance, vehicle_controls_charging
 from .texts import ASSET_TYPE_SELECTOR, Texts, async_texts
 
@@ -182,6 +182,8 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
     _assets_before_flow: frozenset[str] | None = None
     _charger_offered: bool = False
     _onboarding_vehicle: Vehicle | None = None
+    # The last read of the user's assets: read again only after Link UI (set-up reads once).
+    _linked: EnodeData | None = None
 
     # ----------------------------------------------------------- to implement
 
@@ -299,17 +301,25 @@ class EnodeLinkFlow(ConfigEntryBaseFlow):
             request = LinkRequest(
                 user_id=self._flow_user_id(), asset_types=self._asset_types, vendor=self._vendor
             )
+        self._linked = None  # Link UI may link more
         return await async_open_link_ui(
             self, self._flow_client(), request, target=self._link_target
         )
 
     async def _async_linked_assets(self) -> list[Asset] | None:
-        """Return the devices the flow's Enode user has linked; None (logged) if unreadable."""
-        try:
-            return await async_fetch_assets(self._flow_client(), self._flow_user_id())
-        except EnodeError as err:
-            LOGGER.warning("Could not read the linked Enode devices: %s", err)
-            return None
+        """Return the devices the flow's Enode user has linked; None (logged) if unreadable.
+
+        Read once per visit to Link UI: the steps after it reuse the read.
+        """
+        if self._linked is None:
+            try:
+                self._linked = await async_fetch_user_assets(
+                    self._flow_client(), self._flow_user_id()
+                )
+            except EnodeError as err:
+                LOGGER.warning("Could not read the linked Enode devices: %s", err)
+                return None
+        return list(self._linked.iter_assets())
 
     async def async_step_link_failed(
         self, user_input: dict[str, Any] | None = None

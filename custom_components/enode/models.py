@@ -34,6 +34,7 @@ from .api import (
     Vehicle,
     VendorAction,
 )
+from .api.const import ASSET_PATHS
 
 if TYPE_CHECKING:
     from .actions import EnodeActions
@@ -91,15 +92,9 @@ class EnodeData:
 
     def assets(self, asset_type: AssetType) -> Mapping[str, Asset]:
         """Return the assets of a type, keyed by id."""
-        by_type: dict[AssetType, Mapping[str, Asset]] = {
-            AssetType.VEHICLE: self.vehicles,
-            AssetType.CHARGER: self.chargers,
-            AssetType.BATTERY: self.batteries,
-            AssetType.INVERTER: self.inverters,
-            AssetType.METER: self.meters,
-            AssetType.HVAC: self.hvacs,
-        }
-        return by_type[asset_type]
+        # The fields holding the assets are named like Enode's paths (``vehicles``, ...).
+        assets: Mapping[str, Asset] = getattr(self, ASSET_PATHS[asset_type])
+        return assets
 
     def iter_assets(self) -> Iterator[Asset]:
         """Yield every asset (vehicles first, then chargers, ...)."""

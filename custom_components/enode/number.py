@@ -137,6 +137,10 @@ class EnodeNumberEntity[AssetT: Vehicle | Charger](EnodeEntity[AssetT], NumberEn
             return action.target_state.max_current
         return self.entity_description.value_fn(self.asset)
 
+    def _state_inputs(self) -> object:
+        """Return the value (the state is written when it changes)."""
+        return (self.native_value,)
+
     @enode_exception_handler
     async def async_set_native_value(self, value: float) -> None:
         """Set the value."""

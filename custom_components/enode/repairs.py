@@ -281,12 +281,30 @@ def async_delete_issues(
 
 
 @callback
+def _issue_inputs(asset: Asset) -> tuple[object, str]:
+    """Return what an asset's issues are made from (besides the snapshot's shared parts)."""
+    return (asset.capabilities, device_name(asset))
+
+
 def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callable[[], None]:
     """Keep the entry's issues in sync with its coordinator; return the unsubscribe."""
     coordinator = entry.runtime_data.coordinator
+    # What the issues of each asset follow: its capabilities (interventions, charging control)
+    # and its name. A pushed update that changed neither changes no issue.
+    seen: dict[str, tuple[object, str]] = {}
 
     @callback
     def _async_coordinator_updated() -> None:
+        data = coordinator.data
+        changed = coordinator.changed_assets
+        if changed is not None and all(
+            seen.get(asset_id) == _issue_inputs(asset)
+            for asset_id in changed
+            if (asset := data.asset(asset_id)) is not None
+        ):
+            return
+        seen.clear()
+        seen.update((asset.id, _issue_inputs(asset)) for asset in data.iter_assets())
         async_update_issues(hass, entry)
 
     @callback

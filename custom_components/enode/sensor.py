@@ -615,3 +615,7 @@ class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
         if attributes_fn is None or self._current is None:
             return None
         return attributes_fn(self.asset, self.data)
+
+    def _state_inputs(self) -> object:
+        """Return the value, unit and attributes (the state is written when they change)."""
+        return (self.native_value, self.native_unit_of_measurement, self.extra_state_attributes)

@@ -154,6 +154,10 @@ class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], Switch
             return action.kind is ChargingAction.START
         return self.asset.charge_state.is_charging
 
+    def _state_inputs(self) -> object:
+        """Return the state (written when it changes)."""
+        return (self.is_on,)
+
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging."""
         await self._async_set_charging(ChargingAction.START)
@@ -212,6 +216,10 @@ class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
         """Return the rest of the policy: the deadline and the minimum charge limit."""
         policy = self.asset.smart_charging_policy
         return {"deadline": policy.deadline, "minimum_charge_limit": policy.minimum_charge_limit}
+
+    def _state_inputs(self) -> object:
+        """Return the state and the attributes (written when they change)."""
+        return (self.is_on, self.extra_state_attributes)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Enable smart charging (needs the smartCharging capability)."""

@@ -42,6 +42,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
+    Asset,
     AssetBase,
     AssetType,
     EnodeClient,
@@ -299,6 +300,8 @@ class PushChannel:
             return
         self.status = STATUS_REGISTERED
         self.enode_webhook_id = hook.id
+        for member in self.members.values():
+            member.coordinator.async_push_registered()
         self._async_store(
             {
                 CONF_ENODE_WEBHOOK_ID: hook.id,
@@ -605,13 +608,53 @@ class EnodeWebhook:
         )
 
     async def async_process(self, events: Sequence[WebhookEvent]) -> None:
-        """Merge a delivery's events in order (deliveries one after the other)."""
+        """Merge a delivery's events in order (deliveries one after the other).
+
+        Consecutive updates of different assets are merged into one snapshot: a delivery of
+        100 devices' updates updates the entities once, not 100 times (README "Performance").
+        A later update of a device already in the batch starts the next snapshot, so every state
+        Enode reported is shown, in order (history and automations see each transition).
+        """
         async with self._lock:
+            updates: dict[str, Asset] = {}
             for event in events:
+                if (update := self._asset_update(event)) is not None:
+                    asset = update.asset
+                    if asset.id in updates:
+                        await self._async_merge(updates)
+                    if _older(asset, self.coordinator.data.asset(asset.id)):
+                        LOGGER.debug("Ignoring a late %s event (older than known)", event.event)
+                    else:
+                        updates[asset.id] = asset
+                    continue
+                await self._async_merge(updates)
                 try:
                     await self._async_process_event(event)
                 except Exception:  # one bad event must not lose the others
                     LOGGER.exception("Could not process the Enode webhook event %s", event.event)
+            await self._async_merge(updates)
+
+    def _asset_update(self, event: WebhookEvent) -> AssetEvent | None:
+        """Return the event if it updates an asset of this entry's user."""
+        if (
+            isinstance(event, AssetEvent)
+            and event.change != "deleted"
+            and event.user_id == self.coordinator.user_id
+            and not _foreign(event, self.coordinator.user_id)
+        ):
+            return event
+        return None
+
+    async def _async_merge(self, updates: dict[str, Asset]) -> None:
+        """Merge the collected asset updates in one snapshot, and forget them."""
+        if not updates:
+            return
+        assets = list(updates.values())
+        updates.clear()
+        try:
+            await self.coordinator.async_set_assets(assets)
+        except Exception:  # the other events of the delivery still count
+            LOGGER.exception("Could not merge %d pushed Enode asset updates", len(assets))
 
     async def _async_process_event(self, event: WebhookEvent) -> None:
         """Merge one event into the coordinator."""
@@ -668,22 +711,14 @@ class EnodeWebhook:
         await coordinator.async_fetch_asset(event.model, event.asset_id)
 
     async def _async_asset_event(self, event: AssetEvent) -> None:
-        """Merge an updated or deleted asset."""
-        coordinator = self.coordinator
-        asset = event.asset
-        if asset.user_id is not None and asset.user_id != coordinator.user_id:
+        """An asset event not merged with the updates: deleted, or another user's asset."""
+        if _foreign(event, self.coordinator.user_id):
             LOGGER.debug(
                 "Ignoring a %s event: the asset belongs to another Enode user", event.event
             )
             return
         if event.change == "deleted":
-            coordinator.async_remove_asset(asset.id)
-            return
-        current = coordinator.data.asset(asset.id)
-        if _older(asset, current):
-            LOGGER.debug("Ignoring a late %s event (older than what is known)", event.event)
-            return
-        await coordinator.async_set_asset(asset)
+            self.coordinator.async_remove_asset(event.asset.id)
 
 
 class _BodyTooLarge(Exception):
@@ -707,6 +742,12 @@ async def _async_read_body(request: web.Request) -> bytes:
         if len(body) > MAX_DELIVERY_BYTES:
             raise _BodyTooLarge
     return bytes(body)
+
+
+def _foreign(event: AssetEvent, user_id: str) -> bool:
+    """Return whether an event's asset says it belongs to another Enode user."""
+    owner = event.asset.user_id
+    return owner is not None and owner != user_id
 
 
 def _older(new: AssetBase, current: AssetBase | None) -> bool:

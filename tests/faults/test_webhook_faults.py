@@ -30,13 +30,14 @@ async def _rejected(
     env: FaultEnv, case: str, body: bytes, signature: str | None, status: int
 ) -> None:
     """A delivery that must be refused with ``status`` and change nothing."""
+    last_delivery = env.coordinator.push_last_delivery
     answered = await env.post(body, signature)
     await env.hass.async_block_till_done(wait_background_tasks=True)
     result = CaseResult(case, "webhook", recovery=0.0, bound=0.0)
     if answered != status:
         result.wrong_states += 1
         result.notes.append(f"answered {answered}, not {status}")
-    if env.coordinator.push_healthy:
+    if env.coordinator.push_last_delivery != last_delivery:
         result.wrong_states += 1
         result.notes.append("counted as a delivery")
     await env.finish(result)

@@ -10,21 +10,15 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.enode.api import Environment
-from custom_components.enode.const import (
-    CONF_API_URL,
-    CONF_ENVIRONMENT,
-    CONF_TOKEN_URL,
-    CONF_USER_ID,
-    DOMAIN,
-)
+from benchmarks.households import entry_data as simulator_entry_data
+from custom_components.enode.const import CONF_USER_ID, DOMAIN
 
 
 @pytest.fixture(autouse=True)
@@ -45,14 +39,7 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 def entry_data(sim: Any, user_id: str | None = None) -> dict[str, Any]:
     """Return config entry data pointing at a running simulator."""
-    return {
-        CONF_ENVIRONMENT: Environment.CUSTOM.value,
-        CONF_API_URL: sim.base_url,
-        CONF_TOKEN_URL: sim.token_url,
-        CONF_CLIENT_ID: sim.client_id,
-        CONF_CLIENT_SECRET: sim.client_secret,
-        CONF_USER_ID: user_id or sim.user_id,
-    }
+    return {**simulator_entry_data(sim), CONF_USER_ID: user_id or sim.user_id}
 
 
 def make_entry(sim: Any, user_id: str | None = None) -> MockConfigEntry:

@@ -943,20 +943,25 @@ async def test_existing_devices_unreadable(hass: HomeAssistant, simulator: Simul
     assert result["reason"] == "cannot_connect"
 
 
-async def test_charger_skip_devices_unreadable(
+async def test_charger_skip_reuses_the_read(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
 ) -> None:
-    """Skipping the charger when the devices cannot be read aborts."""
+    """Skipping the charger creates the entry from the devices read after Link UI: they are not
+    read again (set-up reads each thing once), so a failing read cannot get in the way."""
     client = await hass_client_no_auth()
     result = await to_link(hass, simulator, ["vehicle"], vendor="TESLA")
     result = await link_and_return(hass, client, result)
     assert result["step_id"] == "charger_recommended"
     simulator.inject_fault(status=500, count=20, path_prefix="/users/")
+    before = simulator.count_requests("GET", "/users/")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "charger_skip"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "cannot_connect"
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Batmobile"
+    assert simulator.count_requests("GET", "/users/") == before
+    simulator.clear_faults()
+    await hass.async_block_till_done()
 
 
 async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
@@ -986,19 +991,25 @@ async def test_fetch_assets_ignores_unknown_vendor_types() -> None:
     assert stub.requested == ["vehicle"]
 
 
-async def test_devices_unreadable_before_link_ui(hass: HomeAssistant, simulator: Simulator) -> None:
-    """If the devices already linked cannot be read, Link UI is not opened: the flow aborts."""
-    result = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], credentials(simulator)
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"asset_types": ["vehicle"]}
-    )
+async def test_devices_unreadable_before_link_ui(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """If the devices already linked cannot be read, Link UI is not opened: the flow aborts.
+
+    They are read again before each visit to Link UI after the first (the first reuses the
+    read after the credentials): here after the user cancelled Link UI and tries again.
+    """
+    client = await hass_client_no_auth()
+    result = await to_link(hass, simulator, ["vehicle"])
+    redirect = await complete_link_ui(result["url"], cancel=True)
+    status, _ = await follow_link_callback(client, redirect)
+    assert status == 200
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "link_cancelled"
     before = simulator.count_requests("POST", "/users/")
     simulator.inject_fault(status=500, count=20, path_prefix="/users/", method="GET")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"vendor": "link_ui"}
+        result["flow_id"], {"next_step_id": "link"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"

@@ -1,7 +1,7 @@
 """Recovery after an Enode outage (issue 12): a short, growing backoff until a refresh succeeds.
 
-With push healthy the polling interval is 30 minutes; a failed refresh must not keep it (the
-entities would stay unavailable for up to 30 minutes after Enode is back). A pushed update during
+With push healthy the polling interval is 6 hours; a failed refresh must not keep it (the
+entities would stay unavailable for up to 6 hours after Enode is back). A pushed update during
 an outage must not make every entity available as if the API were back, nor postpone the retry.
 The whole refresh is bounded (not each try of each request).
 """
@@ -60,8 +60,8 @@ def _vehicle_requests(sim: Any) -> int:
 async def test_recovers_within_one_short_backoff_while_push_is_healthy(
     hass: HomeAssistant, simulator_factory: Any
 ) -> None:
-    """Push healthy (30-minute polling), then an outage: once Enode is back the entities are
-    available again within one short backoff, not 30 minutes later."""
+    """Push healthy (6-hour safety net), then an outage: once Enode is back the entities are
+    available again within one short backoff, not 6 hours later."""
     sim, entry = await _entry(hass, simulator_factory)
     coordinator = entry.runtime_data.coordinator
     coordinator.async_push_received()  # a verified delivery: push is healthy

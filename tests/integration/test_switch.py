@@ -33,6 +33,7 @@ from custom_components.enode.api import (
     EnodeRateLimitError,
 )
 from custom_components.enode.const import DOMAIN, EVENT_ACTION
+from custom_components.enode.coordinator import UPDATE_INTERVAL_ACTIVE
 
 from .conftest import (
     CHARGER,
@@ -240,11 +241,12 @@ async def test_pending_then_reconciled_later(hass: HomeAssistant, simulator_fact
     events = async_capture_events(hass, EVENT_ACTION)
     with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.1):
         await _switch(hass, SERVICE_TURN_ON)
-    # Optimistic: the requested state while the action is PENDING; polling is in burst mode.
+    # Optimistic: the requested state while the action is PENDING; without push the outcome is
+    # polled every minute (no burst of refreshes after the command).
     assert hass.states.get(SWITCH).state == STATE_ON
     assert sim.asset(GPS_VEHICLE_ID)["chargeState"]["isCharging"] is False
     assert len(coordinator.data.pending_actions) == 1
-    assert coordinator.update_interval.total_seconds() == 10
+    assert coordinator.update_interval == UPDATE_INTERVAL_ACTIVE
     assert events == []
 
     sim.advance_time(601)
@@ -488,4 +490,20 @@ async def test_reused_pending_action_ends_every_waiting_call(
             await asyncio.gather(*calls)
     await hass.async_block_till_done()
     assert [e.data["state"] for e in events] == ["confirmed"]
+    assert hass.states.get(SWITCH).state == STATE_ON
+
+
+async def test_confirmed_but_device_unreadable(hass: HomeAssistant, simulator_factory: Any) -> None:
+    """CONFIRMED, but the car cannot be read afterwards: the switch keeps showing the confirmed
+    state (the action stays) until the next refresh brings the car's state; nothing blinks."""
+    sim, entry = await _setup(hass, simulator_factory)
+    coordinator = entry.runtime_data.coordinator
+    sim.inject_fault(status=500, count=20, path_prefix=f"/vehicles/{GPS_VEHICLE_ID}", method="GET")
+    with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.3):
+        await _switch(hass, SERVICE_TURN_ON)
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert len(coordinator.data.pending_actions) == 1
+    sim.clear_faults()
+    await async_refresh(hass, entry)
+    assert coordinator.data.pending_actions == {}
     assert hass.states.get(SWITCH).state == STATE_ON

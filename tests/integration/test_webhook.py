@@ -37,13 +37,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.enode.actions import ACTION_RECHECK_INTERVAL
 from custom_components.enode.api import EnodeClient, Environment
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import CONF_ENVIRONMENT, DOMAIN, EVENT_ACTION
 from custom_components.enode.coordinator import (
-    BURST_DURATION,
-    UPDATE_INTERVAL_ACTIVE,
-    UPDATE_INTERVAL_BURST,
+    PUSH_HEALTHY_WINDOW,
     UPDATE_INTERVAL_IDLE,
     UPDATE_INTERVAL_PUSH,
 )
@@ -165,7 +164,9 @@ async def test_registration_and_pushed_update(
     assert sim.webhooks.attempts[-1].status == 200
     coordinator = entry.runtime_data.coordinator
     assert coordinator.push_healthy
-    assert coordinator.update_interval == UPDATE_INTERVAL_PUSH
+    # The safety net stays due 6 h after the last full read (the set-up's), pushes or not.
+    assert UPDATE_INTERVAL_PUSH - timedelta(minutes=1) < coordinator.update_interval
+    assert coordinator.update_interval <= UPDATE_INTERVAL_PUSH
 
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     status = diagnostics["webhook"]
@@ -622,7 +623,8 @@ async def test_heartbeat_keeps_polling_slow_until_silence(
     ha_client: TestClient,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Heartbeats keep push healthy (slow polling); silence brings the adaptive polling back."""
+    """Registered: polling is slow while the first delivery is awaited; heartbeats keep push
+    healthy; silence brings the adaptive polling back."""
     # The webhook check after a silence (test_push_health) talks to Enode: kept out of the way
     # of this test's frozen clock, which would fire its requests' timeouts mid-flight.
     later = timedelta(hours=5)
@@ -639,8 +641,9 @@ async def _heartbeats_then_silence(
     sim = await _sim(simulator_factory)
     entry = await _setup(hass, sim)
     coordinator = entry.runtime_data.coordinator
-    assert not coordinator.push_healthy
-    assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
+    assert coordinator.push_healthy
+    assert coordinator.push_last_delivery is None
+    assert coordinator.update_interval == UPDATE_INTERVAL_PUSH
 
     sim.advance_time(301)  # the simulator's heartbeat interval
     await _deliver(hass, sim)
@@ -648,6 +651,7 @@ async def _heartbeats_then_silence(
     assert coordinator.push_healthy
     assert coordinator.update_interval == UPDATE_INTERVAL_PUSH
     first = coordinator.push_last_delivery
+    assert first is not None
 
     # Another heartbeat 10 minutes later keeps it healthy past the first window.
     freezer.tick(timedelta(minutes=10))
@@ -676,34 +680,66 @@ async def _heartbeats_then_silence(
     assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
 
 
+async def test_registered_but_nothing_delivered(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A registered webhook whose first delivery never comes (Enode cannot reach the URL):
+    after the window, polling as without push."""
+    sim = await _sim(simulator_factory)
+    sim.webhooks.settings.heartbeat_interval = None
+    sim.webhooks.settings.auto_deliver = False
+    entry = await _setup(hass, sim)
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.update_interval == UPDATE_INTERVAL_PUSH
+    freezer.tick(PUSH_HEALTHY_WINDOW + timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert not coordinator.push_healthy
+    assert coordinator.update_interval == UPDATE_INTERVAL_IDLE
+
+
 @pytest.mark.usefixtures("fast_actions")
-async def test_pending_action_keeps_fast_polling_while_push_healthy(
+async def test_pending_action_with_healthy_push_is_read_not_refreshed(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
-    """After a command polling bursts; while its action is pending, polling stays fast even
-    with healthy push (a lost delivery must not leave the outcome unknown for 30 minutes)."""
+    """With healthy push a command costs its POST and, when its wait ends without a pushed
+    outcome, one read of the action; no burst of refreshes. A lost delivery must not leave the
+    outcome unknown until the safety net hours later: the action alone is read every few
+    minutes; the device's new state then still comes by push."""
     sim = await _sim(simulator_factory, action_delay=600)
     entry = await _setup(hass, sim)
     coordinator = entry.runtime_data.coordinator
     sim.advance_time(301)
     await _deliver(hass, sim)
-    assert coordinator.push_healthy
+    assert coordinator.push_last_delivery is not None
+    sim.clear_requests()
     with patch("custom_components.enode.actions.ACTION_WAIT_TIMEOUT", 0.05):
         await hass.services.async_call(
             SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: SWITCH}, blocking=True
         )
-    assert coordinator.data.pending_actions
-    assert coordinator.update_interval == UPDATE_INTERVAL_BURST
-    # The burst: the next refresh comes within seconds of the command.
+    (action_id,) = coordinator.data.pending_actions
+    assert UPDATE_INTERVAL_PUSH - timedelta(minutes=1) < coordinator.update_interval
+    assert coordinator.update_interval <= UPDATE_INTERVAL_PUSH
+    assert sim.requests == [
+        ("POST", f"/vehicles/{GPS_VEHICLE_ID}/charging"),
+        ("GET", f"/vehicles/actions/{action_id}"),
+    ]
+
     sim.clear_requests()
-    async_fire_time_changed(hass, dt_util.utcnow() + UPDATE_INTERVAL_BURST + timedelta(seconds=1))
+    sim.advance_time(601)  # CONFIRMED; its delivery is lost, the vehicle's update is not
+    for hook in sim.webhooks.webhooks:
+        hook.pending[:] = [e for e in hook.pending if e["event"] != "user:vendor-action:updated"]
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=ACTION_RECHECK_INTERVAL))
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert sim.count_requests("GET", f"/users/{TEST_USER}/vehicles") == 1
-    # After the burst: the minute cadence while the action is pending, push or not.
-    async_fire_time_changed(hass, dt_util.utcnow() + BURST_DURATION + timedelta(seconds=1))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert coordinator.data.pending_actions
-    assert coordinator.update_interval == UPDATE_INTERVAL_ACTIVE
+    assert sim.requests == [("GET", f"/vehicles/actions/{action_id}")]
+    assert coordinator.data.pending_actions  # until the device's new state is in
+    await _deliver(hass, sim)
+    assert coordinator.data.pending_actions == {}
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert sim.requests == [("GET", f"/vehicles/actions/{action_id}")]
 
 
 async def test_forged_signature_rejected(
@@ -723,7 +759,7 @@ async def test_forged_signature_rejected(
     assert await _post(ha_client, entry, body, "sha1=") == 401
     await hass.async_block_till_done(wait_background_tasks=True)
     assert _battery(hass) == 50
-    assert not entry.runtime_data.coordinator.push_healthy
+    assert entry.runtime_data.coordinator.push_last_delivery is None
     assert "missing or wrong signature" in caplog.text
     assert "batteryLevel" not in caplog.text
     assert GPS_VEHICLE["information"]["vin"] not in caplog.text
@@ -743,7 +779,7 @@ async def test_malformed_body(
     entry = await _setup(hass, sim)
     signature = compute_signature(entry.data[CONF_WEBHOOK_SECRET], body)
     assert await _post(ha_client, entry, body, signature) == 400
-    assert not entry.runtime_data.coordinator.push_healthy
+    assert entry.runtime_data.coordinator.push_last_delivery is None
 
 
 async def test_events_of_another_user_ignored(

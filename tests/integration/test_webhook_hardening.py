@@ -230,7 +230,7 @@ async def test_oversized_body(
     assert len(ours) <= 1
     assert all(r.exc_info is None for r in caplog.records)
     assert _errors(caplog) == []
-    assert not entry.runtime_data.coordinator.push_healthy
+    assert entry.runtime_data.coordinator.push_last_delivery is None  # not a delivery
     assert await _post(ha_client, entry, *_signed(entry, [_vehicle_event(sim, 66)])) == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert _battery(hass) == 66

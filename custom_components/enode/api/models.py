@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from mashumaro.config import BaseConfig
@@ -407,6 +408,10 @@ class Capability(EnodeModel):
         return not self.is_capable and bool(self.intervention_ids)
 
 
+# The ``(wire name, attribute)`` pairs of each capability group's fields (read once per class).
+_CAPABILITY_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Capabilities(EnodeModel):
     """Base of the capability groups; remembers the order of the capabilities on the wire."""
@@ -424,22 +429,36 @@ class _Capabilities(EnodeModel):
 
     def items(self) -> list[tuple[str, Capability]]:
         """Return ``(wire name, capability)`` pairs, in the order the API returned them."""
+        return list(self._items)
+
+    @cached_property
+    def _items(self) -> tuple[tuple[str, Capability], ...]:
+        """The pairs of ``items()``, worked out once (the group is immutable)."""
         by_alias: dict[str, Capability] = {}
-        for fld in fields(self):
-            value = getattr(self, fld.name)
+        if (pairs := _CAPABILITY_FIELDS.get(type(self))) is None:
+            pairs = _CAPABILITY_FIELDS[type(self)] = tuple(
+                (fld.metadata.get("alias", fld.name), fld.name) for fld in fields(self)
+            )
+        for alias, name in pairs:
+            value = getattr(self, name)
             if isinstance(value, Capability):
-                by_alias[fld.metadata.get("alias", fld.name)] = value
+                by_alias[alias] = value
         ordered = [name for name in self.wire_order if name in by_alias]
         ordered += [name for name in by_alias if name not in ordered]
-        return [(name, by_alias[name]) for name in ordered]
+        return tuple((name, by_alias[name]) for name in ordered)
 
     def all_intervention_ids(self) -> list[str]:
         """Return the intervention ids of every capability (unique, in order)."""
+        return list(self._intervention_ids)
+
+    @cached_property
+    def _intervention_ids(self) -> tuple[str, ...]:
+        """The ids of ``all_intervention_ids()``, worked out once."""
         seen: dict[str, None] = {}
-        for _, capability in self.items():
+        for _, capability in self._items:
             for intervention_id in capability.intervention_ids:
                 seen.setdefault(intervention_id, None)
-        return list(seen)
+        return tuple(seen)
 
 
 @dataclass(frozen=True, kw_only=True)

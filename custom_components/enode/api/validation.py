@@ -10,9 +10,11 @@ the values (a value may be anything a sender chose).
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass, replace
+from functools import cache
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from .models import BOUNDS, AssetBase
 
@@ -30,6 +32,52 @@ def _implausible(value: Any, bounds: tuple[float, float]) -> bool:
     return not (math.isfinite(value) and low <= value <= high)
 
 
+type _Bounded = tuple[tuple[str, str, tuple[float, float]], ...]
+type _Nested = tuple[tuple[str, str], ...]
+
+
+def _model_types(hint: object) -> list[type]:
+    """Return the models a field's type can hold directly (``Model``, ``Model | None``)."""
+    if isinstance(hint, type) and is_dataclass(hint):
+        return [hint]
+    if get_origin(hint) in (Union, UnionType):
+        return [model for arg in get_args(hint) for model in _model_types(arg)]
+    return []
+
+
+@cache
+def _plan(cls: type[DataclassInstance]) -> tuple[_Bounded, _Nested]:
+    """Return a model class's fields with bounds, and those holding a model that has some
+    (each with its wire name).
+
+    Worked out once per class: every pushed or read asset is checked (README "Performance"),
+    and most of a model's fields (texts, times, capabilities) can hold nothing implausible.
+    """
+    try:
+        hints: dict[str, object] | None = get_type_hints(cls)
+    except (NameError, TypeError):  # not resolvable: look into every value
+        hints = None
+    bounded: list[tuple[str, str, tuple[float, float]]] = []
+    nested: list[tuple[str, str]] = []
+    for fld in fields(cls):
+        name = fld.metadata.get("alias", fld.name)
+        if (bounds := fld.metadata.get(BOUNDS)) is not None:
+            bounded.append((fld.name, name, bounds))
+        elif (
+            hints is None
+            or fld.name not in hints
+            or any(_checked(model) for model in _model_types(hints[fld.name]))
+        ):
+            nested.append((fld.name, name))
+    return tuple(bounded), tuple(nested)
+
+
+def _checked(cls: type) -> bool:
+    """Return whether a model (or one it holds) has a field with bounds."""
+    bounded, nested = _plan(cls)
+    return bool(bounded or nested)
+
+
 def without_implausible[M: DataclassInstance](model: M) -> tuple[M, list[str]]:
     """Return the model with every implausible value dropped, and the dropped fields' paths.
 
@@ -37,17 +85,17 @@ def without_implausible[M: DataclassInstance](model: M) -> tuple[M, list[str]]:
     """
     changes: dict[str, Any] = {}
     dropped: list[str] = []
-    for fld in fields(model):
-        value = getattr(model, fld.name)
-        name = fld.metadata.get("alias", fld.name)
-        bounds = fld.metadata.get(BOUNDS)
-        if bounds is not None and _implausible(value, bounds):
-            changes[fld.name] = None
+    bounded, nested = _plan(type(model))
+    for attribute, name, bounds in bounded:
+        if _implausible(getattr(model, attribute), bounds):
+            changes[attribute] = None
             dropped.append(name)
-        elif is_dataclass(value) and not isinstance(value, type):
+    for attribute, name in nested:
+        value = getattr(model, attribute)
+        if is_dataclass(value) and not isinstance(value, type):
             checked, inner = without_implausible(value)
             if inner:
-                changes[fld.name] = checked
+                changes[attribute] = checked
                 dropped.extend(f"{name}.{path}" for path in inner)
     if not changes:
         return model, []

@@ -1,0 +1,194 @@
+"""Pushed updates at scale (issue 14, README "Performance"): what a delivery writes.
+
+A delivery's updates of different assets are merged into one snapshot (a device's second update
+in the delivery starts the next one, so each of its states is shown); a merge updates only the
+entities of the changed assets and of the vehicle or charger plugged into them; an entity writes
+its state only when it changed. Home Assistant's ``last_reported`` shows every write, even of an
+unchanged state, so these tests see writes that did not change anything too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
+import orjson
+import pytest
+
+from custom_components.enode.api.webhooks import compute_signature
+from custom_components.enode.webhook import CONF_WEBHOOK_SECRET
+from enode_simulator.clock import iso
+
+from .conftest import (
+    CHARGER,
+    CHARGER_ID,
+    GPS_VEHICLE,
+    GPS_VEHICLE_ID,
+    TEST_USER,
+    VEHICLE_ID,
+    VEHICLE_NO_CONTROL,
+    household,
+    make_entry,
+    setup_entry,
+)
+
+pytestmark = pytest.mark.usefixtures("fast_client")
+
+# The family car (no charge rate of its own) is plugged into the charger; Tessie is not.
+PLUGGED = [{"vehicle": VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
+FAMILY_CHARGE_RATE = "sensor.family_car_charge_rate"
+FAMILY_BATTERY = "sensor.family_car_battery"
+FAMILY_ODOMETER = "sensor.family_car_odometer"
+TESSIE_BATTERY = "sensor.tessie_battery"
+CHARGER_RATE = "sensor.zaptec_go_charge_rate"
+
+
+@pytest.fixture
+async def ha_client(hass: HomeAssistant, hass_client_no_auth: Any) -> TestClient:
+    """Serve Home Assistant on loopback (the webhook's URL)."""
+    assert await async_setup_component(hass, "webhook", {})
+    client: TestClient = await hass_client_no_auth()
+    await hass.config.async_update(internal_url=str(client.make_url("/")).rstrip("/"))
+    return client
+
+
+def _update(sim: Any, asset_id: str, kind: str, **changes: Any) -> dict[str, Any]:
+    """Return a ``user:<kind>:updated`` event: the asset as the simulator has it, changed."""
+    body = sim.asset(asset_id)
+    for path, value in changes.items():
+        group, _, key = path.partition("__")
+        body[group] = {**body[group], key: value} if key else value
+    body["lastSeen"] = iso(sim.clock.now())
+    return {
+        "event": f"user:{kind}:updated",
+        "createdAt": iso(sim.clock.now()),
+        "version": "2024-10-01",
+        "user": {"id": TEST_USER},
+        kind: body,
+        "updatedFields": list(changes),
+    }
+
+
+async def _deliver(
+    hass: HomeAssistant, client: TestClient, entry: Any, events: list[dict[str, Any]]
+) -> None:
+    body = orjson.dumps(events)
+    signature = compute_signature(entry.data[CONF_WEBHOOK_SECRET], body)
+    resp = await client.post(
+        f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}",
+        data=body,
+        headers={"content-type": "application/json", "x-enode-signature": signature},
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _reported(hass: HomeAssistant, entity_id: str) -> datetime:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.last_reported
+
+
+async def _setup(hass: HomeAssistant, simulator_factory: Any) -> tuple[Any, Any]:
+    sim = await simulator_factory(
+        household(linked=[VEHICLE_NO_CONTROL, GPS_VEHICLE, CHARGER], plugged=PLUGGED)
+    )
+    entry = await setup_entry(hass, make_entry(sim))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data.webhook.registered
+    return sim, entry
+
+
+async def test_update_writes_the_asset_and_its_plugged_in_partner(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A charger's update shows on the vehicle plugged into it (its charge rate falls back to
+    the charger's); the other vehicle's entities are not even written."""
+    sim, entry = await _setup(hass, simulator_factory)
+    coordinator = entry.runtime_data.coordinator
+    await _deliver(hass, ha_client, entry, [_update(sim, CHARGER_ID, "charger")])  # settle
+    tessie = _reported(hass, TESSIE_BATTERY)
+    # The coordinator's listeners by asset id, as its entities register.
+    updated: list[str] = []
+    for asset_id in (CHARGER_ID, VEHICLE_ID, GPS_VEHICLE_ID):
+        entry.async_on_unload(
+            coordinator.async_add_listener(lambda a=asset_id: updated.append(a), asset_id)
+        )
+    await _deliver(
+        hass, ha_client, entry, [_update(sim, CHARGER_ID, "charger", chargeState__chargeRate=7.2)]
+    )
+    assert hass.states.get(CHARGER_RATE).state == "7.2"
+    assert hass.states.get(FAMILY_CHARGE_RATE).state == "7.2"
+    assert sorted(updated) == sorted([CHARGER_ID, VEHICLE_ID])
+    assert _reported(hass, TESSIE_BATTERY) == tessie
+
+
+async def test_entity_writes_only_what_changed(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """An update of the odometer writes the odometer, not the battery level (unchanged)."""
+    sim, entry = await _setup(hass, simulator_factory)
+    await _deliver(hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle")])  # settle
+    battery = _reported(hass, FAMILY_BATTERY)
+    await _deliver(
+        hass,
+        ha_client,
+        entry,
+        [_update(sim, VEHICLE_ID, "vehicle", odometer={"distance": 12345, "lastUpdated": None})],
+    )
+    assert hass.states.get(FAMILY_ODOMETER).state == "12345.0"
+    assert _reported(hass, FAMILY_BATTERY) == battery
+
+
+async def test_delivery_is_merged_per_state(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A delivery of three updates (two of the same vehicle) publishes two snapshots: both
+    vehicles' first updates in one, the first vehicle's second state after it (each shown)."""
+    sim, entry = await _setup(hass, simulator_factory)
+    coordinator = entry.runtime_data.coordinator
+    published: list[int] = []
+    unsubscribe = coordinator.async_add_listener(lambda: published.append(1))
+    shown: list[str] = []
+
+    @callback
+    def _shown(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            shown.append(state.state)
+
+    unsubscribe_state = async_track_state_change_event(hass, FAMILY_BATTERY, _shown)
+    await _deliver(
+        hass,
+        ha_client,
+        entry,
+        [
+            _update(sim, VEHICLE_ID, "vehicle", chargeState__batteryLevel=41),
+            _update(sim, GPS_VEHICLE_ID, "vehicle", chargeState__batteryLevel=61),
+            _update(sim, VEHICLE_ID, "vehicle", chargeState__batteryLevel=42),
+        ],
+    )
+    unsubscribe()
+    unsubscribe_state()
+    assert published == [1, 1]
+    assert shown == ["41.0", "42.0"]
+    assert hass.states.get(FAMILY_BATTERY).state == "42.0"
+    assert hass.states.get(TESSIE_BATTERY).state == "61.0"
+
+
+async def test_refresh_still_updates_everything(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A refresh (not a merge of pushed assets) updates every entity that changed."""
+    sim, entry = await _setup(hass, simulator_factory)
+    sim.set_battery_level(VEHICLE_ID, 33)
+    sim.set_battery_level(GPS_VEHICLE_ID, 44)
+    sim.webhooks.drop_pending()
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(FAMILY_BATTERY).state == "33.0"
+    assert hass.states.get(TESSIE_BATTERY).state == "44.0"
