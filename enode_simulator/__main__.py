@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated seconds before a PENDING action resolves (default: the scenario's)",
     )
     parser.add_argument(
+        "--history-days",
+        type=float,
+        default=3.0,
+        help=(
+            "days of statistics history (HEM systems, charging) every user gets, also when "
+            "linking devices later (3; 0: none; the scenario's settings.historyDays is ignored)"
+        ),
+    )
+    parser.add_argument(
         "--public-url",
         default=None,
         help="base URL put in linkUrl when the simulator is reached under another address",
@@ -54,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 async def serve(args: argparse.Namespace) -> None:
     """Start the simulator and wait for SIGINT/SIGTERM."""
     simulator = Simulator(
-        scenario=args.scenario, action_delay=args.action_delay, public_url=args.public_url
+        scenario=args.scenario,
+        action_delay=args.action_delay,
+        public_url=args.public_url,
+        history_days=args.history_days,
     )
     await simulator.start(host=args.host, port=args.port)
     print(

@@ -765,6 +765,46 @@ async def delete_location(request: web.Request) -> web.Response:
     return web.json_response(state.render_location(location))
 
 
+# --- HEM systems and statistics ----------------------------------------------------------------
+
+
+async def list_hem_systems(request: web.Request) -> web.Response:
+    """``GET /hem-systems`` and ``GET /users/{userId}/hem-systems``."""
+    state = state_of(request)
+    ids = state.hem_system_ids(request.match_info.get("userId"))
+    page = paginate(request, newest_first(ids))
+    page["data"] = [state.render_hem_system(system_id) for system_id in page["data"]]
+    return web.json_response(page)
+
+
+async def get_hem_system(request: web.Request) -> web.Response:
+    """``GET /hem-systems/{hemSystemId}``."""
+    system = state_of(request).render_hem_system(request.match_info["hemSystemId"])
+    return web.json_response(system)
+
+
+async def get_hem_statistics(request: web.Request) -> web.Response:
+    """``GET /hem-systems/{hemSystemId}/statistics?interval=YYYY-MM-DD|YYYY-MM``."""
+    statistics = state_of(request).hem_statistics(
+        request.match_info["hemSystemId"], request.query.get("interval")
+    )
+    return web.json_response(statistics)
+
+
+async def get_charging_statistics(request: web.Request) -> web.Response:
+    """``GET /users/{userId}/statistics/charging`` (``type``, ``id``, ``startDate``, ...)."""
+    buckets = state_of(request).charging_statistics(request.match_info["userId"], request.query)
+    return web.json_response(buckets)
+
+
+async def get_charging_sessions(request: web.Request) -> web.Response:
+    """``GET /users/{userId}/statistics/charging/sessions``."""
+    sessions = state_of(request).charging_sessions_statistics(
+        request.match_info["userId"], request.query
+    )
+    return web.json_response(sessions)
+
+
 # --- Routing ---------------------------------------------------------------------------------
 
 
@@ -828,3 +868,9 @@ def add_api_routes(app: web.Application) -> None:
     router.add_get("/locations/{locationId}", get_location)
     router.add_put("/locations/{locationId}", update_location)
     router.add_delete("/locations/{locationId}", delete_location)
+    router.add_get("/hem-systems", list_hem_systems)
+    router.add_get("/users/{userId}/hem-systems", list_hem_systems)
+    router.add_get("/hem-systems/{hemSystemId}", get_hem_system)
+    router.add_get("/hem-systems/{hemSystemId}/statistics", get_hem_statistics)
+    router.add_get("/users/{userId}/statistics/charging", get_charging_statistics)
+    router.add_get("/users/{userId}/statistics/charging/sessions", get_charging_sessions)

@@ -8,7 +8,8 @@ Format (every key optional unless noted)::
       "client": {"id": "demo-client", "secret": "demo-secret"},
       "defaultUser": "demo-user",             # Simulator.user_id
       "settings": {"actionDelay": 5, "tokenLifetime": 3600, "linkSessionLifetime": 86400,
-                   "geofenceRadius": 200, "maxUnpluggedFailures": 10,
+                   "geofenceRadius": 200, "maxUnpluggedFailures": 10, "historyDays": 0,
+                   "hemResolution": "PT1H",
                    "tariff": {"currency": "EUR", "dayPrice": 0.3, "nightPrice": 0.1,
                               "nightStart": "22:00", "nightEnd": "06:00"}},
       "linkingStatus": {"EASEE": "OUTAGE"},
@@ -97,7 +98,11 @@ def apply_scenario(state: SimState, data: Mapping[str, Any]) -> None:
         geofence_radius_m=float(settings.get("geofenceRadius", 200.0)),
         max_unplugged_failures=int(settings.get("maxUnpluggedFailures", 10)),
         tariff=Tariff.from_spec(settings.get("tariff", {})),
+        history_days=float(settings.get("historyDays", 0)),
+        hem_resolution=str(settings.get("hemResolution", "PT1H")),
     )
+    if state.settings.hem_resolution not in ("PT15M", "PT30M", "PT1H"):
+        raise ValueError("settings.hemResolution must be PT15M, PT30M or PT1H")
     for entry in data.get("interventions", []):
         state.interventions[entry["id"]] = copy.deepcopy(entry)
     for vendor, status in data.get("linkingStatus", {}).items():

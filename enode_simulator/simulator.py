@@ -58,6 +58,7 @@ CONTROL_METHODS = (
     "rotate_client_secret",
     "set_webhook_active",
     "clear_requests",
+    "seed_history",
 )
 
 
@@ -76,13 +77,16 @@ class Simulator:
         action_delay: float | None = None,
         tick_interval: float | None = 1.0,
         public_url: str | None = None,
+        history_days: float | None = None,
     ) -> None:
         """Load a scenario (name, path or dict); ``start()`` serves it.
 
         ``action_delay`` overrides the scenario's PENDING -> CONFIRMED delay (simulated seconds);
         ``tick_interval`` is how often (real seconds) a background task applies time-based
         changes (None: only on requests and ``advance_time``); ``public_url`` is the base of
-        ``linkUrl`` when the simulator is reached under another address.
+        ``linkUrl`` when the simulator is reached under another address; ``history_days``
+        overrides the scenario's days of statistics history (``seed_history``), which every
+        user gets now and when they link devices later.
         """
         self.clock = SimClock()
         self.state = SimState(self.clock)
@@ -92,6 +96,7 @@ class Simulator:
         self.tick_interval = tick_interval
         self._public_url = public_url
         self._action_delay = action_delay
+        self._history_days = history_days
         self.load_scenario(scenario)
         self.app = self._build_app()
         self.webhooks: WebhookDispatcher
@@ -230,6 +235,10 @@ class Simulator:
         self.state.public_url = self._public_url
         if self._action_delay is not None:
             self.state.settings.action_delay = self._action_delay
+        if self._history_days is not None:
+            self.state.settings.history_days = float(self._history_days)
+            if self._history_days > 0:
+                self.state.seed_history(self._history_days)
         self.faults.clear()
         webhooks = getattr(self, "webhooks", None)
         if webhooks is not None and hasattr(webhooks, "drop_pending"):
@@ -245,6 +254,16 @@ class Simulator:
     def advance_time(self, seconds: float) -> None:
         """Move simulated time forward: actions resolve, batteries charge, tokens expire."""
         self.state.advance_time(seconds)
+
+    def seed_history(self, days: float, user_id: str | None = None) -> None:
+        """Give every user (or one) ``days`` of statistics history (deterministic).
+
+        History begins at the home's local midnight ``days`` days ago (the HEM systems'
+        ``installationDate``); see ``state/statistics.py``.
+        """
+        self.state.tick()
+        self.state.seed_history(days, user_id)
+        self.state.sync()
 
     def now(self) -> str:
         """Simulated now (ISO 8601)."""

@@ -709,6 +709,84 @@ try {
   const grid = meter.find((s) => / Grid power$/.test(s.name));
   check(grid !== undefined && !Number.isNaN(Number(grid.state)) && grid.unit === "kW", `the meter reports the grid power (${grid?.state} kW)`);
 
+  step("The Energy dashboard from Enode's statistics (grid, solar, battery; the ID.4 as an individual device)");
+  // Linking the home energy system starts an import at once: wait for its statistics in the recorder.
+  const HEM_KEYS = ["grid_import", "grid_export", "solar_production", "battery_charge", "battery_discharge", "household_consumption"];
+  const hemStat = (stats, key) => stats.find((s) => s.statistic_id.startsWith("enode:hem_") && s.statistic_id.endsWith(`_${key}`));
+  let enodeStats = [];
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    enodeStats = await page.evaluate(async () =>
+      (await document.querySelector("home-assistant").hass.callWS({ type: "recorder/list_statistic_ids", statistic_type: "sum" }))
+        .filter((s) => s.source === "enode"),
+    );
+    if (HEM_KEYS.every((key) => hemStat(enodeStats, key)) && enodeStats.some((s) => / Charging energy$/.test(s.name ?? ""))) break;
+    await page.waitForTimeout(1000);
+  }
+  console.log(enodeStats.map((s) => `${s.statistic_id}: ${s.name} (${s.statistics_unit_of_measurement})`).join("\n"));
+  check(HEM_KEYS.every((key) => hemStat(enodeStats, key)?.statistics_unit_of_measurement === "kWh"), "the home energy system's six statistics (kWh) are in the recorder");
+  const id4Energy = enodeStats.find((s) => s.name === "Anna's ID.4 Charging energy");
+  check(id4Energy?.statistics_unit_of_measurement === "kWh", `the ID.4's charging energy is a statistic named after it (${id4Energy?.statistic_id})`);
+  const id4Cost = enodeStats.find((s) => s.name === "Anna's ID.4 Charging cost");
+  // In the currency of the ID.4's smart charging plans (EUR at the simulator), else Home Assistant's (NOK).
+  check(["EUR", "NOK"].includes(id4Cost?.statistics_unit_of_measurement), `the ID.4's charging cost is a statistic in a currency (${id4Cost?.statistics_unit_of_measurement})`);
+  const energyPrefs = {
+    energy_sources: [
+      {
+        type: "grid",
+        flow_from: [{ stat_energy_from: hemStat(enodeStats, "grid_import")?.statistic_id, stat_cost: null, entity_energy_price: null, number_energy_price: null }],
+        flow_to: [{ stat_energy_to: hemStat(enodeStats, "grid_export")?.statistic_id, stat_compensation: null, entity_energy_price: null, number_energy_price: null }],
+        cost_adjustment_day: 0,
+      },
+      { type: "solar", stat_energy_from: hemStat(enodeStats, "solar_production")?.statistic_id, config_entry_solar_forecast: null },
+      { type: "battery", stat_energy_from: hemStat(enodeStats, "battery_discharge")?.statistic_id, stat_energy_to: hemStat(enodeStats, "battery_charge")?.statistic_id },
+    ],
+    device_consumption: [{ stat_consumption: id4Energy?.statistic_id, name: "Anna's ID.4" }],
+  };
+  // The preferences are saved as the Energy settings page does (energy/save_prefs), then validated.
+  const validation = await page.evaluate(async (prefs) => {
+    const hass = document.querySelector("home-assistant").hass;
+    await hass.callWS({ type: "energy/save_prefs", ...prefs });
+    return hass.callWS({ type: "energy/validate" });
+  }, energyPrefs);
+  console.log(`energy/validate: ${JSON.stringify(validation)}`);
+  check(
+    validation.energy_sources.every((issues) => issues.length === 0) && validation.device_consumption.every((issues) => issues.length === 0),
+    "energy/validate reports no issue for grid, solar, battery and the ID.4 from Enode",
+  );
+  await page.goto(`${HA}/config/energy`);
+  await page.waitForTimeout(2500);
+  await shot(page, "energy-settings");
+  const energySettings = await deepText(page.locator("ha-panel-config"));
+  check(/Grid import/.test(energySettings) && /Solar production/.test(energySettings), "Settings > Dashboards > Energy lists Enode's grid and solar statistics");
+  // The charts animate in, and headless Chromium animates only the tab in front: front, and no motion.
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.goto(`${HA}/energy`);
+  await page.bringToFront();
+  await page.locator("hui-energy-usage-graph-card").first().waitFor({ timeout: TIMEOUT }).catch(() => {});
+  await page.waitForTimeout(8000);
+  await shot(page, "energy-dashboard-today");
+  // Yesterday: a whole simulated day of history (the period selector's previous button).
+  // (its floating bar's icon takes the pointer events: click the button itself)
+  const movedBack = await page
+    .getByRole("button", { name: "Previous" })
+    .first()
+    .evaluate((button) => {
+      button.click();
+      return true;
+    })
+    .catch(() => false);
+  await page.bringToFront();
+  await page.waitForTimeout(8000);
+  check(movedBack, "the Energy dashboard's period moves back to yesterday");
+  await shot(page, "energy-dashboard-yesterday");
+  const energyText = await deepText(page.locator("ha-panel-energy, ha-panel-lovelace").first()).catch(() => "");
+  check(/kWh/.test(energyText), "the Energy dashboard shows kWh from Enode's statistics");
+  await page.emulateMedia({ reducedMotion: null });
+  // Back to the home energy devices for the next steps.
+  await page.goto(`${HA}/config/devices/dashboard?historyBack=1&domain=enode`);
+  await page.getByText("Tesla Powerwall 2").first().waitFor();
+  await page.waitForTimeout(1000);
+
   step("The Powerwall's operation mode, changed in the UI");
   const mode = powerwall.find((s) => s.entity_id.startsWith("select."));
   check(mode?.state === "self_reliance", `the Powerwall starts in self-reliance (${mode?.state})`);

@@ -18,6 +18,7 @@ from .models import EnodeConfigEntry, EnodeRuntimeData
 from .pairing import async_get_charger_reliance
 from .repairs import async_delete_issues, async_setup_repairs
 from .services import async_setup_services
+from .statistics import EnodeStatistics
 from .webhook import EnodeWebhook, async_prepare_webhook, async_remove_webhook
 
 PLATFORMS: list[Platform] = [
@@ -52,6 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
         coordinator=coordinator,
         actions=coordinator.actions,
         webhook=EnodeWebhook(hass, entry, client, coordinator),
+        statistics=EnodeStatistics(hass, entry, client, coordinator),
     )
     # Listen for deliveries before the first refresh: what Enode pushes meanwhile is kept.
     entry.runtime_data.webhook.async_listen()
@@ -87,6 +89,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     entry.async_on_unload(async_follow_entry_title(hass, entry))
     # Push updates: the Home Assistant webhook and its registration at Enode (in the background).
     entry.runtime_data.webhook.async_start()
+    # Enode's energy statistics for the Energy dashboard: now, then hourly.
+    entry.runtime_data.statistics.async_start()
     return True
 
 

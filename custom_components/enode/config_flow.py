@@ -17,10 +17,13 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import instance_id
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -43,12 +46,15 @@ from .api import (
 from .const import (
     CONF_API_URL,
     CONF_AUTO_TITLE,
+    CONF_BACKFILL_DAYS,
     CONF_ENVIRONMENT,
     CONF_SUGGEST_CHARGER,
     CONF_TOKEN_URL,
     CONF_USER_ID,
+    DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
+    MAX_BACKFILL_DAYS,
 )
 from .coordinator import async_hand_off
 from .entity import device_name
@@ -373,7 +379,13 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             return self.async_abort(reason="not_loaded")
         return self.async_show_menu(
             step_id="init",
-            menu_options=["asset_types", "relink", "charging_location", "unlink_charger"],
+            menu_options=[
+                "asset_types",
+                "relink",
+                "charging_location",
+                "unlink_charger",
+                "energy",
+            ],
         )
 
     async def _async_link_finished(self, assets: list[Asset]) -> ConfigFlowResult:
@@ -396,6 +408,29 @@ class EnodeOptionsFlow(EnodeLinkFlow, OptionsFlow):
             reason="devices_linked",
             description_placeholders={"devices": entry_title(linked), "count": str(len(linked))},
         )
+
+    async def async_step_energy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose how many days of history the first statistics import brings."""
+        if user_input is not None:
+            days = int(user_input[CONF_BACKFILL_DAYS])
+            return self.async_create_entry(
+                data={**self.config_entry.options, CONF_BACKFILL_DAYS: days}
+            )
+        current = self.config_entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_BACKFILL_DAYS, default=current): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=MAX_BACKFILL_DAYS,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement=UnitOfTime.DAYS,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="energy", data_schema=schema)
 
     async def async_step_relink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose a device to relink in Link UI."""

@@ -21,6 +21,12 @@ CONF_AUTO_TITLE: Final = "auto_title"
 # control charging on its own (False once the user dismissed it or unlinked an optional charger).
 CONF_SUGGEST_CHARGER: Final = "suggest_charger"
 
+# Config entry option: how many days of Enode's statistics the first import brings into the
+# long-term statistics (the Energy dashboard).
+CONF_BACKFILL_DAYS: Final = "statistics_backfill_days"
+DEFAULT_BACKFILL_DAYS: Final = 30
+MAX_BACKFILL_DAYS: Final = 365
+
 # Values of CONF_ENVIRONMENT: the api.const.Environment values ("production", "sandbox", "custom").
 
 # Language used for intervention texts when Home Assistant's language has no Enode equivalent.

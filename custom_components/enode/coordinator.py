@@ -408,6 +408,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             # The latest snapshot's (a command may have started meanwhile), minus the outcomes
             # known now: a finished action leaves together with the state that followed.
             pending_actions=self.actions.still_pending(self.data.pending_actions, settled),
+            # Written by the statistics import, not by a refresh.
+            energy_today=self.data.energy_today,
         )
 
     async def _async_locations(self, data: EnodeData) -> dict[str, Location]:

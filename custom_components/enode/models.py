@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -38,6 +39,7 @@ from .api.const import ASSET_PATHS
 if TYPE_CHECKING:
     from .actions import EnodeActions
     from .coordinator import EnodeCoordinator
+    from .statistics import EnodeStatistics
     from .webhook import EnodeWebhook
 
 
@@ -47,6 +49,20 @@ class PendingAction:
 
     action: VendorAction
     asset_type: AssetType
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyToday:
+    """Today's energy (and cost) so far, from the statistics import (``statistics.py``).
+
+    ``day_start`` is the local midnight the totals count from (the sensors' ``last_reset``);
+    the hour still under way is included with what Enode has of it.
+    """
+
+    day_start: datetime
+    energy: float
+    cost: float | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +86,9 @@ class EnodeData:
     # Smart charging statuses (with the active plan and the override) of the vehicles whose
     # policy is enabled, by vehicle id (``smart_charging.py`` reads and merges them).
     smart_charging: Mapping[str, SmartChargingStatus] = field(default_factory=dict)
+    # Today's charging energy and cost by vehicle and charger id, and today's solar production by
+    # HEM system id (written hourly by ``statistics.py``; a refresh keeps them).
+    energy_today: Mapping[str, EnergyToday] = field(default_factory=dict)
 
     def assets(self, asset_type: AssetType) -> Mapping[str, Asset]:
         """Return the assets of a type, keyed by id."""
@@ -155,6 +174,8 @@ class EnodeRuntimeData:
     actions: EnodeActions
     # Push updates: the Home Assistant webhook and its registration at Enode.
     webhook: EnodeWebhook
+    # The hourly import of Enode's energy statistics into long-term statistics.
+    statistics: EnodeStatistics
 
 
 type EnodeConfigEntry = ConfigEntry[EnodeRuntimeData]

@@ -46,7 +46,7 @@ from .entity import (
     has_charge_state,
     vehicle_charger,
 )
-from .models import EnodeConfigEntry, EnodeData
+from .models import EnergyToday, EnodeConfigEntry, EnodeData
 from .pairing import ChargerPairing, charger_pairing
 from .smart_charging import (
     SMART_CHARGING_STATES,
@@ -163,6 +163,8 @@ class EnodeSensorEntityDescription[AssetT: AssetBase](SensorEntityDescription):
     # A monetary value's currency, when the data gives it (else Home Assistant's currency).
     currency_fn: Callable[[AssetT, EnodeData], str | None] | None = None
     attributes_fn: Callable[[AssetT, EnodeData], Mapping[str, object] | None] | None = None
+    # When a ``total`` sensor's count began (today's totals: local midnight).
+    last_reset_fn: Callable[[AssetT, EnodeData], datetime | None] | None = None
 
 
 def _power_delivery_state[AssetT: Vehicle | Charger]() -> EnodeSensorEntityDescription[AssetT]:
@@ -446,6 +448,44 @@ def _produces(inverter: Inverter) -> bool:
     return capability_present(inverter.capabilities.production_state)
 
 
+def _today(data: EnodeData, key: str | None) -> EnergyToday | None:
+    """Return today's totals of a vehicle, a charger or a HEM system (statistics.py)."""
+    return data.energy_today.get(key) if key is not None else None
+
+
+def _today_energy(key: str | None, data: EnodeData) -> float | None:
+    return today.energy if (today := _today(data, key)) is not None else None
+
+
+def _today_reset(key: str | None, data: EnodeData) -> datetime | None:
+    return today.day_start if (today := _today(data, key)) is not None else None
+
+
+# Today's totals from Enode's statistics (imported hourly): ``total`` with ``last_reset`` at
+# local midnight, not ``total_increasing`` (a daily drop to 0 is not a meter replacement).
+CHARGING_TODAY_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
+    EnodeSensorEntityDescription(
+        key="charging_energy_today",
+        translation_key="charging_energy_today",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda v, data: _today_energy(v.id, data),
+        last_reset_fn=lambda v, data: _today_reset(v.id, data),
+    ),
+    EnodeSensorEntityDescription(
+        key="charging_cost_today",
+        translation_key="charging_cost_today",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=lambda v, data: today.cost if (today := _today(data, v.id)) else None,
+        last_reset_fn=lambda v, data: _today_reset(v.id, data),
+        currency_fn=lambda v, data: today.currency if (today := _today(data, v.id)) else None,
+    ),
+)
+
 INVERTER_SENSORS: tuple[EnodeSensorEntityDescription[Inverter], ...] = (
     _power("production_power", lambda i, _: i.production_state.production_rate, _produces),
     # A counter that only grows: the Energy dashboard's solar production.
@@ -458,6 +498,18 @@ INVERTER_SENSORS: tuple[EnodeSensorEntityDescription[Inverter], ...] = (
         suggested_display_precision=1,
         exists_fn=_produces,
         value_fn=lambda i, _: i.production_state.total_lifetime_production,
+    ),
+    # The inverter's HEM system's solar production today (its local day).
+    EnodeSensorEntityDescription(
+        key="solar_production_today",
+        translation_key="solar_production_today",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=lambda i: i.hem_system_id is not None,
+        value_fn=lambda i, data: _today_energy(i.hem_system_id, data),
+        last_reset_fn=lambda i, data: _today_reset(i.hem_system_id, data),
     ),
     _last_seen(),
 )
@@ -507,6 +559,9 @@ async def async_setup_entry(
     async_add_asset_entities(
         entry, async_add_entities, Vehicle, SMART_CHARGING_SENSORS, EnodeSensorEntity
     )
+    async_add_asset_entities(
+        entry, async_add_entities, Vehicle, CHARGING_TODAY_SENSORS, EnodeSensorEntity
+    )
     async_add_asset_entities(entry, async_add_entities, Charger, CHARGER_SENSORS, EnodeSensorEntity)
     async_add_asset_entities(entry, async_add_entities, Battery, BATTERY_SENSORS, EnodeSensorEntity)
     async_add_asset_entities(
@@ -544,6 +599,14 @@ class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
             return super().native_unit_of_measurement
         currency = currency_fn(self.asset, self.data) if self._current is not None else None
         return currency or self.hass.config.currency
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return when a ``total`` sensor's count began (today's totals: local midnight)."""
+        last_reset_fn = self.entity_description.last_reset_fn
+        if last_reset_fn is None or self._current is None:
+            return None
+        return last_reset_fn(self.asset, self.data)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, object] | None:

@@ -13,12 +13,28 @@ does not belong here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import API_VERSION, INTERVENTIONS
 from ..clock import SimClock, iso
 from .errors import not_found
-from .model import JSON, Action, Asset, LinkSession, Listener, Settings, User, VendorAccount
+from .model import (
+    JSON,
+    Action,
+    Asset,
+    ChargingSession,
+    LinkSession,
+    Listener,
+    Settings,
+    User,
+    VendorAccount,
+)
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from .energy import HomeFlows
 
 
 class StateBase:
@@ -56,6 +72,13 @@ class StateBase:
         self._last_tick = self.clock.now()
         # The time of the last home-energy step (``energy.py``; steps are aligned to the clock).
         self._energy_at = self._last_tick
+        # Statistics (``statistics.py``): per ledger key (``home:<userId>`` or an asset id) the
+        # 15-minute slots' totals; each asset's charging sessions; each user's history start.
+        self.flows: dict[str, dict[int, dict[str, float]]] = {}
+        self.charging_sessions: dict[str, list[ChargingSession]] = {}
+        self.history_start: dict[str, float] = {}
+        # The time zone a user's history was first seeded in (it keeps it when devices are added).
+        self.history_zone: dict[str, tzinfo] = {}
         # Whether something an asset's wire view depends on may have changed since the last
         # ``sync``; while it is False, ``sync`` is free and ``wire_view`` serves ``_rendered``.
         self._dirty = True
@@ -201,6 +224,27 @@ class StateBase:
         def settle_energy(self, user_id: str | None = None) -> None: ...
 
         def scheduled_thermostat(self, hvac: Asset, hour: float | None = None) -> JSON: ...
+
+        def home_zone(self, user_id: str, assets: list[Asset] | None = None) -> ZoneInfo | None: ...
+
+        def _position(self, asset: Asset) -> tuple[float, float]: ...
+
+        def _step_home(
+            self, user_id: str, at: float, dt: float, ev_load_kw: float | None = None
+        ) -> None: ...
+
+        # statistics.py
+        def _record_home(
+            self, user_id: str, start: float, end: float, flows: HomeFlows
+        ) -> None: ...
+
+        def _record_charging(
+            self, asset: Asset, start: float, end: float, kwh: float
+        ) -> list[str]: ...
+
+        def seed_history(
+            self, days: float, user_id: str | None = None, *, keep_past: bool = False
+        ) -> None: ...
 
         def _set_charging(self, asset: Asset, on: bool) -> None: ...
 

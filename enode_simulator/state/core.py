@@ -11,6 +11,7 @@ assets. Everything else is in the concern modules:
 - ``locations.py``: Locations and the geofence; ``physical.py``: devices over time, control API;
 - ``energy.py``: home energy over time (the sun, the household, batteries, meters, HVAC units);
 - ``smart.py``: smart charging (plans on the clock, overrides, the status and its webhook);
+- ``statistics.py``: HEM systems, the statistics ledger, history seeding, charging statistics;
 - ``base.py``: the shared data and primitives; ``model.py``: the dataclasses;
   ``errors.py``: Problem responses.
 """
@@ -34,6 +35,7 @@ from .pairing import PairingMixin
 from .physical import PhysicalMixin
 from .render import RenderMixin, changed_fields
 from .smart import SmartChargingMixin
+from .statistics import HEM_TYPES, HEM_VENDORS, StatisticsMixin, home_key
 
 _ID_NAMESPACE = uuid.UUID("5b1c2e0a-7f4d-4e8b-9a61-3c2d1e0f9a8b")
 # Kept in a ``user:<type>:discovered`` event's asset; every other property is null (OpenAPI: the
@@ -58,6 +60,7 @@ class SimState(
     PhysicalMixin,
     EnergyMixin,
     SmartChargingMixin,
+    StatisticsMixin,
 ):
     """The whole simulated Enode client: credentials, users, assets and everything around them."""
 
@@ -168,6 +171,9 @@ class SimState(
             self._delete_asset(asset)
         for location_id in [k for k, v in self.locations.items() if v["userId"] == user_id]:
             del self.locations[location_id]
+        self.flows.pop(home_key(user_id), None)
+        self.history_start.pop(user_id, None)
+        self.history_zone.pop(user_id, None)
         for token in [k for k, v in self.link_sessions.items() if v.user_id == user_id]:
             del self.link_sessions[token]
         del self.users[user_id]
@@ -217,6 +223,8 @@ class SimState(
             now=self.now(),
         )
         asset.link_scopes = sorted(set(scopes if scopes is not None else granted) | set(granted))
+        if asset.type in HEM_TYPES:
+            asset.extra["hemSystemId"] = self._hem_system_id(user_id, asset, template)
         location = self.locations.get(asset.location_id) if asset.location_id else None
         if location is None or location["userId"] != user_id:
             asset.location_id = None
@@ -228,6 +236,20 @@ class SimState(
         self.settle_energy(user_id)
         return asset
 
+    def _hem_system_id(self, user_id: str, asset: Asset, template: JSON) -> str | None:
+        """The template's ``hemSystemId`` (made the user's own if another user has it), else
+        one per user and vendor account of a vendor Enode groups into HEM systems."""
+        given = template.get("hemSystemId")
+        if given is not None:
+            taken = any(
+                other.extra.get("hemSystemId") == given and other.user_id != user_id
+                for other in self.assets.values()
+            )
+            return str(uuid.uuid5(_ID_NAMESPACE, f"{user_id}/{given}")) if taken else str(given)
+        if asset.vendor not in HEM_VENDORS:
+            return None
+        return str(uuid.uuid5(_ID_NAMESPACE, f"hem/{user_id}/{asset.account or asset.vendor}"))
+
     def remove_asset(self, asset_id: str) -> None:
         """Delete an asset (``user:<type>:deleted``)."""
         self._delete_asset(self.get_asset(asset_id))
@@ -237,4 +259,7 @@ class SimState(
         self._asset_deleted(asset)
         self._unplug(asset, cancel=False)
         del self.assets[asset.id]
+        # Its statistics go with it.
+        self.flows.pop(asset.id, None)
+        self.charging_sessions.pop(asset.id, None)
         self.mark_dirty()

@@ -12,6 +12,8 @@ Every ``ENERGY_STEP`` simulated seconds (aligned to the clock) each user's home 
   (01-05) and discharges in the evening peak (17-21), self-reliant in between; ``IDLE``, an
   unknown mode and a ``FAULT`` do nothing. ``chargeRate`` is positive while charging.
 - **Meters** report household load - production + battery charge rate (positive = import).
+- **Statistics**: every step is recorded (``statistics.py``: energy per 15 minutes per home,
+  inverter and battery; HVAC consumption as a charging-statistics series).
 - **HVAC units** heat or cool toward their setpoint — the device schedule's while the hold type
   is ``SCHEDULED`` — and otherwise drift toward the outdoor temperature; a unit that reports its
   consumption draws its rated power while active.
@@ -23,6 +25,7 @@ them, with ``lastUpdated``, and only when they change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import math
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,6 +93,18 @@ def outdoor_temperature(hour: float) -> float:
     return 8.0 + 4.0 * math.cos(2 * math.pi * (hour - 15) / 24)
 
 
+@dataclass
+class HomeFlows:
+    """What one step of a home did (kW): each inverter's production, each HVAC's and each
+    battery's power (+ charging), the household's load and the grid (+ import)."""
+
+    production: list[tuple[Asset, float]]
+    hvac: list[tuple[Asset, float]]
+    batteries: list[tuple[Asset, float]] = field(default_factory=list)
+    load: float = 0.0
+    grid: float = 0.0
+
+
 def _rounded(value: float, digits: int = 2) -> float:
     """``value`` as Enode reports it (never ``-0.0``)."""
     return round(value, digits) + 0.0
@@ -126,30 +141,45 @@ class EnergyMixin(StateBase):
 
     # -- one step of a home -------------------------------------------------------------------
 
-    def _step_home(self, user_id: str, at: float, dt: float) -> None:
-        """One step (``dt`` seconds ending at ``at``; 0 only recomputes the powers)."""
+    def _step_home(
+        self, user_id: str, at: float, dt: float, ev_load_kw: float | None = None
+    ) -> None:
+        """One step (``dt`` seconds ending at ``at``; 0 only recomputes the powers).
+
+        ``ev_load_kw`` replaces the chargers' live load (history seeding, ``statistics.py``).
+        A step of time is recorded as statistics (``_record_home``).
+        """
         assets = self.user_assets(user_id)
         if not any(a.type in ("inverter", "battery", "meter", "hvac") for a in assets):
             return
         hour = self._local_hour(user_id, assets, at)
-        production = sum(self._step_inverter(a, at, dt) for a in assets if a.type == "inverter")
-        hvac_load = sum(self._step_hvac(a, at, dt, hour) for a in assets if a.type == "hvac")
-        ev_load = sum(
-            self.session_rate(charger)
-            for charger in assets
-            if charger.type == "charger" and charger.charging
+        flows = HomeFlows(
+            production=[
+                (a, self._step_inverter(a, at, dt)) for a in assets if a.type == "inverter"
+            ],
+            hvac=[(a, self._step_hvac(a, at, dt, hour)) for a in assets if a.type == "hvac"],
         )
+        production = sum(power for _, power in flows.production)
+        if ev_load_kw is None:
+            ev_load_kw = sum(
+                self.session_rate(charger)
+                for charger in assets
+                if charger.type == "charger" and charger.charging
+            )
         meters = [meter for meter in assets if meter.type == "meter"]
         base = max((meter.rated_power_kw for meter in meters), default=DEFAULT_BASE_LOAD_KW)
-        load = household_load_kw(base, hour) + hvac_load + ev_load
+        load = household_load_kw(base, hour) + sum(p for _, p in flows.hvac) + ev_load_kw
         battery_power = 0.0
         for battery in (b for b in assets if b.type == "battery"):
-            battery_power += self._step_battery(
-                battery, load - production + battery_power, at, dt, hour
-            )
+            rate = self._step_battery(battery, load - production + battery_power, at, dt, hour)
+            flows.batteries.append((battery, rate))
+            battery_power += rate
         grid = load - production + battery_power
         for meter in meters:
             self._report(meter, "energyState", {"power": _rounded(grid)}, at)
+        if dt > 0:
+            flows.load, flows.grid = load, grid
+            self._record_home(user_id, at - dt, at, flows)
 
     def _step_inverter(self, inverter: Asset, at: float, dt: float) -> float:
         latitude, longitude = self._position(inverter)
@@ -282,20 +312,24 @@ class EnergyMixin(StateBase):
                 return float(place["latitude"]), float(place["longitude"])
         return DEFAULT_POSITION
 
-    def _local_hour(self, user_id: str, assets: list[Asset], at: float) -> float:
-        """The hour of day at the home: its Location's time zone, else an inverter's, else UTC."""
+    def home_zone(self, user_id: str, assets: list[Asset] | None = None) -> ZoneInfo | None:
+        """The home's time zone: its Location's, else an inverter's, else None (UTC)."""
         names = [
             place["timezoneName"] for place in self.locations.values() if place["userId"] == user_id
         ]
+        if assets is None:
+            assets = self.user_assets(user_id)
         names += [str(a.extra["timezone"]) for a in assets if a.extra.get("timezone")]
-        zone: ZoneInfo | None = None
         for name in names:
             try:
-                zone = ZoneInfo(name)
-                break
+                return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 continue
-        moment = datetime.fromtimestamp(at, zone or UTC)
+        return None
+
+    def _local_hour(self, user_id: str, assets: list[Asset], at: float) -> float:
+        """The hour of day at the home (``home_zone``)."""
+        moment = datetime.fromtimestamp(at, self.home_zone(user_id, assets) or UTC)
         return moment.hour + moment.minute / 60 + moment.second / 3600
 
     # -- what the device reports --------------------------------------------------------------

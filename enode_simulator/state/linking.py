@@ -135,6 +135,7 @@ class LinkingMixin(StateBase):
         )
         self.ensure_user(user_id)
         linked: list[Asset] = []
+        added = False
         for template in account.devices_of(types):
             existing = next(
                 (
@@ -153,10 +154,15 @@ class LinkingMixin(StateBase):
                 linked.append(existing)
                 continue
             linked.append(self.add_asset(user_id, template, account=account.key, scopes=scope_list))
+            added = True
         user = self.users[user_id]
         for asset_type in types:
             if account.vendor in VENDORS.get(asset_type, ()):
                 user.vendors[(account.vendor, asset_type)] = True
+        if self.settings.history_days > 0 and added:
+            # New devices come with their past (the vendor's): the user's statistics history is
+            # seeded again with them, keeping what was already served (statistics.py).
+            self.seed_history(self.settings.history_days, user_id, keep_past=True)
         self._changed()
         return linked
 

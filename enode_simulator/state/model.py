@@ -355,3 +355,28 @@ class Settings:
     geofence_radius_m: float = 200.0
     max_unplugged_failures: int = 10
     tariff: Tariff = field(default_factory=Tariff)
+    # Days of statistics history a user gets when devices are linked (``statistics.py``).
+    history_days: float = 0.0
+    # The buckets of a HEM system's day: PT1H (kWh), PT30M or PT15M (average kW).
+    hem_resolution: str = "PT1H"
+
+
+@dataclass
+class ChargingSession:
+    """One charging (or HVAC consumption) session of an asset: consecutive consumption.
+
+    ``smart_kwh`` is what was charged while a smart charging plan was in control, ``smart_cost``
+    what it cost and ``non_smart_cost`` what it would have cost at the plug-in time's price.
+    """
+
+    asset_id: str
+    location_id: str | None
+    start: float
+    end: float
+    kwh: float = 0.0
+    cost: float = 0.0
+    smart_kwh: float = 0.0
+    smart_cost: float = 0.0
+    non_smart_cost: float = 0.0
+    kw_max: float = 0.0
+    kw_min: float = float("inf")

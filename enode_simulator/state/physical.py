@@ -34,18 +34,27 @@ class PhysicalMixin(StateBase):
         if dt <= 0:
             return
         self._detect_plug_ins(self._last_tick, until)
+        charged: set[str] = set()
         for vehicle in self.assets_of_type("vehicle"):
             if not vehicle.charging or vehicle.battery_capacity <= 0:
                 continue
             before = vehicle.level
+            exact = vehicle.battery_level
             gained = self.session_rate(vehicle) * dt / 3600 / vehicle.battery_capacity * 100
             vehicle.battery_level = min(vehicle.charge_limit, vehicle.battery_level + gained)
+            kwh = (vehicle.battery_level - exact) / 100 * vehicle.battery_capacity
+            charged.update(self._record_charging(vehicle, self._last_tick, until, kwh))
             if vehicle.battery_level >= vehicle.charge_limit:
                 self._set_charging(vehicle, False)
             if vehicle.level != before or not vehicle.charging:
                 # The wire view only shows whole percent: below that nothing is visible.
                 vehicle.charge_updated = until
                 self._dirty = True
+        for charger in self.assets_of_type("charger"):
+            # A charger charging something Enode does not know (no linked vehicle).
+            if charger.charging and charger.id not in charged:
+                kwh = self.session_rate(charger) * dt / 3600
+                self._record_charging(charger, self._last_tick, until, kwh)
         self._last_tick = until
 
     def _set_charging(self, asset: Asset, on: bool) -> None:

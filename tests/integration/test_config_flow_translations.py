@@ -20,6 +20,7 @@ from custom_components.enode.api import (
 from custom_components.enode.helpers import flow_error
 from custom_components.enode.repairs import EnodeChargerSuggestionFlow, EnodeLinkRepairFlow
 from custom_components.enode.select import OPERATION_MODES, option_of
+from custom_components.enode.statistics import CHARGING_STATISTICS, HEM_STATISTICS
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "enode"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text())
@@ -181,8 +182,11 @@ def test_common_texts() -> None:
     selector section holds only the options of real selectors (no sentences smuggled in).
     """
     source = _source("link_flow.py") + _source("locations.py") + _source("link.py")
-    source += _source("texts.py") + _source("config_flow.py")
+    source += _source("texts.py") + _source("config_flow.py") + _source("statistics.py")
     used = set(re.findall(r"\.common\(\s*[\"']([a-z_]+)[\"']", source))
+    # The statistics' series names (statistics.py names each statistic from its key).
+    used |= {f"statistic_{key}" for _, key in HEM_STATISTICS}
+    used |= {f"statistic_{key}" for key in CHARGING_STATISTICS}
     # Capability names: every capability an entity command checks (raise_if_unusable).
     used |= {f"capability_{name}" for name in capability_names()}
     # The unlink confirmation picks its sentence per vehicle from a table.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 import logging
 import random
@@ -71,6 +71,7 @@ from .models import (
     WebhookTestResult,
     describe_model_error,
 )
+from .statistics import ChargingStatistics, HemStatistics, HemSystem, StatisticsResolution
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -465,6 +466,54 @@ class EnodeClient:
             if not isinstance(after, str) or not after or after in seen:
                 return items
             seen.add(after)
+
+    # ----------------------------------------------------------------------------------------
+    # Energy statistics (HEM systems, charging)
+
+    async def list_hem_systems(self, user_id: str) -> list[HemSystem]:
+        """Return every HEM system (a household's battery, inverter and meter) of a user."""
+        return await self._paginate(HemSystem, "users", user_id, "hem-systems")
+
+    async def get_hem_system(self, hem_system_id: str) -> HemSystem:
+        """Return a HEM system."""
+        return await self._request_model(HemSystem, "GET", "hem-systems", hem_system_id)
+
+    async def get_hem_statistics(self, hem_system_id: str, day: date) -> HemStatistics:
+        """Return a HEM system's statistics of one local day (in the system's time zone).
+
+        Enode answers 400 (``EnodePreconditionError``) for a day before the installation and
+        422 (``EnodeConflictError``) when it has no statistics for the day.
+        """
+        return await self._request_model(
+            HemStatistics,
+            "GET",
+            "hem-systems",
+            hem_system_id,
+            "statistics",
+            params={"interval": day.isoformat()},
+        )
+
+    async def get_charging_statistics(
+        self,
+        user_id: str,
+        asset_type: AssetType,
+        asset_id: str,
+        start: datetime,
+        end: datetime | None = None,
+        resolution: StatisticsResolution = StatisticsResolution.HOUR,
+    ) -> list[ChargingStatistics]:
+        """Return a vehicle's or a charger's charging statistics from ``start`` to ``end``."""
+        params: dict[str, str | int] = {
+            "type": asset_type.value,
+            "id": asset_id,
+            "resolution": resolution.value,
+            "startDate": _timestamp(start),
+        }
+        if end is not None:
+            params["endDate"] = _timestamp(end)
+        return await self._get_list(
+            ChargingStatistics, "users", user_id, "statistics", "charging", params=params
+        )
 
     # ----------------------------------------------------------------------------------------
     # Assets
@@ -1002,6 +1051,12 @@ def _error_for(response: _Response) -> EnodeError:
         return EnodeServerError(status=status, **problem)
     error_class = _PROBLEM_ERRORS.get(status, EnodeResponseError)
     return error_class(status=status, **problem)
+
+
+def _timestamp(moment: datetime) -> str:
+    """Enode's timestamp format in a query: ``2021-03-21T00:15:00.000Z`` (UTC)."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _parse[M: EnodeModel](model: type[M], data: Any) -> M:
