@@ -566,9 +566,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         smart charging statuses they may have changed are read too (pushed ones come by push).
         """
         merged = list(assets)
-        data = self.data
+        data = self.data.with_assets(merged)
         settled: set[str] = set()
-        data = data.with_assets(merged)
         for asset in merged:
             settled |= self.actions.awaiting_state(asset.id)
         try:
