@@ -145,6 +145,32 @@ async def test_entity_writes_only_what_changed(
     assert _reported(hass, FAMILY_BATTERY) == battery
 
 
+@pytest.mark.parametrize(
+    "entity_id",
+    [
+        "number.family_car_minimum_charge_limit",
+        "time.family_car_charging_deadline",
+        "switch.family_car_charge_now",
+    ],
+)
+async def test_smart_charging_controls_write_only_what_changed(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient, entity_id: str
+) -> None:
+    """The smart charging controls of a vehicle are not written by an update that leaves them
+    as they were (an odometer reading)."""
+    sim, entry = await _setup(hass, simulator_factory)
+    await _deliver(hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle")])  # settle
+    reported = _reported(hass, entity_id)
+    await _deliver(
+        hass,
+        ha_client,
+        entry,
+        [_update(sim, VEHICLE_ID, "vehicle", odometer={"distance": 23456, "lastUpdated": None})],
+    )
+    assert hass.states.get(FAMILY_ODOMETER).state == "23456.0"
+    assert _reported(hass, entity_id) == reported
+
+
 async def test_delivery_is_merged_per_state(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
