@@ -128,36 +128,21 @@ async def test_update_writes_the_asset_and_its_plugged_in_partner(
     assert _reported(hass, TESSIE_BATTERY) == tessie
 
 
-async def test_entity_writes_only_what_changed(
-    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
-) -> None:
-    """An update of the odometer writes the odometer, not the battery level (unchanged)."""
-    sim, entry = await _setup(hass, simulator_factory)
-    await _deliver(hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle")])  # settle
-    battery = _reported(hass, FAMILY_BATTERY)
-    await _deliver(
-        hass,
-        ha_client,
-        entry,
-        [_update(sim, VEHICLE_ID, "vehicle", odometer={"distance": 12345, "lastUpdated": None})],
-    )
-    assert hass.states.get(FAMILY_ODOMETER).state == "12345.0"
-    assert _reported(hass, FAMILY_BATTERY) == battery
-
-
 @pytest.mark.parametrize(
     "entity_id",
     [
+        FAMILY_BATTERY,
+        # The smart charging controls (they compare what they show too).
         "number.family_car_minimum_charge_limit",
         "time.family_car_charging_deadline",
         "switch.family_car_charge_now",
     ],
 )
-async def test_smart_charging_controls_write_only_what_changed(
+async def test_entity_writes_only_what_changed(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient, entity_id: str
 ) -> None:
-    """The smart charging controls of a vehicle are not written by an update that leaves them
-    as they were (an odometer reading)."""
+    """An update of the odometer writes the odometer, not the battery level or the smart
+    charging controls (unchanged)."""
     sim, entry = await _setup(hass, simulator_factory)
     await _deliver(hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle")])  # settle
     reported = _reported(hass, entity_id)
@@ -165,9 +150,9 @@ async def test_smart_charging_controls_write_only_what_changed(
         hass,
         ha_client,
         entry,
-        [_update(sim, VEHICLE_ID, "vehicle", odometer={"distance": 23456, "lastUpdated": None})],
+        [_update(sim, VEHICLE_ID, "vehicle", odometer={"distance": 12345, "lastUpdated": None})],
     )
-    assert hass.states.get(FAMILY_ODOMETER).state == "23456.0"
+    assert hass.states.get(FAMILY_ODOMETER).state == "12345.0"
     assert _reported(hass, entity_id) == reported
 
 
