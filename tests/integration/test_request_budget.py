@@ -10,6 +10,7 @@ token's expiry all follow it (token requests are counted).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -47,7 +48,24 @@ from custom_components.enode.const import (
 from custom_components.enode.hub import _HUBS
 from enode_simulator import Simulator
 
-pytestmark = pytest.mark.usefixtures("fast_client")
+pytestmark = pytest.mark.usefixtures("patient_client")
+
+
+@pytest.fixture
+def patient_client() -> Generator[None]:
+    """Clients that retry without waiting but give a response 30 s: these tests count requests,
+    and a timeout's retry (the simulator serving 400 assets under coverage takes over a second)
+    would be counted as if the integration had asked twice."""
+    from functools import partial
+
+    from custom_components.enode import api
+
+    with patch(
+        "custom_components.enode.helpers.EnodeClient",
+        partial(api.EnodeClient, retry_base_delay=0.001, request_timeout=30.0),
+    ):
+        yield
+
 
 DAY = timedelta(hours=24)
 HOUR = timedelta(hours=1)
