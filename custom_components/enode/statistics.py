@@ -51,6 +51,7 @@ from homeassistant.util.unit_conversion import EnergyConverter
 from .api import (
     Battery,
     Charger,
+    EnodeAuthenticationError,
     ChargingStatistics,
     EnodeClient,
     EnodeConflictError,
@@ -236,6 +237,9 @@ class EnodeStatistics:
             for asset in assets:
                 await self._async_guard(errors, self._async_import_charging(asset, now, today))
             self._async_publish(today)
+            if any(isinstance(err, EnodeAuthenticationError) for err in errors):
+                # As the translator does for every 401: the credentials need renewing.
+                self.entry.async_start_reauth(self.hass)
             if errors and not self._failing:
                 LOGGER.warning(
                     "Could not import Enode's statistics; trying again in an hour: %s", errors[0]
