@@ -376,12 +376,13 @@ class EnodeStatistics:
             self._systems = {system.id: system for system in systems}
         return [self._systems[hem_id] for hem_id in sorted(wanted) if hem_id in self._systems]
 
-    def _zone(self, system: HemSystem) -> ZoneInfo:
-        """Return the time zone of a HEM system's days (else Home Assistant's)."""
+    def _zone(self, system: HemSystem) -> tuple[ZoneInfo, bool]:
+        """Return the time zone of a HEM system's days (else Home Assistant's), and whether
+        it is the system's own (Enode's days are then known here)."""
         try:
-            return ZoneInfo(system.information.timezone or self.hass.config.time_zone)
+            return ZoneInfo(system.information.timezone or self.hass.config.time_zone), True
         except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo(self.hass.config.time_zone)
+            return ZoneInfo(self.hass.config.time_zone), False
 
     async def _async_import_hem(
         self, system: HemSystem, now: datetime, today: dict[str, EnergyToday]
@@ -406,11 +407,16 @@ class EnodeStatistics:
             first = max(first, _hour_floor(installed))
         if first > until or not self._ask(f"hem:{system.id}", now):
             return
-        zone = self._zone(system)
+        zone, known = self._zone(system)
         local_today = now.astimezone(zone).date()
         by_series: dict[HemSeries, dict[datetime, HourEnergy]] = {s: {} for s, _ in HEM_STATISTICS}
         day = first.astimezone(zone).date()
         last_day = (until + HOUR - timedelta(seconds=1)).astimezone(zone).date()
+        if not known:
+            # Enode's days are in a zone not known here: a day more on each side holds the
+            # hours due (else those at the ends of the days would be passed over as missing).
+            day -= timedelta(days=1)
+            last_day += timedelta(days=1)
         while day <= last_day:
             statistics = await self._async_hem_day(system, day)
             if statistics is not None:

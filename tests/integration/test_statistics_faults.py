@@ -8,7 +8,8 @@ does). A 400/422 for a day ("no statistics") is not an error.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -23,10 +24,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.enode.api import EnodeClient, HemStatistics, HemSystem
 from custom_components.enode.statistics import CHARGING_ENERGY, IMPORT_MINUTE, statistic_id
 from enode_simulator import Simulator
 from tests.conftest import SimulatorFactory
 
+from .conftest import make_entry
 from .test_statistics import (
     HEM_SERIES,
     HOUR,
@@ -233,3 +236,89 @@ async def test_a_day_without_statistics_is_no_error(
     expected = _hem_expected(sim, system_id, "import", now)
     assert _sum_of(rows) == pytest.approx(sum(expected.values()))
     assert _logged(caplog, STARTS) == 0
+
+
+async def test_an_hour_enode_never_gets_is_passed_over(
+    recorder_mock: Recorder, hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """An hour Enode keeps without data (patched: the simulator has every hour) is waited for
+    three hours, then passed over: no row for it, the hours after it come, the sum carries on
+    without it, and nothing is written twice."""
+    sim = await _history(simulator_factory)
+    entry = await _setup(hass, sim)
+    client = entry.runtime_data.client
+    (system_id,) = sim.state.hem_system_ids(sim.user_id)
+    stat_id = statistic_id("hem", system_id, "grid_import")
+    before = (await _rows(hass, [stat_id]))[stat_id]
+    sim.advance_time(3600)
+    missing = _hour(sim.clock.now_dt()) - HOUR
+    original = client.get_hem_statistics
+
+    async def _never(hem_system_id: str, day: date) -> HemStatistics:
+        answer = await original(hem_system_id, day)
+        timeseries = {
+            name: replace(
+                series,
+                data=[
+                    replace(point, v=None) if point.t.astimezone(UTC) == missing else point
+                    for point in series.data
+                ],
+            )
+            for name, series in answer.timeseries.items()
+        }
+        return replace(answer, timeseries=timeseries)
+
+    with patch.object(client, "get_hem_statistics", _never):
+        await _import(hass, entry, sim.clock.now_dt())
+        for _ in range(3):
+            assert (await _rows(hass, [stat_id]))[stat_id] == before
+            sim.advance_time(3600)
+            await _import(hass, entry, sim.clock.now_dt())
+    now = sim.clock.now_dt()
+    rows = (await _rows(hass, [stat_id]))[stat_id]
+    starts = [dt_util.utc_from_timestamp(row["start"]) for row in rows[len(before) :]]
+    assert starts == [missing + n * HOUR for n in range(1, 4)]
+    assert starts[-1] == _hour(now) - HOUR
+    expected = _hem_expected(sim, system_id, "import", now)
+    expected.pop(missing)
+    assert _sum_of(rows) == pytest.approx(sum(expected.values()))
+
+
+async def test_an_unknown_time_zone_of_a_hem_system_falls_back(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator_factory: SimulatorFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A HEM system in a time zone Home Assistant does not know (patched: the simulator's are
+    real) is asked by Home Assistant's days and one more on each side: every hour due is
+    imported, none lost at the ends of the days."""
+    sim = await _history(simulator_factory)
+    sim.advance_time(3600)
+    entry = make_entry(sim)
+    original = EnodeClient.list_hem_systems
+
+    async def _unknown_zone(client: EnodeClient, user_id: str) -> list[HemSystem]:
+        systems = await original(client, user_id)
+        return [
+            replace(system, information=replace(system.information, timezone="Mars/Olympus"))
+            for system in systems
+        ]
+
+    with (
+        patch.object(EnodeClient, "list_hem_systems", _unknown_zone),
+        patch("custom_components.enode.statistics.dt_util.utcnow", sim.clock.now_dt),
+    ):
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    (system_id,) = sim.state.hem_system_ids(sim.user_id)
+    stat_id = statistic_id("hem", system_id, "household_consumption")
+    rows = (await _rows(hass, [stat_id]))[stat_id]
+    now = sim.clock.now_dt()
+    # Every hour, none passed over at the ends of the days asked.
+    _assert_whole(rows, _hour(now) - HOUR)
+    expected = _hem_expected(sim, system_id, "consumption", now)
+    assert _sum_of(rows) == pytest.approx(sum(expected.values()))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
