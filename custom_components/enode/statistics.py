@@ -51,8 +51,8 @@ from homeassistant.util.unit_conversion import EnergyConverter
 from .api import (
     Battery,
     Charger,
-    EnodeAuthenticationError,
     ChargingStatistics,
+    EnodeAuthenticationError,
     EnodeClient,
     EnodeConflictError,
     EnodeError,
