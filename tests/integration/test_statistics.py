@@ -9,7 +9,7 @@ asset is asked at most once an hour; the Energy dashboard accepts the statistics
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 import time
@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.enode.api import HemStatistics
+from custom_components.enode.api import EnodeClient, HemStatistics
 from custom_components.enode.const import CONF_BACKFILL_DAYS
 from custom_components.enode.statistics import (
     CHARGING_COST,
@@ -156,6 +156,29 @@ def _requests(sim: Simulator, path: str, **query: str) -> int:
         and entry["path"] == path
         and all(f"{key}={value}" in str(entry.get("query", "")) for key, value in query.items())
     )
+
+
+def without_hour(
+    client: EnodeClient, hour: datetime
+) -> Callable[[str, date], Awaitable[HemStatistics]]:
+    """``client.get_hem_statistics`` answering without one hour's values (Enode has none yet)."""
+    original = client.get_hem_statistics
+
+    async def _answer(hem_system_id: str, day: date) -> HemStatistics:
+        answer = await original(hem_system_id, day)
+        timeseries = {
+            name: replace(
+                series,
+                data=[
+                    replace(point, v=None) if point.t.astimezone(UTC) == hour else point
+                    for point in series.data
+                ],
+            )
+            for name, series in answer.timeseries.items()
+        }
+        return replace(answer, timeseries=timeseries)
+
+    return _answer
 
 
 def _sum_of(rows: list[dict[str, Any]]) -> float:
@@ -481,25 +504,9 @@ async def test_an_hour_enode_has_not_got_yet_is_waited_for(
     sim.advance_time(3600)
     now = sim.clock.now_dt()
     late = _hour(now) - HOUR
-    original = client.get_hem_statistics
-
-    async def _late(hem_system_id: str, day: date) -> HemStatistics:
-        """Enode's answer without the last hour's values (not there yet)."""
-        answer = await original(hem_system_id, day)
-        timeseries = {
-            name: replace(
-                series,
-                data=[
-                    replace(point, v=None) if point.t.astimezone(UTC) == late else point
-                    for point in series.data
-                ],
-            )
-            for name, series in answer.timeseries.items()
-        }
-        return replace(answer, timeseries=timeseries)
-
     sim.clear_requests()
-    with patch.object(client, "get_hem_statistics", _late):
+    # Enode's answer without the last hour's values (not there yet).
+    with patch.object(client, "get_hem_statistics", without_hour(client, late)):
         await _import(hass, entry, now)
         await _import(hass, entry, _hour(now) + timedelta(minutes=59))
     assert _requests(sim, stats_path) == 1

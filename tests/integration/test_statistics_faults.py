@@ -9,7 +9,7 @@ does). A 400/422 for a day ("no statistics") is not an error.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.enode.api import EnodeClient, HemStatistics, HemSystem
+from custom_components.enode.api import EnodeClient, HemSystem
 from custom_components.enode.statistics import CHARGING_ENERGY, IMPORT_MINUTE, statistic_id
 from enode_simulator import Simulator
 from tests.conftest import SimulatorFactory
@@ -40,6 +40,7 @@ from .test_statistics import (
     _rows,
     _setup,
     _sum_of,
+    without_hour,
 )
 
 OUTAGE = 10_000  # requests: more than any case makes
@@ -252,23 +253,7 @@ async def test_an_hour_enode_never_gets_is_passed_over(
     before = (await _rows(hass, [stat_id]))[stat_id]
     sim.advance_time(3600)
     missing = _hour(sim.clock.now_dt()) - HOUR
-    original = client.get_hem_statistics
-
-    async def _never(hem_system_id: str, day: date) -> HemStatistics:
-        answer = await original(hem_system_id, day)
-        timeseries = {
-            name: replace(
-                series,
-                data=[
-                    replace(point, v=None) if point.t.astimezone(UTC) == missing else point
-                    for point in series.data
-                ],
-            )
-            for name, series in answer.timeseries.items()
-        }
-        return replace(answer, timeseries=timeseries)
-
-    with patch.object(client, "get_hem_statistics", _never):
+    with patch.object(client, "get_hem_statistics", without_hour(client, missing)):
         await _import(hass, entry, sim.clock.now_dt())
         for _ in range(3):
             assert (await _rows(hass, [stat_id]))[stat_id] == before
