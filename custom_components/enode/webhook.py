@@ -229,8 +229,10 @@ class PushChannel:
         if not verify_signature(self._secret, body, request.headers.get(HEADER_SIGNATURE)):
             LOGGER.debug("Rejected an Enode webhook delivery: missing or wrong signature")
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
+        # The entries of a channel share one client, and its parser of the assets it read.
+        primary = self._primary
         try:
-            events = parse_events(body)
+            events = parse_events(body, primary.client.asset_parser if primary else None)
         except EnodeError as err:
             LOGGER.debug("Rejected an Enode webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)

@@ -71,6 +71,7 @@ from .models import (
     WebhookTestResult,
     describe_model_error,
 )
+from .reuse import AssetParser
 from .statistics import ChargingStatistics, HemStatistics, HemSystem, StatisticsResolution
 
 _LOGGER = logging.getLogger(__name__)
@@ -199,6 +200,8 @@ class EnodeClient:
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._token_lock = asyncio.Lock()
+        # Assets read again parse only what changed (``reuse.py``); webhook deliveries use it too.
+        self.asset_parser = AssetParser()
 
     # ----------------------------------------------------------------------------------------
     # Life cycle
@@ -427,7 +430,7 @@ class EnodeClient:
     ) -> M:
         """Send a request (any method) and parse the answer as a ``model``."""
         data = await self._request(method, *segments, params=params, json=json)
-        return _parse(model, data)
+        return _parse(model, data, self.asset_parser)
 
     async def _get_list[M: EnodeModel](
         self,
@@ -440,7 +443,7 @@ class EnodeClient:
         if not isinstance(data, list):
             msg = f"Expected a list from {loggable_path('/' + '/'.join(segments))}"
             raise EnodeResponseError(msg)
-        return [_parse(model, item) for item in data]
+        return [_parse(model, item, self.asset_parser) for item in data]
 
     async def _paginate[M: EnodeModel](
         self,
@@ -460,7 +463,7 @@ class EnodeClient:
             if not isinstance(data, dict) or not isinstance(data.get("data"), list):
                 msg = f"Expected a paginated list from {loggable_path('/' + '/'.join(segments))}"
                 raise EnodeResponseError(msg)
-            items.extend(_parse(model, item) for item in data["data"])
+            items.extend(_parse(model, item, self.asset_parser) for item in data["data"])
             pagination = data.get("pagination")
             after = pagination.get("after") if isinstance(pagination, dict) else None
             if not isinstance(after, str) or not after or after in seen:
@@ -520,31 +523,33 @@ class EnodeClient:
 
     async def list_vehicles(self, user_id: str) -> list[Vehicle]:
         """Return every vehicle of a user."""
-        return await self._paginate(Vehicle, "users", user_id, "vehicles")
+        return await self.list_assets(user_id, Vehicle)
 
     async def list_chargers(self, user_id: str) -> list[Charger]:
         """Return every charger of a user."""
-        return await self._paginate(Charger, "users", user_id, "chargers")
+        return await self.list_assets(user_id, Charger)
 
     async def list_batteries(self, user_id: str) -> list[Battery]:
         """Return every battery of a user."""
-        return await self._paginate(Battery, "users", user_id, "batteries")
+        return await self.list_assets(user_id, Battery)
 
     async def list_inverters(self, user_id: str) -> list[Inverter]:
         """Return every inverter of a user."""
-        return await self._paginate(Inverter, "users", user_id, "inverters")
+        return await self.list_assets(user_id, Inverter)
 
     async def list_meters(self, user_id: str) -> list[Meter]:
         """Return every meter of a user."""
-        return await self._paginate(Meter, "users", user_id, "meters")
+        return await self.list_assets(user_id, Meter)
 
     async def list_hvacs(self, user_id: str) -> list[Hvac]:
         """Return every HVAC unit of a user."""
-        return await self._paginate(Hvac, "users", user_id, "hvacs")
+        return await self.list_assets(user_id, Hvac)
 
     async def list_assets[A: AssetBase](self, user_id: str, model: type[A]) -> list[A]:
         """Return every asset of one type (``Vehicle``, ``Charger``, ...) of a user."""
-        return await self._paginate(model, "users", user_id, ASSET_PATHS[model.asset_type])
+        assets = await self._paginate(model, "users", user_id, ASSET_PATHS[model.asset_type])
+        self.asset_parser.forget_unlisted(user_id, model, {asset.id for asset in assets})
+        return assets
 
     async def get_asset[A: AssetBase](self, model: type[A], asset_id: str) -> A:
         """Return one asset of a type (``Vehicle``, ``Charger``, ...)."""
@@ -1059,12 +1064,17 @@ def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _parse[M: EnodeModel](model: type[M], data: Any) -> M:
-    """Build a model from a decoded payload; raise ``EnodeResponseError`` when malformed."""
+def _parse[M: EnodeModel](model: type[M], data: Any, parser: AssetParser | None = None) -> M:
+    """Build a model from a decoded payload; raise ``EnodeResponseError`` when malformed.
+
+    An asset goes through ``parser`` (when given), which reuses what it parsed before.
+    """
     if not isinstance(data, dict):
         msg = f"Expected an object for {model.__name__}, got {type(data).__name__}"
         raise EnodeResponseError(msg)
     try:
+        if parser is not None and issubclass(model, AssetBase):
+            return parser.parse(model, data)
         return model.from_dict(data)
     except (ValueError, TypeError, LookupError) as err:
         # ``from None``: mashumaro's message holds the invalid value (maybe a VIN or coordinates).

@@ -27,6 +27,7 @@ from .models import (
     describe_model_error,
     parse_datetime,
 )
+from .reuse import AssetParser
 
 __all__ = [
     "AssetDiscoveredEvent",
@@ -272,8 +273,12 @@ def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def parse_event(data: dict[str, Any]) -> WebhookEvent:
-    """Return the typed event for one decoded event object (never raises)."""
+def parse_event(data: dict[str, Any], parser: AssetParser | None = None) -> WebhookEvent:
+    """Return the typed event for one decoded event object (never raises).
+
+    An asset's update goes through ``parser`` when given (``reuse.py``: only the sections that
+    changed since it last parsed the asset are parsed again).
+    """
     event = data.get("event")
     name = event if isinstance(event, str) else ""
     common: dict[str, Any] = {
@@ -282,13 +287,15 @@ def parse_event(data: dict[str, Any]) -> WebhookEvent:
         "version": data.get("version") if isinstance(data.get("version"), str) else None,
     }
     try:
-        return _parse_known(name, data, common)
+        return _parse_known(name, data, common, parser)
     except (EnodeError, ValueError, TypeError, LookupError) as err:
         error = str(err) if isinstance(err, EnodeError) else describe_model_error(err)
         return UnknownEvent(**common, raw=data, error=error)
 
 
-def _parse_known(name: str, data: dict[str, Any], common: dict[str, Any]) -> WebhookEvent:
+def _parse_known(
+    name: str, data: dict[str, Any], common: dict[str, Any], parser: AssetParser | None
+) -> WebhookEvent:
     if name == SMART_CHARGING_STATUS_EVENT:
         return SmartChargingStatusEvent(
             **common,
@@ -302,7 +309,9 @@ def _parse_known(name: str, data: dict[str, Any], common: dict[str, Any]) -> Web
         return _discovered(AssetType(parts[1]), data, common)
     if entry is not None and parts[2] in _ASSET_CHANGES:
         event_class, model = entry
-        asset: dict[str, Any] = {parts[1]: model.from_dict(_object(data, parts[1]))}
+        payload = _object(data, parts[1])
+        parsed = model.from_dict(payload) if parser is None else parser.parse(model, payload)
+        asset: dict[str, Any] = {parts[1]: parsed}
         return event_class(
             **common,
             user_id=_user_id(data),
@@ -354,8 +363,9 @@ def _discovered(
     )
 
 
-def parse_events(body: bytes) -> list[WebhookEvent]:
-    """Parse a webhook delivery (a JSON array of events) into typed events.
+def parse_events(body: bytes, parser: AssetParser | None = None) -> list[WebhookEvent]:
+    """Parse a webhook delivery (a JSON array of events) into typed events (assets through
+    ``parser``, when given).
 
     Raises ``EnodeResponseError`` when the body is not JSON or not an array. Events that are
     unknown or malformed become ``UnknownEvent`` so the others are not lost.
@@ -371,7 +381,7 @@ def parse_events(body: bytes) -> list[WebhookEvent]:
     events: list[WebhookEvent] = []
     for item in data:
         if isinstance(item, dict):
-            events.append(parse_event(item))
+            events.append(parse_event(item, parser))
         else:
             events.append(UnknownEvent(event="", raw={}, error=f"event is a {type(item).__name__}"))
     return events
