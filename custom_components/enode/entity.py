@@ -153,6 +153,21 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         raise_if_unusable(self.hass, self.coordinator.data, capability, name, self.device_info_name)
 
 
+# What a description's ``exists_fn`` may read of an asset (``tests/integration/test_push_scale.py``
+# checks every description against it): while these are the very objects checked last time (an
+# asset read again keeps its unchanged sections, ``api/reuse.py``), no entity of the asset can
+# have appeared or gone, and a pushed update skips the check.
+EXISTS_INPUTS = ("capabilities", "location", "information", "scopes", "hem_system_id")
+
+
+def _exists_inputs(asset: AssetBase) -> tuple[object, ...]:
+    return tuple(getattr(asset, name, None) for name in EXISTS_INPUTS)
+
+
+def _same_objects(first: tuple[object, ...], second: tuple[object, ...]) -> bool:
+    return all(a is b for a, b in zip(first, second, strict=True))
+
+
 class AssetEntityDescription[AssetT: AssetBase](Protocol):
     """What ``async_add_asset_entities`` needs of a description: its key and ``exists_fn``."""
 
@@ -196,6 +211,8 @@ def async_add_asset_entities[
     """
     coordinator = entry.runtime_data.coordinator
     added: dict[str, Entity] = {}
+    # By asset id: what ``exists_fn`` read of the asset when its entities were last checked.
+    checked_inputs: dict[str, tuple[object, ...]] = {}
 
     @callback
     def _async_add_new() -> None:
@@ -211,9 +228,18 @@ def async_add_asset_entities[
             if changed is None
             else [(asset_id, assets[asset_id]) for asset_id in changed if asset_id in assets]
         )
+        if changed is None:
+            checked_inputs.clear()
         for asset_id, asset in items:
             if not isinstance(asset, model):
                 continue
+            inputs = _exists_inputs(asset)
+            if changed is not None and (
+                (before := checked_inputs.get(asset_id)) is not None
+                and _same_objects(before, inputs)
+            ):
+                continue  # nothing its entities' existence depends on changed
+            checked_inputs[asset_id] = inputs
             for description in descriptions:
                 unique_id = f"{asset_id}_{description.key}"
                 checked.add(unique_id)

@@ -9,18 +9,25 @@ unchanged state, so these tests see writes that did not change anything too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+import importlib
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 import orjson
 import pytest
 
+from custom_components.enode import PLATFORMS, entity as entity_module
 from custom_components.enode.api.webhooks import compute_signature
+from custom_components.enode.const import DOMAIN
+from custom_components.enode.entity import EXISTS_INPUTS
 from custom_components.enode.webhook import CONF_WEBHOOK_SECRET
 from enode_simulator.clock import iso
 
@@ -38,6 +45,13 @@ from .conftest import (
 )
 
 pytestmark = pytest.mark.usefixtures("fast_client")
+
+SIX_TYPES = {
+    "client": {"id": "six-client", "secret": "six-secret"},
+    "generate": dict.fromkeys(
+        ("vehicles", "chargers", "batteries", "inverters", "meters", "hvacs"), 2
+    ),
+}
 
 # The family car (no charge rate of its own) is plugged into the charger; Tessie is not.
 PLUGGED = [{"vehicle": VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
@@ -203,3 +217,117 @@ async def test_refresh_still_updates_everything(
     await hass.async_block_till_done()
     assert hass.states.get(FAMILY_BATTERY).state == "33.0"
     assert hass.states.get(TESSIE_BATTERY).state == "44.0"
+
+
+def _tracker(hass: HomeAssistant) -> str | None:
+    """Return Tessie's device tracker's entity id, if it exists."""
+    registry = er.async_get(hass)
+    return registry.async_get_entity_id("device_tracker", DOMAIN, f"{GPS_VEHICLE_ID}_position")
+
+
+async def test_a_pushed_capability_adds_and_removes_entities(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A push that changes a capability adds or removes its entities, without a refresh."""
+    sim, entry = await _setup(hass, simulator_factory)
+    assert _tracker(hass) is not None
+    capabilities = sim.asset(GPS_VEHICLE_ID)["capabilities"]
+    missing = {**capabilities, "location": {"isCapable": False, "interventionIds": []}}
+    await _deliver(
+        hass, ha_client, entry, [_update(sim, GPS_VEHICLE_ID, "vehicle", capabilities=missing)]
+    )
+    assert _tracker(hass) is None
+    await _deliver(
+        hass,
+        ha_client,
+        entry,
+        [_update(sim, GPS_VEHICLE_ID, "vehicle", capabilities=capabilities)],
+    )
+    assert (tracker := _tracker(hass)) is not None
+    assert hass.states.get(tracker) is not None
+
+
+async def test_a_push_checks_for_new_entities_only_when_their_inputs_changed(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A pushed battery level keeps the vehicle's capabilities, location and information (the
+    same objects: only what changed is parsed again), so its entities are not checked again."""
+    sim, entry = await _setup(hass, simulator_factory)
+    before = entry.runtime_data.coordinator.data.vehicles[VEHICLE_ID]
+    compared: list[bool] = []
+    original = entity_module._same_objects
+
+    def _spy(first: tuple[object, ...], second: tuple[object, ...]) -> bool:
+        compared.append(result := original(first, second))
+        return result
+
+    with patch.object(entity_module, "_same_objects", _spy):
+        await _deliver(
+            hass,
+            ha_client,
+            entry,
+            [_update(sim, VEHICLE_ID, "vehicle", chargeState__batteryLevel=12)],
+        )
+    after = entry.runtime_data.coordinator.data.vehicles[VEHICLE_ID]
+    assert after.charge_state.battery_level == 12
+    assert after.capabilities is before.capabilities
+    assert compared
+    assert all(compared)
+    assert hass.states.get(FAMILY_BATTERY).state == "12.0"
+
+
+async def test_exists_fns_read_only_their_inputs(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """Every description's ``exists_fn`` reads only ``EXISTS_INPUTS`` of an asset (what a push
+    compares before skipping the check), for every asset of the demo and of every type."""
+    recorded: list[tuple[type, Sequence[Any]]] = []
+    original = entity_module.async_add_asset_entities
+
+    def _record(
+        entry: Any, add: Any, model: type, descriptions: Sequence[Any], factory: Any
+    ) -> None:
+        recorded.append((model, descriptions))
+        original(entry, add, model, descriptions, factory)
+
+    modules = [importlib.import_module(f"custom_components.enode.{p}") for p in PLATFORMS]
+    patches = [
+        patch.object(module, "async_add_asset_entities", _record)
+        for module in modules
+        if hasattr(module, "async_add_asset_entities")
+    ]
+    assets: list[Any] = []
+    for scenario in ("demo", SIX_TYPES):
+        sim = await simulator_factory(scenario)
+        for item in patches:
+            item.start()
+        try:
+            entry = await setup_entry(hass, make_entry(sim))
+        finally:
+            for item in patches:
+                item.stop()
+        assets += list(entry.runtime_data.coordinator.data.iter_assets())
+    assert {type(asset) for model, _ in recorded for asset in assets if isinstance(asset, model)}
+    checked = 0
+    for model, descriptions in recorded:
+        for asset in assets:
+            if not isinstance(asset, model):
+                continue
+            for description in descriptions:
+                reads: set[str] = set()
+                description.exists_fn(_Reads(asset, reads))
+                assert reads <= set(EXISTS_INPUTS), (description.key, reads)
+                checked += 1
+    assert checked > 100
+
+
+class _Reads:
+    """An asset that records which of its attributes are read."""
+
+    def __init__(self, asset: Any, reads: set[str]) -> None:
+        self._asset = asset
+        self._reads = reads
+
+    def __getattr__(self, name: str) -> Any:
+        self._reads.add(name)
+        return getattr(self._asset, name)
