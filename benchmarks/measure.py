@@ -66,17 +66,17 @@ BUDGETS: dict[str, Budget] = {
     ),
     "P2b set-up tokens": Budget(limit=1, kind="exact", meaning="one token per set-up"),
     "P2b restart": Budget(limit=11, meaning="an existing entry set up again"),
-    # The issue asked for P3 <= 1.5 and P5 <= 1.5; what is reached is well above (README
-    # "Performance" says why): these budgets guard what is reached, with head-room for a loaded
-    # machine (the batch read 6.3 to 9.0 over six runs on the shared 2-core machine).
+    # The issue asked for P3 <= 1.5: Home Assistant's entity writes alone read about 1.6 against
+    # this baseline (the "floor" in P3's detail), so P3's budgets guard what is reached (4.0 to 5.0,
+    # 2.1 to 2.9 over three runs), with head-room for a loaded shared machine.
     "P3 100 events, one delivery": Budget(
-        limit=10, unit="ratio", meaning="POST to last state / bare webhook writing the same"
+        limit=7, unit="ratio", meaning="POST to last state / bare webhook writing the same"
     ),
     "P3 1000 deliveries p50": Budget(
-        limit=5, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
+        limit=4, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
     ),
     "P3 1000 deliveries p99": Budget(
-        limit=6, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
+        limit=4.5, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
     ),
     "P4 set-up 100 assets": Budget(
         limit=2, unit="ratio", meaning="async_setup to entities / bare entities, same count"
@@ -90,7 +90,7 @@ BUDGETS: dict[str, Budget] = {
         meaning="typed client / bare aiohttp + orjson, same responses, read again",
     ),
     "P5 first read 200+200": Budget(
-        limit=3, unit="ratio", meaning="the same, every asset parsed whole (a new client)"
+        limit=2.5, unit="ratio", meaning="the same, every asset parsed whole (a new client)"
     ),
 }
 
