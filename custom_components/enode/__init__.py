@@ -79,7 +79,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     reliance = await async_get_charger_reliance(hass)
     reliance.async_observe(coordinator.data)
     entry.async_on_unload(
-        coordinator.async_add_listener(lambda: reliance.async_observe(coordinator.data))
+        coordinator.async_add_listener(
+            lambda: reliance.async_observe(coordinator.data, coordinator.changed_assets)
+        )
     )
     entry.async_on_unload(reliance.async_save)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -172,8 +172,10 @@ def changed_asset_ids(
     """Return the assets whose entities a merge of ``assets`` concerns, or None for all.
 
     Their own entities and those of the vehicles or chargers plugged into them (before or
-    after), the only other assets an entity shows; None when anything else in the snapshot
-    changed (an asset appeared, the Locations, the texts, the pending actions, the user).
+    after), the only other assets an entity shows; every vehicle's when a charger's
+    interventions changed (a vehicle's pairing reads every charger's, ``pairing.py``); None
+    when anything else in the snapshot changed (an asset appeared, the Locations, the texts,
+    the pending actions, the user).
     """
     for item in fields(EnodeData):
         if item.name not in _ASSET_FIELD_NAMES and getattr(before, item.name) != getattr(
@@ -185,6 +187,11 @@ def changed_asset_ids(
         if (previous := before.asset(asset.id)) is None:
             return None
         changed.add(asset.id)
+        if isinstance(asset, Charger) and (
+            previous.capabilities is not asset.capabilities
+            and previous.all_intervention_ids() != asset.all_intervention_ids()
+        ):
+            changed.update(after.vehicles)
         for partner_id in (plugged_partner_id(previous), plugged_partner_id(asset)):
             if partner_id is not None:
                 changed.add(partner_id)
@@ -403,7 +410,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             }
         return replace(
             data,
-            locations=await self._async_locations(data),
+            locations=await self._async_locations(data.iter_assets() if merged is None else merged),
             interventions=interventions,
             # The latest snapshot's (a command may have started meanwhile), minus the outcomes
             # known now: a finished action leaves together with the state that followed.
@@ -412,13 +419,10 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             energy_today=self.data.energy_today,
         )
 
-    async def _async_locations(self, data: EnodeData) -> dict[str, Location]:
-        """Return the user's Locations; re-read when stale or when an unknown id appears."""
-        wanted = {
-            location_id
-            for asset in data.iter_assets()
-            if (location_id := asset.location.id) is not None
-        }
+    async def _async_locations(self, assets: Iterable[Asset]) -> dict[str, Location]:
+        """Return the user's Locations; re-read when stale or when an asset (of those given:
+        all, or those a merge brings) names an unknown one."""
+        wanted = {location_id for asset in assets if (location_id := asset.location.id) is not None}
         now = dt_util.utcnow()
         stale = (
             self._locations_fetched_at is None

@@ -24,6 +24,7 @@ the consequences per vehicle.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from enum import StrEnum
 
 from homeassistant.core import HomeAssistant, callback
@@ -148,9 +149,15 @@ class ChargerReliance:
         self._store.async_delay_save(self._data, STORAGE_SAVE_DELAY)
 
     @callback
-    def async_observe(self, data: EnodeData) -> None:
-        """Learn from a snapshot in which vehicles are not paired."""
-        for vehicle in data.vehicles.values():
+    def async_observe(self, data: EnodeData, only: Collection[str] | None = None) -> None:
+        """Learn from a snapshot in which vehicles are not paired (``only``: the assets a merge
+        concerns, ``EnodeCoordinator.changed_assets``; None: every vehicle)."""
+        vehicles = (
+            data.vehicles.values()
+            if only is None
+            else [data.vehicles[asset_id] for asset_id in only if asset_id in data.vehicles]
+        )
+        for vehicle in vehicles:
             if charger_pairing(vehicle, data) in (
                 ChargerPairing.NONE,
                 ChargerPairing.REQUIRED,

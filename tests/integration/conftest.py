@@ -178,6 +178,8 @@ TEST_USER = "test-user"
 HOME_ID = "4eaeb363-296d-4ccc-a973-7805e6f4aaaa"
 VEHICLE_ID = "vehicle-0001"
 GPS_VEHICLE_ID = "vehicle-0002"
+# The intervention of a charger that Enode cannot reach (Easee remote access).
+CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 CHARGER_ID = "charger-0001"
 
 # A vehicle that cannot start/stop charging on its own and has no GPS: those capabilities are

@@ -16,6 +16,7 @@ from .conftest import (
     BATTERY,
     BATTERY_ID,
     CHARGER,
+    CHARGER_REMOTE_ACCESS,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
     HEAT_PUMP,
@@ -29,7 +30,6 @@ from .conftest import (
 )
 
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
-CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

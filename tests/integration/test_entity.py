@@ -16,6 +16,7 @@ from custom_components.enode.sensor import power_delivery_state
 from .conftest import (
     CHARGER,
     CHARGER_ID,
+    CHARGER_REMOTE_ACCESS,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
     HOME_ID,
@@ -27,8 +28,6 @@ from .conftest import (
     make_entry,
     setup_entry,
 )
-
-CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 
 
 def _entity_id(entity_registry: er.EntityRegistry, domain: str, unique_id: str) -> str | None:

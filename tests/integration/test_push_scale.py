@@ -28,12 +28,14 @@ from custom_components.enode import PLATFORMS, entity as entity_module
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import DOMAIN
 from custom_components.enode.entity import EXISTS_INPUTS
+from custom_components.enode.pairing import charger_pairing
 from custom_components.enode.webhook import CONF_WEBHOOK_SECRET
 from enode_simulator.clock import iso
 
 from .conftest import (
     CHARGER,
     CHARGER_ID,
+    CHARGER_REMOTE_ACCESS,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
     TEST_USER,
@@ -58,6 +60,7 @@ PLUGGED = [{"vehicle": VEHICLE_ID, "charger": CHARGER_ID, "charging": False}]
 FAMILY_CHARGE_RATE = "sensor.family_car_charge_rate"
 FAMILY_BATTERY = "sensor.family_car_battery"
 FAMILY_ODOMETER = "sensor.family_car_odometer"
+FAMILY_PAIRING = "sensor.family_car_charger_pairing"
 TESSIE_BATTERY = "sensor.tessie_battery"
 CHARGER_RATE = "sensor.zaptec_go_charge_rate"
 
@@ -331,3 +334,38 @@ class _Reads:
     def __getattr__(self, name: str) -> Any:
         self._reads.add(name)
         return getattr(self._asset, name)
+
+
+async def test_a_chargers_pushed_interventions_update_every_vehicles_pairing(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A vehicle's pairing reads every linked charger's interventions, not only a plugged-in
+    one's: a charger's update that drops its intervention (the vehicle's own update not yet
+    pushed) clears the unplugged vehicle's pair at once."""
+    blocked = {
+        "id": "charger-0002",
+        "type": "charger",
+        "vendor": "EASEE",
+        "information": {"brand": "Easee", "model": "One", "serialNumber": "EH0002"},
+        "capabilities": {
+            "startCharging": {"isCapable": False, "interventionIds": [CHARGER_REMOTE_ACCESS]},
+            "stopCharging": {"isCapable": False, "interventionIds": [CHARGER_REMOTE_ACCESS]},
+        },
+    }
+    sim = await simulator_factory(household(linked=[VEHICLE_NO_CONTROL, blocked]))
+    entry = await setup_entry(hass, make_entry(sim))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(FAMILY_PAIRING).state == "established"
+    capabilities = sim.asset("charger-0002")["capabilities"]
+    unblocked = {
+        name: {**capability, "interventionIds": []} for name, capability in capabilities.items()
+    }
+    await _deliver(
+        hass,
+        ha_client,
+        entry,
+        [_update(sim, "charger-0002", "charger", capabilities=unblocked)],
+    )
+    data = entry.runtime_data.coordinator.data
+    assert str(charger_pairing(data.vehicles[VEHICLE_ID], data)) == "cleared"
+    assert hass.states.get(FAMILY_PAIRING).state == "cleared"

@@ -25,6 +25,7 @@ from enode_simulator import Simulator
 from .conftest import (
     CHARGER,
     CHARGER_ID,
+    CHARGER_REMOTE_ACCESS,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
     TEST_USER,
@@ -45,7 +46,6 @@ VW_ID = "8d90101b-3f2f-462a-bbb4-1ed320d33bbe"
 TESLA_ID = "05ee9df5-d072-4ee8-b773-399dec8f5693"
 ZAPTEC_ID = "e7d4db80-4fca-4781-ac70-14108f560706"
 PHONE_KEY = "3b2891a9-5dcf-4691-b850-b5ea36b57c2e"
-CHARGER_REMOTE_ACCESS = "d7f3b1a5-9e2c-4a8d-b6f4-2c9e1a7d5b63"
 PHONE_KEY_ISSUE = f"intervention_{TESLA_ID}_{PHONE_KEY}"
 POWERWALL_ID = "54d827e1-8355-4fed-97b5-55940d1d09ba"
 NO_CHARGING_CONTROL = "6f0b2d8e-3c1a-4b7e-9d52-1a8e4c7f2b10"
