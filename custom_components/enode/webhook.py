@@ -229,7 +229,8 @@ class PushChannel:
         if not verify_signature(self._secret, body, request.headers.get(HEADER_SIGNATURE)):
             LOGGER.debug("Rejected an Enode webhook delivery: missing or wrong signature")
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
-        # The entries of a channel share one client, and its parser of the assets it read.
+        # The first entry's client parses (it read those assets, so only what changed is parsed
+        # again; whichever parser reads them, the models are the same: ``api/reuse.py``).
         primary = self._primary
         try:
             events = parse_events(body, primary.client.asset_parser if primary else None)
