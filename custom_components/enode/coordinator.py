@@ -648,6 +648,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     @callback
     def async_remove_asset(self, asset_id: str) -> None:
         """Forget an asset (deleted at Enode); its device is removed from the registry."""
+        self.client.asset_parser.forget(asset_id)
         if self.data.asset(asset_id) is None:
             return
         self.async_set_updated_data(self.data.without_asset(asset_id))

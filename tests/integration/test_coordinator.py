@@ -302,11 +302,14 @@ async def test_pushed_assets(hass: HomeAssistant, simulator_factory: Any) -> Non
         is not None
     )
 
+    remembered = len(coordinator.client.asset_parser)
     coordinator.async_remove_asset(CHARGER_ID)
     coordinator.async_remove_asset("unknown-asset")
     await hass.async_block_till_done()
     assert hass.states.get("sensor.zaptec_go_location") is None
     assert CHARGER_ID not in coordinator.data.chargers
+    # The client no longer remembers the deleted charger's payload.
+    assert len(coordinator.client.asset_parser) == remembered - 1
 
 
 def test_snapshot_lookup() -> None:
