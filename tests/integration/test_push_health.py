@@ -10,6 +10,7 @@ again. Entries of one Enode client share one webhook; each event reaches its use
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 import logging
 from typing import Any
@@ -127,11 +128,38 @@ async def test_unreachable_url_is_moved(
     assert _battery(hass) == 64
 
 
-async def test_cloudhook_tried_again_later(
-    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+async def _connect_by_the_timer(hass: HomeAssistant, entry: Any) -> None:
+    """The webhook's next check finds the cloud connected."""
+    await _check(hass)
+
+
+async def _connect_by_the_signal(hass: HomeAssistant, entry: Any) -> None:
+    """The cloud says it disconnected (nothing happens), then that it connected."""
+    from homeassistant.components.cloud import (
+        SIGNAL_CLOUD_CONNECTION_STATE,
+        CloudConnectionState,
+    )
+    from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+    async_dispatcher_send(
+        hass, SIGNAL_CLOUD_CONNECTION_STATE, CloudConnectionState.CLOUD_DISCONNECTED
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data.webhook.status == STATUS_NO_URL
+    async_dispatcher_send(hass, SIGNAL_CLOUD_CONNECTION_STATE, CloudConnectionState.CLOUD_CONNECTED)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize("connect", [_connect_by_the_timer, _connect_by_the_signal])
+async def test_cloudhook_once_the_cloud_connects(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    connect: Callable[[HomeAssistant, Any], Awaitable[None]],
 ) -> None:
-    """Home Assistant Cloud was not connected at set-up (no URL, polling): once it is, the
-    cloudhook is created and registered without a reload."""
+    """Home Assistant Cloud was not connected at set-up (no URL, polling): once it is (the
+    webhook's next check, or the cloud's connection signal right away), the cloudhook is created
+    and registered without a reload."""
     from homeassistant.components.cloud import CloudNotConnected
 
     sim = await _sim(simulator_factory)
@@ -151,7 +179,7 @@ async def test_cloudhook_tried_again_later(
         entry = await _setup(hass, sim)
         assert entry.runtime_data.webhook.status == STATUS_NO_URL
         connected = True
-        await _check(hass)
+        await connect(hass, entry)
     assert entry.runtime_data.webhook.status == STATUS_REGISTERED
     assert entry.data["cloudhook_url"] == sim.webhooks.webhooks[0].url
     sim.set_battery_level(GPS_VEHICLE_ID, 65)
@@ -288,46 +316,6 @@ async def test_failed_registration_is_tried_again(
     await _check(hass)
     assert push.status == STATUS_REGISTERED
     assert _battery(hass) == 66
-
-
-async def test_cloud_connecting_registers_at_once(
-    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
-) -> None:
-    """Home Assistant Cloud connects after set-up: the cloudhook is registered right away."""
-    from homeassistant.components.cloud import (
-        SIGNAL_CLOUD_CONNECTION_STATE,
-        CloudConnectionState,
-        CloudNotConnected,
-    )
-    from homeassistant.helpers.dispatcher import async_dispatcher_send
-
-    sim = await _sim(simulator_factory)
-    hass.config.components.add("cloud")
-    await hass.config.async_update(internal_url=None)
-    connected = False
-
-    async def create(hass: HomeAssistant, webhook_id: str) -> str:
-        if not connected:
-            raise CloudNotConnected
-        return str(ha_client.make_url(f"/api/webhook/{webhook_id}"))
-
-    with (
-        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
-        patch("homeassistant.components.cloud.async_create_cloudhook", create),
-    ):
-        entry = await _setup(hass, sim)
-        assert entry.runtime_data.webhook.status == STATUS_NO_URL
-        connected = True
-        async_dispatcher_send(
-            hass, SIGNAL_CLOUD_CONNECTION_STATE, CloudConnectionState.CLOUD_DISCONNECTED
-        )
-        await hass.async_block_till_done(wait_background_tasks=True)
-        assert entry.runtime_data.webhook.status == STATUS_NO_URL
-        async_dispatcher_send(
-            hass, SIGNAL_CLOUD_CONNECTION_STATE, CloudConnectionState.CLOUD_CONNECTED
-        )
-        await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.runtime_data.webhook.status == STATUS_REGISTERED
 
 
 async def test_too_many_deliveries_during_setup(
