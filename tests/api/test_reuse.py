@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import copy
-from dataclasses import fields
+from dataclasses import dataclass, fields
 import logging
 from typing import Any
 
@@ -212,3 +212,20 @@ def test_a_delivery_reuses_what_the_client_read() -> None:
     charger = pushed.charger  # type: ignore[attr-defined]
     assert charger.capabilities is read.capabilities
     assert charger == Charger.from_dict(event["charger"])
+
+
+def test_a_model_that_checks_itself_is_copied_the_dataclass_way() -> None:
+    """Should a model gain a ``__post_init__``, a copy with changes still runs it."""
+    checked: list[str] = []
+
+    @dataclass(frozen=True, kw_only=True)
+    class CheckedVehicle(Vehicle):
+        def __post_init__(self) -> None:
+            checked.append(self.id)
+
+    payload = PAYLOADS[Vehicle][0]
+    parser = AssetParser()
+    parser.parse(CheckedVehicle, payload)
+    changed = parser.parse(CheckedVehicle, {**payload, "lastSeen": "2030-01-01T00:00:00Z"})
+    assert type(changed) is CheckedVehicle
+    assert checked == [payload["id"], payload["id"]]

@@ -17,7 +17,7 @@ the plausibility checks, which the changed sections go through as a whole parse 
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, get_type_hints
 
@@ -52,8 +52,10 @@ def _wire_fields(model: type[AssetBase]) -> dict[str, tuple[str, str, Any]]:
 
 def _copy_with[A: AssetBase](asset: A, changes: dict[str, Any]) -> A:
     """Return a copy of an asset with some attributes changed (``dataclasses.replace`` without
-    its cost: the models are plain frozen dataclasses without ``__post_init__``; only their
+    its cost while the models are plain frozen dataclasses without ``__post_init__``; only their
     fields are copied, never what a ``cached_property`` kept)."""
+    if hasattr(asset, "__post_init__"):  # a model that checks itself: the dataclass way
+        return replace(asset, **changes)
     copy = object.__new__(type(asset))
     state = {name: asset.__dict__[name] for name in _field_names(type(asset))}
     state.update(changes)
