@@ -25,6 +25,7 @@ import orjson
 import pytest
 
 from custom_components.enode import PLATFORMS, entity as entity_module
+from custom_components.enode.api import Battery, Charger, Hvac, Inverter, Meter, Vehicle
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import DOMAIN
 from custom_components.enode.entity import EXISTS_INPUTS
@@ -48,6 +49,7 @@ from .conftest import (
 
 pytestmark = pytest.mark.usefixtures("fast_client")
 
+MODELS = {Vehicle, Charger, Battery, Inverter, Meter, Hvac}
 SIX_TYPES = {
     "client": {"id": "six-client", "secret": "six-secret"},
     "generate": dict.fromkeys(
@@ -310,7 +312,9 @@ async def test_exists_fns_read_only_their_inputs(
             for item in patches:
                 item.stop()
         assets += list(entry.runtime_data.coordinator.data.iter_assets())
-    assert {type(asset) for model, _ in recorded for asset in assets if isinstance(asset, model)}
+    # Every asset type has descriptions, and every type is among the assets read.
+    assert {model for model, _ in recorded} == set(MODELS)
+    assert {type(asset) for asset in assets} == set(MODELS)
     checked = 0
     for model, descriptions in recorded:
         for asset in assets:
