@@ -29,9 +29,14 @@ ENERGY = ("generation", "consumption", "import", "export", "charge", "discharge"
 
 
 async def _history(factory: SimulatorFactory, http: aiohttp.ClientSession, days: int) -> Api:
-    """The demo at noon (Oslo) with ``days`` of history (the same whatever the real time)."""
+    """The demo at noon (Oslo) with ``days`` of history (the same whatever the real time).
+
+    The VW's live plug-in begins at noon too: history stops at a vehicle's live plug-in, and
+    the demo plugged it in when it was made (any time of the real day).
+    """
     sim = await factory("demo")
     advance_to_local(sim, 12)
+    sim.plug_in(VW, ZAPTEC, charging=sim.state.get_asset(VW).charging)
     sim.seed_history(days)
     return Api(http, sim)
 
