@@ -327,7 +327,10 @@ async def async_push_deliveries(
         """After every entity has written (a listener added last): which deliveries are in."""
         now = time.perf_counter()
         vehicles = coordinator.data.vehicles
-        for vid, queue in expected.items():
+        # After a merge only the merged vehicles can be in (this probe's cost counts as ours).
+        changed = coordinator.changed_assets
+        for vid in expected if changed is None else [key for key in changed if key in expected]:
+            queue = expected[vid]
             while queue and vehicles[vid].charge_state.battery_level == queue[0][1]:
                 number, _ = queue.popleft()
                 done[number] = now

@@ -15,6 +15,7 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetBase, Battery, BatteryStatus, Charger, Hvac, Inverter, Meter, Vehicle
@@ -24,6 +25,7 @@ from .entity import (
     async_add_asset_entities,
     capability_present,
     has_charge_state,
+    state_reads,
     vehicle_charger,
 )
 from .models import EnodeConfigEntry, EnodeData
@@ -99,6 +101,8 @@ class EnodeBinarySensorEntityDescription[AssetT: AssetBase](BinarySensorEntityDe
     exists_fn: Callable[[AssetT], bool] = lambda _: True
     is_on_fn: Callable[[AssetT, EnodeData], bool | None]
     attributes_fn: Callable[[AssetT, EnodeData], Mapping[str, object]] | None = None
+    # What the functions read of the asset, when nothing of another asset (``EnodeEntity``).
+    reads: frozenset[str] | None = None
 
 
 def _action_required[AssetT: AssetBase]() -> EnodeBinarySensorEntityDescription[AssetT]:
@@ -109,6 +113,7 @@ def _action_required[AssetT: AssetBase]() -> EnodeBinarySensorEntityDescription[
         device_class=BinarySensorDeviceClass.PROBLEM,
         is_on_fn=lambda asset, _: bool(asset.all_intervention_ids()),
         attributes_fn=lambda asset, data: {"interventions": asset_interventions(data, asset)},
+        reads=state_reads("capabilities"),
     )
 
 
@@ -120,6 +125,7 @@ def _reachable[AssetT: AssetBase]() -> EnodeBinarySensorEntityDescription[AssetT
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda asset, _: asset.is_reachable,
+        reads=state_reads("is_reachable"),
     )
 
 
@@ -131,6 +137,7 @@ def _plugged_in[AssetT: Vehicle | Charger]() -> EnodeBinarySensorEntityDescripti
         device_class=BinarySensorDeviceClass.PLUG,
         exists_fn=has_charge_state,
         is_on_fn=lambda asset, _: asset.charge_state.is_plugged_in,
+        reads=state_reads("charge_state.is_plugged_in"),
     )
 
 
@@ -141,6 +148,7 @@ def _charging[AssetT: Vehicle | Charger]() -> EnodeBinarySensorEntityDescription
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
         exists_fn=has_charge_state,
         is_on_fn=lambda asset, _: asset.charge_state.is_charging,
+        reads=state_reads("charge_state.is_charging"),
     )
 
 
@@ -152,6 +160,7 @@ VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Vehicle], ...] 
         translation_key="fully_charged",
         exists_fn=has_charge_state,
         is_on_fn=lambda v, _: v.charge_state.is_fully_charged,
+        reads=state_reads("charge_state.is_fully_charged"),
     ),
     _reachable(),
     EnodeBinarySensorEntityDescription(
@@ -166,6 +175,7 @@ VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Vehicle], ...] 
         translation_key="smart_charging_enrolled",
         exists_fn=lambda v: capability_present(v.capabilities.smart_charging),
         is_on_fn=enrolled,
+        reads=state_reads("smart_charging_policy.is_enabled", "capabilities.smart_charging"),
     ),
 )
 
@@ -191,6 +201,7 @@ BATTERY_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Battery], ...] 
         translation_key="battery_fault",
         device_class=BinarySensorDeviceClass.PROBLEM,
         is_on_fn=lambda b, _: battery_fault(b),
+        reads=state_reads("charge_state.status"),
     ),
     _reachable(),
     _action_required(),
@@ -203,6 +214,7 @@ INVERTER_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Inverter], ...
         device_class=BinarySensorDeviceClass.RUNNING,
         exists_fn=lambda i: capability_present(i.capabilities.production_state),
         is_on_fn=lambda i, _: i.production_state.is_producing,
+        reads=state_reads("production_state.is_producing"),
     ),
     _reachable(),
     _action_required(),
@@ -275,3 +287,7 @@ class EnodeBinarySensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], BinarySens
     def _state_inputs(self) -> object:
         """Return the state and the attributes (the state is written when they change)."""
         return (self.is_on, self.extra_state_attributes)
+
+    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+        """Return what the description's functions read of the asset."""
+        return self.entity_description.reads

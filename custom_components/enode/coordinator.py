@@ -23,9 +23,10 @@ client), so an idle hour with healthy push costs nothing but its share of the sa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
-from dataclasses import fields, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -45,6 +46,7 @@ from .api import (
     EnodeAuthenticationError,
     EnodeClient,
     EnodeError,
+    EnodeModel,
     EnodeNotFoundError,
     EnodeRateLimitError,
     EnodeServerError,
@@ -166,36 +168,131 @@ def plugged_partner_id(asset: Asset) -> str | None:
     return None
 
 
+def asset_changes(before: AssetBase, after: AssetBase) -> frozenset[str]:
+    """Return what differs between two states of an asset: the names of its changed fields,
+    and for a changed section (a model such as ``charge_state``) ``section.field`` for each of
+    its changed fields (``EnodeEntity`` compares them with what an entity's state reads).
+
+    A section read again unchanged is the same object (``api/reuse.py``): most of an asset's
+    fields cost an identity check; the others are compared by value.
+    """
+    changed: list[str] = []
+    for name in _model_fields(type(after)):
+        old, new = getattr(before, name), getattr(after, name)
+        if old is new:
+            continue
+        if type(old) is type(new) and isinstance(new, EnodeModel):
+            inner = [
+                f"{name}.{key}"
+                for key in _model_fields(type(new))
+                if getattr(old, key) != getattr(new, key)
+            ]
+            if inner:
+                changed.append(name)
+                changed += inner
+        elif old != new:
+            changed.append(name)
+    return frozenset(changed)
+
+
+# The field names of each model class (``asset_changes`` reads them for every merged asset).
+_MODEL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _model_fields(model: type[Any]) -> tuple[str, ...]:
+    if (names := _MODEL_FIELDS.get(model)) is None:
+        names = _MODEL_FIELDS[model] = tuple(item.name for item in fields(model))
+    return names
+
+
+NOTHING_CHANGED: frozenset[str] = frozenset()
+
+
 def changed_asset_ids(
     before: EnodeData, after: EnodeData, assets: Iterable[Asset]
-) -> frozenset[str] | None:
-    """Return the assets whose entities a merge of ``assets`` concerns, or None for all.
+) -> dict[str, frozenset[str]] | None:
+    """Return the assets whose entities a merge of ``assets`` concerns, each with what changed
+    of it (``asset_changes``; nothing for an asset notified for another's sake), or None for all.
 
     Their own entities and those of the vehicles or chargers plugged into them (before or
     after), the only other assets an entity shows; every vehicle's when a charger's
     interventions changed (a vehicle's pairing reads every charger's, ``pairing.py``); None
-    when anything else in the snapshot changed (an asset appeared, the Locations, the texts,
-    the pending actions, the user).
+    when anything else in the snapshot changed (an asset appeared or changed type, the
+    Locations, the texts, the pending actions, the user): so while a merge's entities update,
+    the rest of the snapshot is what it was.
     """
     for item in fields(EnodeData):
         if item.name not in _ASSET_FIELD_NAMES and getattr(before, item.name) != getattr(
             after, item.name
         ):
             return None
-    changed: set[str] = set()
+    changed: dict[str, frozenset[str]] = {}
+    notified: set[str] = set()
     for asset in assets:
-        if (previous := before.asset(asset.id)) is None:
+        previous, current = before.asset(asset.id), after.asset(asset.id)
+        if previous is None or current is None or type(previous) is not type(current):
             return None
-        changed.add(asset.id)
-        if isinstance(asset, Charger) and (
-            previous.capabilities is not asset.capabilities
-            and previous.all_intervention_ids() != asset.all_intervention_ids()
+        changed[asset.id] = asset_changes(previous, current)
+        if isinstance(current, Charger) and (
+            previous.capabilities is not current.capabilities
+            and previous.all_intervention_ids() != current.all_intervention_ids()
         ):
-            changed.update(after.vehicles)
-        for partner_id in (plugged_partner_id(previous), plugged_partner_id(asset)):
+            notified.update(after.vehicles)
+        for partner_id in (plugged_partner_id(previous), plugged_partner_id(current)):
             if partner_id is not None:
-                changed.add(partner_id)
-    return frozenset(changed)
+                notified.add(partner_id)
+    for asset_id in notified:
+        changed.setdefault(asset_id, NOTHING_CHANGED)
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class AssetContext:
+    """An entity's listener context: its asset and what its state reads of it.
+
+    ``reads`` are ``asset_changes`` names (``charge_state.battery_level``, or a whole section);
+    None: the state reads more than its asset (another asset), so every update of the asset
+    calls the entity.
+    """
+
+    asset_id: str
+    reads: frozenset[str] | None = None
+
+
+@dataclass(slots=True)
+class _Listeners:
+    """The listeners of one asset (or of none): those called on every update of it, and those
+    called only when a field they read changed, by field (the values: callbacks by remover)."""
+
+    always: dict[CALLBACK_TYPE, CALLBACK_TYPE] = field(default_factory=dict)
+    by_field: dict[str, dict[CALLBACK_TYPE, CALLBACK_TYPE]] = field(default_factory=dict)
+
+    def add(
+        self, remove: CALLBACK_TYPE, listener: CALLBACK_TYPE, reads: frozenset[str] | None
+    ) -> None:
+        """Keep a listener (``remove`` is its key) reading ``reads`` (None: anything)."""
+        if reads is None:
+            self.always[remove] = listener
+        for name in reads or ():
+            self.by_field.setdefault(name, {})[remove] = listener
+
+    def discard(self, remove: CALLBACK_TYPE, reads: frozenset[str] | None) -> bool:
+        """Forget a listener; return whether none is left."""
+        self.always.pop(remove, None)
+        for name in reads or ():
+            bucket = self.by_field.get(name, {})
+            bucket.pop(remove, None)
+            if not bucket:
+                self.by_field.pop(name, None)
+        return not self.always and not self.by_field
+
+    def concerned(self, changed: frozenset[str]) -> list[CALLBACK_TYPE]:
+        """Return the listeners a merge that changed these fields of the asset concerns."""
+        chosen = dict(self.always)
+        for name in changed:
+            if (bucket := self.by_field.get(name)) is not None:
+                chosen.update(bucket)
+        return list(chosen.values())
 
 
 class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
@@ -229,11 +326,11 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         # Location ids the assets referred to that the last read of the user's Locations did not
         # have (deleted meanwhile): not worth another request until the Locations are stale.
         self._missing_locations: set[str] = set()
-        # While a snapshot of merged assets is published: the assets whose entities it concerns
-        # (``changed_asset_ids``); None: every listener.
-        self.changed_assets: frozenset[str] | None = None
-        # The listeners by context (an entity's is its asset id), to update only those.
-        self._listeners_by_context: dict[object, dict[CALLBACK_TYPE, CALLBACK_TYPE]] = {}
+        # While a snapshot of merged assets is published: the assets whose entities it concerns,
+        # each with what changed of it (``changed_asset_ids``); None: every listener.
+        self.changed_assets: Mapping[str, frozenset[str]] | None = None
+        # The listeners by asset id (None: of no asset), to update only those a merge concerns.
+        self._listeners_by_asset: dict[str | None, _Listeners] = {}
         # What the entries of this Enode client share (one token, the rate limit).
         self.hub = async_get_hub(hass, entry.data)
         # Consecutive failed refreshes (the retry backoff grows with them).
@@ -597,31 +694,43 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def async_add_listener(
         self, update_callback: CALLBACK_TYPE, context: object = None
     ) -> CALLBACK_TYPE:
-        """Add a listener (an entity's context is its asset id); return its remover."""
+        """Add a listener (an entity's context is an ``AssetContext``, or an asset id); return its
+        remover."""
         remove = super().async_add_listener(update_callback, context)
-        listeners = self._listeners_by_context.setdefault(context, {})
-        listeners[remove] = update_callback
+        key: str | None = None
+        reads: frozenset[str] | None = None
+        if isinstance(context, AssetContext):
+            key, reads = context.asset_id, context.reads
+        elif isinstance(context, str):
+            key = context
+        listeners = self._listeners_by_asset.setdefault(key, _Listeners())
+        listeners.add(remove, update_callback, reads)
 
         @callback
         def remove_listener() -> None:
-            listeners.pop(remove, None)
-            if not listeners:
-                self._listeners_by_context.pop(context, None)
+            if listeners.discard(remove, reads) and self._listeners_by_asset.get(key) is listeners:
+                del self._listeners_by_asset[key]
             remove()
 
         return remove_listener
 
     @callback
     def async_update_listeners(self) -> None:
-        """Update the listeners: after a merge of some assets, only their entities', then the
-        listeners of no asset (repairs, entity creation, commands)."""
+        """Update the listeners: after a merge of some assets, only the entities of theirs whose
+        state reads what changed (``AssetContext``), then the listeners of no asset (repairs,
+        entity creation, commands)."""
         changed = self.changed_assets
         if changed is None:
             super().async_update_listeners()
             return
-        for context in (*changed, None):
-            for update_callback in list(self._listeners_by_context.get(context, {}).values()):
-                update_callback()
+        concerned: list[CALLBACK_TYPE] = []
+        for asset_id, fields_changed in changed.items():
+            if (listeners := self._listeners_by_asset.get(asset_id)) is not None:
+                concerned += listeners.concerned(fields_changed)
+        if (listeners := self._listeners_by_asset.get(None)) is not None:
+            concerned += listeners.always.values()
+        for update_callback in concerned:
+            update_callback()
 
     async def async_fetch_asset(self, model: type[Asset], asset_id: str) -> None:
         """Fetch one asset (newly discovered) and merge it; 404 means it is gone already.

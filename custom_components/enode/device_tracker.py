@@ -13,6 +13,7 @@ from .entity import (
     EnodeEntityDescription,
     async_add_asset_entities,
     capability_present,
+    state_reads,
 )
 from .models import EnodeConfigEntry
 
@@ -46,6 +47,7 @@ class EnodeVehicleTracker(EnodeEntity[Vehicle], TrackerEntity):
     """The GPS position of a vehicle."""
 
     _attr_source_type = SourceType.GPS
+    _state_reads = state_reads("location.latitude", "location.longitude")
 
     @property
     def latitude(self) -> float | None:

@@ -10,13 +10,21 @@ the asset id; anything else in the snapshot changing updates every entity), and 
 its state only when what it shows changed (``_state_inputs``). An entity that shows something of
 another asset than its own or its plugged-in partner must say so in ``EnodeCoordinator``'s
 ``changed_assets`` rules.
+
+An entity whose state is computed from its own asset alone (and from the rest of the snapshot,
+which a merge of assets leaves as it was) declares the fields it reads (``state_reads``, as
+``asset_changes`` names them: ``charge_state.battery_level``; its listener context, an
+``AssetContext``, carries them): a merge that changed none of them does not call it at all.
+``tests/integration/test_push_scale.py`` records what every entity reads over several households
+against its declaration, and after every merge in the integration tests every entity of the
+merged assets must show what it would compute (``tests/integration/conftest.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -27,7 +35,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import AssetBase, Capability, Charger, Vehicle
 from .const import DOMAIN, LOGGER
-from .coordinator import EnodeCoordinator
+from .coordinator import AssetContext, EnodeCoordinator
 from .helpers import raise_if_unusable
 from .models import EnodeConfigEntry, EnodeData
 
@@ -71,10 +79,20 @@ def asset_device_info(asset: AssetBase) -> DeviceInfo:
     return info
 
 
+def state_reads(*paths: str) -> frozenset[str]:
+    """Return a declaration of what an entity's state reads of its own asset (``EnodeEntity``)."""
+    return frozenset(paths)
+
+
 class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
     """An entity of one Enode asset of type ``AssetT``."""
 
     _attr_has_entity_name = True
+    # What the state (with its availability) is computed from: these fields of the entity's own
+    # asset, besides what a merge of assets leaves as it was (Locations, texts, pending actions,
+    # smart charging statuses, today's energy). None: more than that (another asset, such as the
+    # plugged-in charger), so every update that concerns the entity computes its state.
+    _state_reads: ClassVar[frozenset[str] | None] = None
 
     def __init__(
         self,
@@ -83,8 +101,9 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         description: EntityDescription,
     ) -> None:
         """Initialize the entity."""
-        super().__init__(coordinator, context=asset.id)
         self.entity_description = description
+        self._reads = self._declared_reads(description)
+        super().__init__(coordinator, context=AssetContext(asset.id, self._reads))
         self._model = type(asset)
         self.asset_id = asset.id
         self._attr_unique_id = f"{asset.id}_{description.key}"
@@ -96,6 +115,23 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         self._looked_up: AssetT | None = None
         self._looked_up_in: EnodeData | None = None
 
+    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+        """Return what the state reads of the asset (``_state_reads``); None: more than that.
+
+        Entities whose descriptions compute the state declare it in the description.
+        """
+        return self._state_reads
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the coordinator; remember what the first state is written from."""
+        await super().async_added_to_hass()
+        self._written = self._state_written()
+
+    def _state_written(self) -> tuple[bool, object]:
+        """Return what the state would be written from now: availability and inputs."""
+        available = self.available
+        return (available, self._state_inputs() if available else None)
+
     def _state_inputs(self) -> object:
         """Return what the written state is computed from (its value and attributes).
 
@@ -106,10 +142,8 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state when it changed (not for every update of the snapshot)."""
-        available = self.available
-        inputs = self._state_inputs() if available else None
-        written = (available, inputs)
-        if inputs is not None and written == self._written:
+        written = self._state_written()
+        if written[1] is not None and written == self._written:
             return
         self._written = written
         super()._handle_coordinator_update()
@@ -154,18 +188,23 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
 
 
 # What a description's ``exists_fn`` may read of an asset (``tests/integration/test_push_scale.py``
-# checks every description against it): while these are the very objects checked last time (an
-# asset read again keeps its unchanged sections, ``api/reuse.py``), no entity of the asset can
-# have appeared or gone, and a pushed update skips the check.
-EXISTS_INPUTS = ("capabilities", "location", "information", "scopes", "hem_system_id")
+# checks every description against it): a merge that changed none of these of an asset (the
+# coordinator's ``changed_assets``) cannot have made an entity of it appear or go.
+EXISTS_INPUTS = frozenset({"capabilities", "location", "information", "scopes", "hem_system_id"})
 
 
-def _exists_inputs(asset: AssetBase) -> tuple[object, ...]:
-    return tuple(getattr(asset, name, None) for name in EXISTS_INPUTS)
-
-
-def _same_objects(first: tuple[object, ...], second: tuple[object, ...]) -> bool:
-    return all(a is b for a, b in zip(first, second, strict=True))
+def assets_to_check[AssetT: AssetBase](
+    assets: Mapping[str, AssetT], changed: Mapping[str, frozenset[str]] | None
+) -> Iterable[AssetT]:
+    """Return the assets whose entities' existence may have changed: after a merge, those of
+    the merged assets whose ``EXISTS_INPUTS`` changed; else every asset."""
+    if changed is None:
+        return assets.values()
+    return [
+        assets[asset_id]
+        for asset_id, fields in changed.items()
+        if not fields.isdisjoint(EXISTS_INPUTS) and asset_id in assets
+    ]
 
 
 class AssetEntityDescription[AssetT: AssetBase](Protocol):
@@ -211,8 +250,6 @@ def async_add_asset_entities[
     """
     coordinator = entry.runtime_data.coordinator
     added: dict[str, Entity] = {}
-    # By asset id: what ``exists_fn`` read of the asset when its entities were last checked.
-    checked_inputs: dict[str, tuple[object, ...]] = {}
 
     @callback
     def _async_add_new() -> None:
@@ -220,28 +257,12 @@ def async_add_asset_entities[
         checked: set[str] = set()
         gone: list[Entity] = []
         new_entities: list[Entity] = []
-        assets = coordinator.data.assets(model.asset_type)
-        # After a push only the changed assets can have gained or lost an entity.
         changed = coordinator.changed_assets
-        items = (
-            assets.items()
-            if changed is None
-            else [(asset_id, assets[asset_id]) for asset_id in changed if asset_id in assets]
-        )
-        if changed is None:
-            checked_inputs.clear()
-        for asset_id, asset in items:
+        for asset in assets_to_check(coordinator.data.assets(model.asset_type), changed):
             if not isinstance(asset, model):
                 continue
-            inputs = _exists_inputs(asset)
-            if changed is not None and (
-                (before := checked_inputs.get(asset_id)) is not None
-                and _same_objects(before, inputs)
-            ):
-                continue  # nothing its entities' existence depends on changed
-            checked_inputs[asset_id] = inputs
             for description in descriptions:
-                unique_id = f"{asset_id}_{description.key}"
+                unique_id = f"{asset.id}_{description.key}"
                 checked.add(unique_id)
                 exists = description.exists_fn(asset)
                 if unique_id in added:

@@ -14,11 +14,12 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Capability, Charger, EnodeClient, MaxCurrentAction, Vehicle
 from .coordinator import EnodeCoordinator
-from .entity import EnodeEntity, async_add_asset_entities, capability_present
+from .entity import EnodeEntity, async_add_asset_entities, capability_present, state_reads
 from .helpers import enode_exception_handler, raise_for_action
 from .models import EnodeConfigEntry
 from .smart_charging import async_update_policy
@@ -36,6 +37,8 @@ class EnodeNumberEntityDescription[AssetT: Vehicle | Charger](NumberEntityDescri
     capability_fn: Callable[[AssetT], Capability]
     capability_name: str
     value_fn: Callable[[AssetT], float | None]
+    # What ``value_fn`` reads of the asset (``EnodeEntity``); the pending action is no asset's.
+    reads: frozenset[str]
     set_fn: Callable[[EnodeClient, str, float], Awaitable[MaxCurrentAction]]
 
     @property
@@ -61,6 +64,7 @@ def _max_current[AssetT: Vehicle | Charger](
         capability_fn=lambda asset: asset.capabilities.set_max_current,
         capability_name="set_max_current",
         value_fn=lambda asset: asset.charge_state.max_current,
+        reads=state_reads("charge_state.max_current"),
         set_fn=set_fn,
     )
 
@@ -141,6 +145,10 @@ class EnodeNumberEntity[AssetT: Vehicle | Charger](EnodeEntity[AssetT], NumberEn
         """Return the value (the state is written when it changes)."""
         return (self.native_value,)
 
+    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+        """Return what the description's ``value_fn`` reads of the asset."""
+        return self.entity_description.reads
+
     @enode_exception_handler
     async def async_set_native_value(self, value: float) -> None:
         """Set the value."""
@@ -156,6 +164,10 @@ class EnodeSmartChargingMinimumNumber(EnodeEntity[Vehicle], NumberEntity):
 
     It cannot exceed the vehicle's charge limit (Enode refuses that): the maximum follows it.
     """
+
+    _state_reads = state_reads(
+        "smart_charging_policy.minimum_charge_limit", "charge_state.charge_limit"
+    )
 
     @property
     def native_value(self) -> float | None:

@@ -22,6 +22,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -44,6 +45,7 @@ from .entity import (
     charger_vehicle,
     device_name,
     has_charge_state,
+    state_reads,
     vehicle_charger,
 )
 from .models import EnergyToday, EnodeConfigEntry, EnodeData
@@ -165,6 +167,8 @@ class EnodeSensorEntityDescription[AssetT: AssetBase](SensorEntityDescription):
     attributes_fn: Callable[[AssetT, EnodeData], Mapping[str, object] | None] | None = None
     # When a ``total`` sensor's count began (today's totals: local midnight).
     last_reset_fn: Callable[[AssetT, EnodeData], datetime | None] | None = None
+    # What the functions read of the asset, when nothing of another asset (``EnodeEntity``).
+    reads: frozenset[str] | None = None
 
 
 def _power_delivery_state[AssetT: Vehicle | Charger]() -> EnodeSensorEntityDescription[AssetT]:
@@ -176,6 +180,7 @@ def _power_delivery_state[AssetT: Vehicle | Charger]() -> EnodeSensorEntityDescr
         options=POWER_DELIVERY_STATES,
         exists_fn=has_charge_state,
         value_fn=lambda asset, _: power_delivery_state(asset.charge_state.power_delivery_state),
+        reads=state_reads("charge_state.power_delivery_state"),
     )
 
 
@@ -188,6 +193,7 @@ def _last_seen[AssetT: AssetBase]() -> EnodeSensorEntityDescription[AssetT]:
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda asset, _: asset.last_seen,
+        reads=state_reads("last_seen"),
     )
 
 
@@ -200,6 +206,7 @@ def _location[AssetT: AssetBase](
         translation_key="location",
         exists_fn=exists_fn,
         value_fn=lambda asset, data: location_name(data, asset.location.id),
+        reads=state_reads("location.id"),
     )
 
 
@@ -212,6 +219,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         suggested_display_precision=0,
         exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.battery_level,
+        reads=state_reads("charge_state.battery_level"),
     ),
     EnodeSensorEntityDescription(
         key="range",
@@ -222,6 +230,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         suggested_display_precision=0,
         exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.range,
+        reads=state_reads("charge_state.range"),
     ),
     EnodeSensorEntityDescription(
         key="charge_rate",
@@ -240,6 +249,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         native_unit_of_measurement=UnitOfTime.MINUTES,
         exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.charge_time_remaining,
+        reads=state_reads("charge_state.charge_time_remaining"),
     ),
     EnodeSensorEntityDescription(
         key="charge_limit",
@@ -248,6 +258,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         suggested_display_precision=0,
         exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.charge_limit,
+        reads=state_reads("charge_state.charge_limit"),
     ),
     EnodeSensorEntityDescription(
         key="battery_capacity",
@@ -257,6 +268,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=has_charge_state,
         value_fn=lambda v, _: v.charge_state.battery_capacity,
+        reads=state_reads("charge_state.battery_capacity"),
     ),
     EnodeSensorEntityDescription(
         key="odometer",
@@ -267,6 +279,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         suggested_display_precision=0,
         exists_fn=lambda v: capability_present(v.capabilities.odometer),
         value_fn=lambda v, _: v.odometer.distance,
+        reads=state_reads("odometer.distance"),
     ),
     _power_delivery_state(),
     _last_seen(),
@@ -317,6 +330,7 @@ def _plan_currency(vehicle: Vehicle, data: EnodeData) -> str | None:
 
 # Read from the vehicle's smart charging status (``smart_charging.py``): only while smart
 # charging is enabled; the plan's values while Enode has a plan (its costs also once it ended).
+SMART_STATUS_READS = state_reads("smart_charging_policy.is_enabled")
 SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
     EnodeSensorEntityDescription(
         key="smart_charging_state",
@@ -324,6 +338,7 @@ SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=SMART_CHARGING_STATES,
         exists_fn=_has_smart_charging,
+        reads=SMART_STATUS_READS,
         value_fn=smart_state,
         attributes_fn=_consideration,
     ),
@@ -332,6 +347,7 @@ SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         translation_key="smart_charging_planned_start",
         device_class=SensorDeviceClass.TIMESTAMP,
         exists_fn=_has_smart_charging,
+        reads=SMART_STATUS_READS,
         value_fn=_planned_start,
     ),
     EnodeSensorEntityDescription(
@@ -339,6 +355,7 @@ SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         translation_key="smart_charging_planned_end",
         device_class=SensorDeviceClass.TIMESTAMP,
         exists_fn=_has_smart_charging,
+        reads=SMART_STATUS_READS,
         value_fn=lambda v, data: (
             plan.estimated_finish_at if (plan := executing_plan(data, v)) else None
         ),
@@ -349,6 +366,7 @@ SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         device_class=SensorDeviceClass.MONETARY,
         suggested_display_precision=2,
         exists_fn=_has_smart_charging,
+        reads=SMART_STATUS_READS,
         value_fn=lambda v, data: (plan.smart_cost if (plan := current_plan(data, v)) else None),
         currency_fn=_plan_currency,
     ),
@@ -358,6 +376,7 @@ SMART_CHARGING_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         device_class=SensorDeviceClass.MONETARY,
         suggested_display_precision=2,
         exists_fn=_has_smart_charging,
+        reads=SMART_STATUS_READS,
         value_fn=lambda v, data: estimated_savings(current_plan(data, v)),
         currency_fn=_plan_currency,
     ),
@@ -373,6 +392,11 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
         suggested_display_precision=1,
         exists_fn=has_charge_state,
         value_fn=charger_charge_rate,
+        reads=state_reads(
+            "charge_state.charge_rate",
+            "charge_state.power_delivery_state",
+            "charge_state.is_plugged_in",
+        ),
     ),
     _power_delivery_state(),
     _last_seen(),
@@ -388,6 +412,7 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
 def _power[AssetT: AssetBase](
     key: str,
     value_fn: Callable[[AssetT, EnodeData], float | None],
+    reads: frozenset[str],
     exists_fn: Callable[[AssetT], bool] = lambda _: True,
 ) -> EnodeSensorEntityDescription[AssetT]:
     """A power (kW) measured now: signed flows, and each direction of them."""
@@ -400,11 +425,13 @@ def _power[AssetT: AssetBase](
         suggested_display_precision=2,
         exists_fn=exists_fn,
         value_fn=value_fn,
+        reads=reads,
     )
 
 
 # chargeRate: positive while charging (as Enode reports it); charging and discharging power
 # are its two directions, never negative (for dashboards and the Energy dashboard's power).
+BATTERY_RATE = state_reads("charge_state.charge_rate")
 BATTERY_SENSORS: tuple[EnodeSensorEntityDescription[Battery], ...] = (
     EnodeSensorEntityDescription(
         key="battery_level",
@@ -413,16 +440,20 @@ BATTERY_SENSORS: tuple[EnodeSensorEntityDescription[Battery], ...] = (
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
         value_fn=lambda b, _: b.charge_state.battery_level,
+        reads=state_reads("charge_state.battery_level"),
     ),
-    _power("battery_power", lambda b, _: b.charge_state.charge_rate),
-    _power("charging_power", lambda b, _: positive_part(b.charge_state.charge_rate)),
-    _power("discharging_power", lambda b, _: negative_part(b.charge_state.charge_rate)),
+    _power("battery_power", lambda b, _: b.charge_state.charge_rate, BATTERY_RATE),
+    _power("charging_power", lambda b, _: positive_part(b.charge_state.charge_rate), BATTERY_RATE),
+    _power(
+        "discharging_power", lambda b, _: negative_part(b.charge_state.charge_rate), BATTERY_RATE
+    ),
     EnodeSensorEntityDescription(
         key="battery_status",
         translation_key="battery_status",
         device_class=SensorDeviceClass.ENUM,
         options=BATTERY_STATUSES,
         value_fn=lambda b, _: battery_status(b.charge_state.status),
+        reads=state_reads("charge_state.status"),
     ),
     EnodeSensorEntityDescription(
         key="battery_capacity",
@@ -431,6 +462,7 @@ BATTERY_SENSORS: tuple[EnodeSensorEntityDescription[Battery], ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda b, _: b.charge_state.battery_capacity,
+        reads=state_reads("charge_state.battery_capacity"),
     ),
     EnodeSensorEntityDescription(
         key="discharge_limit",
@@ -439,6 +471,7 @@ BATTERY_SENSORS: tuple[EnodeSensorEntityDescription[Battery], ...] = (
         suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda b, _: b.charge_state.discharge_limit,
+        reads=state_reads("charge_state.discharge_limit"),
     ),
     _last_seen(),
 )
@@ -472,6 +505,7 @@ CHARGING_TODAY_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda v, data: _today_energy(v.id, data),
+        reads=state_reads(),
         last_reset_fn=lambda v, data: _today_reset(v.id, data),
     ),
     EnodeSensorEntityDescription(
@@ -481,13 +515,19 @@ CHARGING_TODAY_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
         value_fn=lambda v, data: today.cost if (today := _today(data, v.id)) else None,
+        reads=state_reads(),
         last_reset_fn=lambda v, data: _today_reset(v.id, data),
         currency_fn=lambda v, data: today.currency if (today := _today(data, v.id)) else None,
     ),
 )
 
 INVERTER_SENSORS: tuple[EnodeSensorEntityDescription[Inverter], ...] = (
-    _power("production_power", lambda i, _: i.production_state.production_rate, _produces),
+    _power(
+        "production_power",
+        lambda i, _: i.production_state.production_rate,
+        state_reads("production_state.production_rate"),
+        _produces,
+    ),
     # A counter that only grows: the Energy dashboard's solar production.
     EnodeSensorEntityDescription(
         key="lifetime_production",
@@ -498,6 +538,7 @@ INVERTER_SENSORS: tuple[EnodeSensorEntityDescription[Inverter], ...] = (
         suggested_display_precision=1,
         exists_fn=_produces,
         value_fn=lambda i, _: i.production_state.total_lifetime_production,
+        reads=state_reads("production_state.total_lifetime_production"),
     ),
     # The inverter's HEM system's solar production today (its local day).
     EnodeSensorEntityDescription(
@@ -509,6 +550,7 @@ INVERTER_SENSORS: tuple[EnodeSensorEntityDescription[Inverter], ...] = (
         suggested_display_precision=2,
         exists_fn=lambda i: i.hem_system_id is not None,
         value_fn=lambda i, data: _today_energy(i.hem_system_id, data),
+        reads=state_reads("hem_system_id"),
         last_reset_fn=lambda i, data: _today_reset(i.hem_system_id, data),
     ),
     _last_seen(),
@@ -524,27 +566,31 @@ def _measures_production(meter: Meter) -> bool:
 
 
 # energyState.power: positive while importing from the grid, negative while exporting.
+METER_POWER = state_reads("energy_state.power")
 METER_SENSORS: tuple[EnodeSensorEntityDescription[Meter], ...] = (
     _power(
         "grid_power",
         lambda m, _: m.energy_state.power,
+        METER_POWER,
         lambda m: _measures_consumption(m) or _measures_production(m),
     ),
     _power(
         "grid_import_power",
         lambda m, _: positive_part(m.energy_state.power),
+        METER_POWER,
         _measures_consumption,
     ),
     _power(
         "grid_export_power",
         lambda m, _: negative_part(m.energy_state.power),
+        METER_POWER,
         _measures_production,
     ),
     _last_seen(),
 )
 
 HVAC_SENSORS: tuple[EnodeSensorEntityDescription[Hvac], ...] = (
-    _power("consumption_rate", lambda h, _: h.consumption_rate),
+    _power("consumption_rate", lambda h, _: h.consumption_rate, state_reads("consumption_rate")),
     _last_seen(),
 )
 
@@ -619,3 +665,7 @@ class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
     def _state_inputs(self) -> object:
         """Return the value, unit and attributes (the state is written when they change)."""
         return (self.native_value, self.native_unit_of_measurement, self.extra_state_attributes)
+
+    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+        """Return what the description's functions read of the asset."""
+        return self.entity_description.reads

@@ -21,6 +21,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
@@ -41,6 +42,7 @@ from .entity import (
     EnodeEntityDescription,
     async_add_asset_entities,
     capability_present,
+    state_reads,
 )
 from .helpers import enode_exception_handler, raise_for_action
 from .models import EnodeConfigEntry
@@ -65,6 +67,9 @@ class EnodeChargingSwitchEntityDescription[AssetT: Vehicle | Charger](SwitchEnti
 
     exists_fn: Callable[[AssetT], bool]
     set_fn: Callable[[EnodeClient, str, ChargingAction], Awaitable[ChargeAction]]
+    # What the state reads of the asset (``EnodeEntity``); None for a vehicle, whose switch is
+    # unavailable while it waits for a charger (that reads the chargers).
+    reads: frozenset[str] | None = None
 
 
 def _controllable(asset: Vehicle | Charger) -> bool:
@@ -85,6 +90,7 @@ CHARGER_CHARGING = EnodeChargingSwitchEntityDescription[Charger](
     translation_key="charging",
     exists_fn=_controllable,
     set_fn=lambda client, asset_id, action: client.set_charger_charging(asset_id, action),
+    reads=state_reads("charge_state.is_charging"),
 )
 SMART_CHARGING = EnodeEntityDescription[Vehicle](
     key="smart_charging",
@@ -157,6 +163,10 @@ class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], Switch
     def _state_inputs(self) -> object:
         """Return the state (written when it changes)."""
         return (self.is_on,)
+
+    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+        """Return what the state reads of the asset (the description says)."""
+        return self.entity_description.reads
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging."""
@@ -243,6 +253,9 @@ class EnodeChargeNowSwitch(EnodeEntity[Vehicle], SwitchEntity):
     On while the override is in force. Enode ends it by itself when the vehicle stops charging
     (or is full, or unplugged); the plan then takes over again.
     """
+
+    # The override is in the vehicle's smart charging status, not in the vehicle.
+    _state_reads = state_reads()
 
     @property
     def is_on(self) -> bool | None:

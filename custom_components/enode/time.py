@@ -21,6 +21,7 @@ from .entity import (
     EnodeEntityDescription,
     async_add_asset_entities,
     capability_present,
+    state_reads,
 )
 from .helpers import enode_exception_handler
 from .models import EnodeConfigEntry
@@ -61,6 +62,8 @@ async def async_setup_entry(
 
 class EnodeDeadlineEntity(EnodeEntity[Vehicle], TimeEntity):
     """The time of day by which smart charging has the vehicle charged."""
+
+    _state_reads = state_reads("smart_charging_policy.deadline")
 
     @property
     def native_value(self) -> time | None:

@@ -13,18 +13,53 @@ from unittest.mock import patch
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import async_get_platforms
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from benchmarks.households import entry_data as simulator_entry_data
 from custom_components.enode.const import CONF_USER_ID, DOMAIN
+from custom_components.enode.coordinator import EnodeCoordinator
+from custom_components.enode.entity import EnodeEntity
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Enable the custom integration in every test."""
     return
+
+
+@pytest.fixture(autouse=True)
+def verify_merges() -> Generator[None]:
+    """After every merge of assets, every entity of those assets (and of their plugged-in
+    partners) shows what it would compute now: none that a merge did not call (it changed nothing
+    the entity declares its state reads, ``entity.py``) is left stale.
+
+    A declaration missing a field would leave a stale state; any test that pushes such a change
+    fails here.
+    """
+    stale: list[str] = []
+    original = EnodeCoordinator.async_update_listeners
+
+    def _checked(coordinator: EnodeCoordinator) -> None:
+        changed = coordinator.changed_assets
+        original(coordinator)
+        if changed is None:
+            return
+        for platform in async_get_platforms(coordinator.hass, DOMAIN):
+            for entity in platform.entities.values():
+                if (
+                    isinstance(entity, EnodeEntity)
+                    and entity.coordinator is coordinator
+                    and entity.asset_id in changed
+                    and (now := entity._state_written()) != entity._written
+                ):
+                    stale.append(f"{entity.entity_id}: wrote {entity._written}, now {now}")
+
+    with patch.object(EnodeCoordinator, "async_update_listeners", _checked):
+        yield
+    assert not stale, f"entities left stale by a merge: {stale}"
 
 
 @pytest.fixture

@@ -10,8 +10,10 @@ unchanged state, so these tests see writes that did not change anything too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields, replace
 from datetime import datetime
 import importlib
+from types import FunctionType, MethodType
 from typing import Any
 from unittest.mock import patch
 
@@ -19,16 +21,28 @@ from aiohttp.test_utils import TestClient
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import async_get_platforms
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 import orjson
 import pytest
 
 from custom_components.enode import PLATFORMS, entity as entity_module
-from custom_components.enode.api import Battery, Charger, Hvac, Inverter, Meter, Vehicle
+from custom_components.enode.api import (
+    Battery,
+    Charger,
+    EnodeModel,
+    Hvac,
+    Inverter,
+    Meter,
+    Vehicle,
+)
+from custom_components.enode.api.const import ASSET_PATHS
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import DOMAIN
-from custom_components.enode.entity import EXISTS_INPUTS
+from custom_components.enode.coordinator import asset_changes, changed_asset_ids
+from custom_components.enode.entity import EXISTS_INPUTS, EnodeEntity
+from custom_components.enode.models import EnodeData
 from custom_components.enode.pairing import charger_pairing
 from custom_components.enode.webhook import CONF_WEBHOOK_SECRET
 from enode_simulator.clock import iso
@@ -256,29 +270,39 @@ async def test_a_push_checks_for_new_entities_only_when_their_inputs_changed(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
     """A pushed battery level keeps the vehicle's capabilities, location and information (the
-    same objects: only what changed is parsed again), so its entities are not checked again."""
+    same objects: only what changed is parsed again), so no asset's entities are checked for
+    appearing or going; a pushed capability has the vehicle's checked."""
     sim, entry = await _setup(hass, simulator_factory)
     before = entry.runtime_data.coordinator.data.vehicles[VEHICLE_ID]
-    compared: list[bool] = []
-    original = entity_module._same_objects
+    checked: list[list[str]] = []
+    original = entity_module.assets_to_check
 
-    def _spy(first: tuple[object, ...], second: tuple[object, ...]) -> bool:
-        compared.append(result := original(first, second))
+    def _spy(assets: Any, changed: Any) -> Any:
+        result = list(original(assets, changed))
+        checked.append([asset.id for asset in result])
         return result
 
-    with patch.object(entity_module, "_same_objects", _spy):
+    with patch.object(entity_module, "assets_to_check", _spy):
         await _deliver(
             hass,
             ha_client,
             entry,
             [_update(sim, VEHICLE_ID, "vehicle", chargeState__batteryLevel=12)],
         )
-    after = entry.runtime_data.coordinator.data.vehicles[VEHICLE_ID]
-    assert after.charge_state.battery_level == 12
-    assert after.capabilities is before.capabilities
-    assert compared
-    assert all(compared)
-    assert hass.states.get(FAMILY_BATTERY).state == "12.0"
+        after = entry.runtime_data.coordinator.data.vehicles[VEHICLE_ID]
+        assert after.charge_state.battery_level == 12
+        assert after.capabilities is before.capabilities
+        assert checked
+        assert not any(checked)
+        assert hass.states.get(FAMILY_BATTERY).state == "12.0"
+        checked.clear()
+        capabilities = sim.asset(VEHICLE_ID)["capabilities"]
+        changed = {**capabilities, "odometer": {"isCapable": False, "interventionIds": []}}
+        await _deliver(
+            hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle", capabilities=changed)]
+        )
+    assert {tuple(ids) for ids in checked} == {(VEHICLE_ID,), ()}
+    assert hass.states.get(FAMILY_ODOMETER) is None
 
 
 async def test_exists_fns_read_only_their_inputs(
@@ -373,3 +397,188 @@ async def test_a_chargers_pushed_interventions_update_every_vehicles_pairing(
     data = entry.runtime_data.coordinator.data
     assert str(charger_pairing(data.vehicles[VEHICLE_ID], data)) == "cleared"
     assert hass.states.get(FAMILY_PAIRING).state == "cleared"
+
+
+class _Recorder:
+    """An asset, a section of it or the snapshot, recording the fields read of it (``path``).
+
+    Methods and properties run on the recorder, so what they read is recorded too; an asset's
+    sections (models) are recorders in turn, recording ``section.field``. Passes for its model
+    in ``isinstance``.
+    """
+
+    def __init__(self, target: Any, path: str, reads: set[str], *, sections: bool) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_reads", reads)
+        object.__setattr__(self, "_sections", sections)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return type(object.__getattribute__(self, "_target"))
+
+    def __getattr__(self, name: str) -> Any:
+        target = object.__getattribute__(self, "_target")
+        if name.startswith("__"):
+            return getattr(target, name)
+        member = getattr(type(target), name, None)
+        if isinstance(member, property):
+            return member.fget(self)  # type: ignore[misc]
+        if isinstance(member, FunctionType):
+            return MethodType(member, self)
+        path = f"{self._path}{name}"
+        value = getattr(target, name)
+        if self._sections and isinstance(value, EnodeModel):
+            # What is read of it is recorded (a section used whole is not seen).
+            return _Recorder(value, f"{path}.", self._reads, sections=False)
+        self._reads.add(path)
+        return value
+
+
+# What an entity may read of the snapshot besides its asset: what a merge leaves as it was.
+NOT_ASSETS = {f"data.{item.name}" for item in fields(EnodeData)} - {
+    f"data.{name}" for name in ASSET_PATHS.values()
+}
+
+
+def _recorded_reads(entity: EnodeEntity[Any], coordinator: Any) -> set[str]:
+    """Return what computing the entity's state (and availability) reads."""
+    reads: set[str] = set()
+    data = coordinator.data
+    snapshot = _Recorder(data, "data.", reads, sections=False)
+    entity._looked_up = _Recorder(entity.asset, "", reads, sections=True)  # type: ignore[assignment]
+    entity._looked_up_in = snapshot  # type: ignore[assignment]
+    coordinator.data = snapshot
+    try:
+        entity._state_written()
+    finally:
+        coordinator.data = data
+        entity._looked_up_in = None
+    return reads
+
+
+def _covered(path: str, declared: frozenset[str]) -> bool:
+    section = path.partition(".")[0]
+    return path in declared or section in declared
+
+
+async def test_declared_state_reads_cover_what_each_entity_reads(
+    hass: HomeAssistant, simulator_factory: Any
+) -> None:
+    """Every entity that declares what its state reads (``entity.py``) reads only those fields
+    of its asset and nothing of another asset, over the demo, every asset type and a vehicle
+    plugged into a charger; entities that read another asset declare nothing."""
+    scenarios: list[Any] = [
+        "demo",
+        SIX_TYPES,
+        household(linked=[VEHICLE_NO_CONTROL, GPS_VEHICLE, CHARGER], plugged=PLUGGED),
+    ]
+    declared = undeclared = 0
+    types: set[type] = set()
+    for scenario in scenarios:
+        sim = await simulator_factory(scenario)
+        entry = await setup_entry(hass, make_entry(sim))
+        coordinator = entry.runtime_data.coordinator
+        for platform in async_get_platforms(hass, DOMAIN):
+            if platform.config_entry is None or platform.config_entry.entry_id != entry.entry_id:
+                continue
+            for entity in platform.entities.values():
+                assert isinstance(entity, EnodeEntity)
+                reads = _recorded_reads(entity, coordinator)
+                key = (type(entity).__name__, entity.entity_id, sorted(reads))
+                if entity._reads is None:
+                    undeclared += 1
+                    continue
+                declared += 1
+                types.add(type(entity.asset))
+                assert reads & {f"data.{name}" for name in ASSET_PATHS.values()} == set(), key
+                for path in reads - NOT_ASSETS - {"id"}:  # an asset's id never changes
+                    assert _covered(path, entity._reads), key
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    assert types == MODELS
+    assert declared > 3 * undeclared
+
+
+async def test_a_push_calls_only_the_entities_whose_reads_changed(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """A pushed battery level calls the battery level, not the range or the odometer of the
+    same vehicle (declared, unchanged); entities reading another asset are called, also those of
+    the charger it is plugged into; the other vehicle's entities are not."""
+    sim, entry = await _setup(hass, simulator_factory)
+    await _deliver(hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle")])  # settle
+    called: list[str] = []
+    original = EnodeEntity._handle_coordinator_update
+
+    def _spy(entity: EnodeEntity[Any]) -> None:
+        called.append(entity.entity_id)
+        original(entity)
+
+    with patch.object(EnodeEntity, "_handle_coordinator_update", _spy):
+        # Entities made now register the spy (the bound method) as their listener.
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        called.clear()
+        await _deliver(
+            hass,
+            ha_client,
+            entry,
+            [_update(sim, VEHICLE_ID, "vehicle", chargeState__batteryLevel=12)],
+        )
+    assert hass.states.get(FAMILY_BATTERY).state == "12.0"
+    assert FAMILY_BATTERY in called
+    assert FAMILY_CHARGE_RATE in called  # reads the plugged-in charger
+    assert FAMILY_PAIRING in called
+    assert "sensor.family_car_range" not in called
+    assert FAMILY_ODOMETER not in called
+    assert "sensor.zaptec_go_connected_vehicle" in called
+    assert CHARGER_RATE not in called
+    assert not [entity_id for entity_id in called if "tessie" in entity_id]
+
+
+VEHICLE_PAYLOAD: dict[str, Any] = {
+    "id": VEHICLE_ID,
+    "isReachable": True,
+    "chargeState": {"batteryLevel": 40, "range": 200, "isPluggedIn": True},
+    "odometer": {"distance": 1000},
+}
+
+
+def test_asset_changes_name_the_changed_fields_and_sections() -> None:
+    """A changed field of a section is named with its section; a section read again unchanged
+    (the same object, or an equal one) and unchanged fields are not named."""
+    vehicle = Vehicle.from_dict(VEHICLE_PAYLOAD)
+    assert asset_changes(vehicle, vehicle) == frozenset()
+    again = Vehicle.from_dict(VEHICLE_PAYLOAD)
+    assert again.charge_state is not vehicle.charge_state
+    assert asset_changes(vehicle, again) == frozenset()
+    charged = replace(
+        vehicle,
+        charge_state=replace(vehicle.charge_state, battery_level=12, range=40),
+        is_reachable=not vehicle.is_reachable,
+    )
+    assert asset_changes(vehicle, charged) == {
+        "charge_state",
+        "charge_state.battery_level",
+        "charge_state.range",
+        "is_reachable",
+    }
+
+
+def test_a_merge_names_what_changed_and_notifies_the_partner_unchanged() -> None:
+    """The merged asset with what changed of it; the charger plugged into it with nothing (its
+    entities that read only their own charger skip)."""
+    vehicle = Vehicle.from_dict(VEHICLE_PAYLOAD)
+    vehicle = replace(
+        vehicle, charge_state=replace(vehicle.charge_state, plugged_in_charger_id=CHARGER_ID)
+    )
+    charger = Charger.from_dict({"id": CHARGER_ID})
+    before = EnodeData(vehicles={vehicle.id: vehicle}, chargers={CHARGER_ID: charger})
+    update = replace(vehicle, charge_state=replace(vehicle.charge_state, battery_level=12))
+    after = before.with_assets([update])
+    assert changed_asset_ids(before, after, [update]) == {
+        vehicle.id: {"charge_state", "charge_state.battery_level"},
+        CHARGER_ID: frozenset(),
+    }
+    # Anything else of the snapshot changed: every entity.
+    assert changed_asset_ids(before, replace(after, locations={"x": None}), [update]) is None  # type: ignore[dict-item]
