@@ -222,9 +222,10 @@ def changed_asset_ids(
     the rest of the snapshot is what it was.
     """
     for item in fields(EnodeData):
-        if item.name not in _ASSET_FIELD_NAMES and getattr(before, item.name) != getattr(
-            after, item.name
-        ):
+        if item.name in _ASSET_FIELD_NAMES:
+            continue
+        old, new = getattr(before, item.name), getattr(after, item.name)
+        if old is not new and old != new:
             return None
     changed: dict[str, frozenset[str]] = {}
     notified: set[str] = set()
@@ -257,6 +258,14 @@ class AssetContext:
 
     asset_id: str
     reads: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldsContext:
+    """The listener context of no asset in particular that a merge concerns only when it changed
+    one of these fields of a merged asset (entity creation: what ``exists_fn`` reads)."""
+
+    reads: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -701,6 +710,8 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         reads: frozenset[str] | None = None
         if isinstance(context, AssetContext):
             key, reads = context.asset_id, context.reads
+        elif isinstance(context, FieldsContext):
+            reads = context.reads
         elif isinstance(context, str):
             key = context
         listeners = self._listeners_by_asset.setdefault(key, _Listeners())
@@ -718,7 +729,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def async_update_listeners(self) -> None:
         """Update the listeners: after a merge of some assets, only the entities of theirs whose
         state reads what changed (``AssetContext``), then the listeners of no asset (repairs,
-        entity creation, commands)."""
+        commands; entity creation when what it reads changed, ``FieldsContext``)."""
         changed = self.changed_assets
         if changed is None:
             super().async_update_listeners()
@@ -728,7 +739,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             if (listeners := self._listeners_by_asset.get(asset_id)) is not None:
                 concerned += listeners.concerned(fields_changed)
         if (listeners := self._listeners_by_asset.get(None)) is not None:
-            concerned += listeners.always.values()
+            concerned += listeners.concerned(frozenset().union(*changed.values()))
         for update_callback in concerned:
             update_callback()
 

@@ -35,7 +35,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import AssetBase, Capability, Charger, Vehicle
 from .const import DOMAIN, LOGGER
-from .coordinator import AssetContext, EnodeCoordinator
+from .coordinator import AssetContext, EnodeCoordinator, FieldsContext
 from .helpers import raise_if_unusable
 from .models import EnodeConfigEntry, EnodeData
 
@@ -290,7 +290,10 @@ def async_add_asset_entities[
             async_add_entities(new_entities)
 
     _async_add_new()
-    entry.async_on_unload(coordinator.async_add_listener(_async_add_new))
+    # After a merge it is called only when a merged asset's EXISTS_INPUTS changed.
+    entry.async_on_unload(
+        coordinator.async_add_listener(_async_add_new, FieldsContext(EXISTS_INPUTS))
+    )
 
 
 @callback

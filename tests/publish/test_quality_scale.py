@@ -438,7 +438,9 @@ def check_docs_use_cases() -> None:
 
 
 def check_dynamic_devices() -> None:
-    assert "coordinator.async_add_listener(_async_add_new)" in _source("entity")
+    assert "coordinator.async_add_listener(_async_add_new, FieldsContext(EXISTS_INPUTS))" in (
+        _source("entity")
+    )
 
 
 def check_entity_category() -> None:
