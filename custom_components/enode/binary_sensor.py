@@ -19,7 +19,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetBase, Battery, BatteryStatus, Charger, Hvac, Inverter, Meter, Vehicle
-from .coordinator import EnodeCoordinator
+from .coordinator import OTHER_ASSETS, EnodeCoordinator
 from .entity import (
     EnodeEntity,
     async_add_asset_entities,
@@ -167,6 +167,7 @@ VEHICLE_BINARY_SENSORS: tuple[EnodeBinarySensorEntityDescription[Vehicle], ...] 
         key="plugged_in_at_charging_location",
         translation_key="plugged_in_at_charging_location",
         is_on_fn=plugged_in_at_charging_location,
+        reads=state_reads("charge_state.plugged_in_charger_id", "location.id", OTHER_ASSETS),
     ),
     _action_required(),
     # Seed 004: enrolled while smart charging is on and usable, also while unplugged or away.

@@ -205,14 +205,16 @@ def _model_fields(model: type[Any]) -> tuple[str, ...]:
     return names
 
 
-NOTHING_CHANGED: frozenset[str] = frozenset()
+# In what changed of an asset: an asset it shows something of changed (the vehicle or charger
+# plugged into it; for a vehicle, a charger whose interventions changed: its pairing reads them).
+OTHER_ASSETS = "(other assets)"
 
 
 def changed_asset_ids(
     before: EnodeData, after: EnodeData, assets: Iterable[Asset]
 ) -> dict[str, frozenset[str]] | None:
     """Return the assets whose entities a merge of ``assets`` concerns, each with what changed
-    of it (``asset_changes``; nothing for an asset notified for another's sake), or None for all.
+    of it (``asset_changes``; ``OTHER_ASSETS`` when notified for another's sake), or None for all.
 
     Their own entities and those of the vehicles or chargers plugged into them (before or
     after), the only other assets an entity shows; every vehicle's when a charger's
@@ -243,7 +245,7 @@ def changed_asset_ids(
             if partner_id is not None:
                 notified.add(partner_id)
     for asset_id in notified:
-        changed.setdefault(asset_id, NOTHING_CHANGED)
+        changed[asset_id] = changed.get(asset_id, frozenset()) | {OTHER_ASSETS}
     return changed
 
 

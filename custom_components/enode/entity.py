@@ -35,7 +35,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import AssetBase, Capability, Charger, Vehicle
 from .const import DOMAIN, LOGGER
-from .coordinator import AssetContext, EnodeCoordinator, FieldsContext
+from .coordinator import OTHER_ASSETS, AssetContext, EnodeCoordinator, FieldsContext
 from .helpers import raise_if_unusable
 from .models import EnodeConfigEntry, EnodeData
 
@@ -84,14 +84,24 @@ def state_reads(*paths: str) -> frozenset[str]:
     return frozenset(paths)
 
 
+# The fields of a vehicle that its pairing with the user's chargers reads, with the chargers.
+PAIRING_READS = state_reads(
+    "charge_state.plugged_in_charger_id",
+    "capabilities.start_charging",
+    "capabilities.stop_charging",
+    OTHER_ASSETS,
+)
+
+
 class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
     """An entity of one Enode asset of type ``AssetT``."""
 
     _attr_has_entity_name = True
     # What the state (with its availability) is computed from: these fields of the entity's own
     # asset, besides what a merge of assets leaves as it was (Locations, texts, pending actions,
-    # smart charging statuses, today's energy). None: more than that (another asset, such as the
-    # plugged-in charger), so every update that concerns the entity computes its state.
+    # smart charging statuses, today's energy); with ``OTHER_ASSETS``, also the vehicle or charger
+    # plugged into it (a vehicle: every charger's interventions). None: unknown, so every update
+    # that concerns the entity computes its state.
     _state_reads: ClassVar[frozenset[str] | None] = None
 
     def __init__(

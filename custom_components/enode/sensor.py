@@ -37,8 +37,9 @@ from .api import (
     PowerDeliveryState,
     Vehicle,
 )
-from .coordinator import EnodeCoordinator
+from .coordinator import OTHER_ASSETS, EnodeCoordinator
 from .entity import (
+    PAIRING_READS,
     EnodeEntity,
     async_add_asset_entities,
     capability_present,
@@ -241,6 +242,13 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         suggested_display_precision=1,
         exists_fn=has_charge_state,
         value_fn=vehicle_charge_rate,
+        reads=state_reads(
+            "charge_state.charge_rate",
+            "charge_state.power_delivery_state",
+            "charge_state.is_plugged_in",
+            "charge_state.plugged_in_charger_id",
+            OTHER_ASSETS,
+        ),
     ),
     EnodeSensorEntityDescription(
         key="charge_time_remaining",
@@ -288,6 +296,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         key="connected_charger",
         translation_key="connected_charger",
         value_fn=lambda v, data: _name_of(vehicle_charger(data, v)),
+        reads=state_reads("charge_state.plugged_in_charger_id", OTHER_ASSETS),
     ),
     EnodeSensorEntityDescription(
         key="charger_pairing",
@@ -295,6 +304,7 @@ VEHICLE_SENSORS: tuple[EnodeSensorEntityDescription[Vehicle], ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=CHARGER_PAIRING_STATES,
         value_fn=lambda v, data: str(charger_pairing(v, data)),
+        reads=PAIRING_READS,
     ),
 )
 
@@ -404,6 +414,7 @@ CHARGER_SENSORS: tuple[EnodeSensorEntityDescription[Charger], ...] = (
         key="connected_vehicle",
         translation_key="connected_vehicle",
         value_fn=lambda c, data: _name_of(charger_vehicle(data, c)),
+        reads=state_reads("charge_state.plugged_in_vehicle_id", OTHER_ASSETS),
     ),
     _location(),
 )

@@ -38,6 +38,7 @@ from .api import (
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
 from .entity import (
+    PAIRING_READS,
     EnodeEntity,
     EnodeEntityDescription,
     async_add_asset_entities,
@@ -67,9 +68,9 @@ class EnodeChargingSwitchEntityDescription[AssetT: Vehicle | Charger](SwitchEnti
 
     exists_fn: Callable[[AssetT], bool]
     set_fn: Callable[[EnodeClient, str, ChargingAction], Awaitable[ChargeAction]]
-    # What the state reads of the asset (``EnodeEntity``); None for a vehicle, whose switch is
-    # unavailable while it waits for a charger (that reads the chargers).
-    reads: frozenset[str] | None = None
+    # What the state reads of the asset (``EnodeEntity``): a vehicle's switch is unavailable
+    # while the vehicle waits for a charger (its pairing).
+    reads: frozenset[str]
 
 
 def _controllable(asset: Vehicle | Charger) -> bool:
@@ -84,6 +85,7 @@ VEHICLE_CHARGING = EnodeChargingSwitchEntityDescription[Vehicle](
     translation_key="charging",
     exists_fn=_controllable,
     set_fn=lambda client, asset_id, action: client.set_vehicle_charging(asset_id, action),
+    reads=PAIRING_READS | {"charge_state.is_charging"},
 )
 CHARGER_CHARGING = EnodeChargingSwitchEntityDescription[Charger](
     key="charging",
@@ -210,6 +212,8 @@ class EnodeSmartChargingSwitch(EnodeEntity[Vehicle], SwitchEntity):
 
     Smart charging is a policy, not an action: Enode answers the update with the new policy.
     """
+
+    _state_reads = PAIRING_READS | {"smart_charging_policy"}
 
     @property
     def available(self) -> bool:

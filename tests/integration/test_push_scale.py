@@ -40,7 +40,7 @@ from custom_components.enode.api import (
 from custom_components.enode.api.const import ASSET_PATHS
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import DOMAIN
-from custom_components.enode.coordinator import asset_changes, changed_asset_ids
+from custom_components.enode.coordinator import OTHER_ASSETS, asset_changes, changed_asset_ids
 from custom_components.enode.entity import EXISTS_INPUTS, EnodeEntity
 from custom_components.enode.models import EnodeData
 from custom_components.enode.pairing import charger_pairing
@@ -434,10 +434,10 @@ class _Recorder:
         return value
 
 
-# What an entity may read of the snapshot besides its asset: what a merge leaves as it was.
-NOT_ASSETS = {f"data.{item.name}" for item in fields(EnodeData)} - {
-    f"data.{name}" for name in ASSET_PATHS.values()
-}
+# What an entity may read of the snapshot besides its asset: what a merge leaves as it was; and
+# the assets, which only entities that declare ``OTHER_ASSETS`` may read.
+ASSETS = {f"data.{name}" for name in ASSET_PATHS.values()}
+NOT_ASSETS = {f"data.{item.name}" for item in fields(EnodeData)} - ASSETS
 
 
 def _recorded_reads(entity: EnodeEntity[Any], coordinator: Any) -> set[str]:
@@ -465,8 +465,8 @@ async def test_declared_state_reads_cover_what_each_entity_reads(
     hass: HomeAssistant, simulator_factory: Any
 ) -> None:
     """Every entity that declares what its state reads (``entity.py``) reads only those fields
-    of its asset and nothing of another asset, over the demo, every asset type and a vehicle
-    plugged into a charger; entities that read another asset declare nothing."""
+    of its asset, and another asset only if it declares ``OTHER_ASSETS``, over the demo, every
+    asset type and a vehicle plugged into a charger."""
     scenarios: list[Any] = [
         "demo",
         SIX_TYPES,
@@ -490,8 +490,9 @@ async def test_declared_state_reads_cover_what_each_entity_reads(
                     continue
                 declared += 1
                 types.add(type(entity.asset))
-                assert reads & {f"data.{name}" for name in ASSET_PATHS.values()} == set(), key
-                for path in reads - NOT_ASSETS - {"id"}:  # an asset's id never changes
+                if OTHER_ASSETS not in entity._reads:
+                    assert reads & ASSETS == set(), key
+                for path in reads - NOT_ASSETS - ASSETS - {"id"}:  # an asset's id never changes
                     assert _covered(path, entity._reads), key
         assert await hass.config_entries.async_unload(entry.entry_id)
     assert types == MODELS
@@ -501,9 +502,10 @@ async def test_declared_state_reads_cover_what_each_entity_reads(
 async def test_a_push_calls_only_the_entities_whose_reads_changed(
     hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
 ) -> None:
-    """A pushed battery level calls the battery level, not the range or the odometer of the
-    same vehicle (declared, unchanged); entities reading another asset are called, also those of
-    the charger it is plugged into; the other vehicle's entities are not."""
+    """A pushed battery level calls the battery level, not the range, the odometer, the charge
+    rate or the pairing of the same vehicle (they read other fields, and the charger, unchanged);
+    of the charger it is plugged into only what shows the vehicle; the other vehicle's nothing.
+    A pushed charger calls the vehicle's entities that read the charger."""
     sim, entry = await _setup(hass, simulator_factory)
     await _deliver(hass, ha_client, entry, [_update(sim, VEHICLE_ID, "vehicle")])  # settle
     called: list[str] = []
@@ -524,14 +526,20 @@ async def test_a_push_calls_only_the_entities_whose_reads_changed(
             entry,
             [_update(sim, VEHICLE_ID, "vehicle", chargeState__batteryLevel=12)],
         )
-    assert hass.states.get(FAMILY_BATTERY).state == "12.0"
-    assert FAMILY_BATTERY in called
-    assert FAMILY_CHARGE_RATE in called  # reads the plugged-in charger
+        assert hass.states.get(FAMILY_BATTERY).state == "12.0"
+        assert sorted(called) == sorted([FAMILY_BATTERY, "sensor.zaptec_go_connected_vehicle"])
+        called.clear()
+        await _deliver(
+            hass,
+            ha_client,
+            entry,
+            [_update(sim, CHARGER_ID, "charger", chargeState__chargeRate=7.2)],
+        )
+    assert hass.states.get(FAMILY_CHARGE_RATE).state == "7.2"
+    assert CHARGER_RATE in called
+    assert FAMILY_CHARGE_RATE in called
     assert FAMILY_PAIRING in called
-    assert "sensor.family_car_range" not in called
-    assert FAMILY_ODOMETER not in called
-    assert "sensor.zaptec_go_connected_vehicle" in called
-    assert CHARGER_RATE not in called
+    assert FAMILY_BATTERY not in called
     assert not [entity_id for entity_id in called if "tessie" in entity_id]
 
 
@@ -565,8 +573,8 @@ def test_asset_changes_name_the_changed_fields_and_sections() -> None:
 
 
 def test_a_merge_names_what_changed_and_notifies_the_partner_unchanged() -> None:
-    """The merged asset with what changed of it; the charger plugged into it with nothing (its
-    entities that read only their own charger skip)."""
+    """The merged asset with what changed of it; the charger plugged into it with only
+    ``OTHER_ASSETS`` (its entities that read only their own charger are not called)."""
     vehicle = Vehicle.from_dict(VEHICLE_PAYLOAD)
     vehicle = replace(
         vehicle, charge_state=replace(vehicle.charge_state, plugged_in_charger_id=CHARGER_ID)
@@ -577,7 +585,7 @@ def test_a_merge_names_what_changed_and_notifies_the_partner_unchanged() -> None
     after = before.with_assets([update])
     assert changed_asset_ids(before, after, [update]) == {
         vehicle.id: {"charge_state", "charge_state.battery_level"},
-        CHARGER_ID: frozenset(),
+        CHARGER_ID: {OTHER_ASSETS},
     }
     # Anything else of the snapshot changed: every entity.
     assert changed_asset_ids(before, replace(after, locations={"x": None}), [update]) is None  # type: ignore[dict-item]
