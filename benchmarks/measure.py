@@ -68,10 +68,10 @@ BUDGETS: dict[str, Budget] = {
     "P2b restart": Budget(limit=11, meaning="an existing entry set up again"),
     # The issue asked for P3 <= 1.5: Home Assistant's entity writes alone read about 1.35 to 1.6
     # against this baseline (the "floor" in P3's detail), so P3's budgets guard what is reached
-    # (100 events 3.1 to 3.6, p50 1.74 to 1.80, p99 2.7 to 3.4 over three runs once a merge calls
-    # only the entities whose reads changed), with head-room for a loaded shared machine.
+    # (100 events 2.85 to 3.10, p50 1.59 to 1.76, p99 2.91 to 3.15 over three runs once a merge
+    # computes only the entities whose reads changed), with head-room for a loaded shared machine.
     "P3 100 events, one delivery": Budget(
-        limit=5, unit="ratio", meaning="POST to last state / bare webhook writing the same"
+        limit=4.5, unit="ratio", meaning="POST to last state / bare webhook writing the same"
     ),
     "P3 1000 deliveries p50": Budget(
         limit=2.5, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"

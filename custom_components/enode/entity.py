@@ -13,8 +13,9 @@ another asset than its own or its plugged-in partner must say so in ``EnodeCoord
 
 An entity whose state is computed from its own asset alone (and from the rest of the snapshot,
 which a merge of assets leaves as it was) declares the fields it reads (``state_reads``, as
-``asset_changes`` names them: ``charge_state.battery_level``; its listener context, an
-``AssetContext``, carries them): a merge that changed none of them does not call it at all.
+``asset_changes`` names them: ``charge_state.battery_level``; ``OTHER_ASSETS`` when it also reads
+the vehicle or charger plugged into it; its listener context, an ``AssetContext``, carries them):
+a merge that changed none of them does not call it at all.
 ``tests/integration/test_push_scale.py`` records what every entity reads over several households
 against its declaration, and after every merge in the integration tests every entity of the
 merged assets must show what it would compute (``tests/integration/conftest.py``).
