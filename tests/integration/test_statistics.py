@@ -9,6 +9,7 @@ asset is asked at most once an hour; the Energy dashboard accepts the statistics
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -60,19 +61,24 @@ def auto_enable_custom_integrations(
     """The recorder first (before Home Assistant starts), then the custom integration."""
 
 
+# More than any of these tests takes.
+HOUR_END_MARGIN_S = 30
+
+
 def _hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 async def _history(simulator_factory: SimulatorFactory) -> Simulator:
-    """The demo household with a few simulated days of history, half past an hour.
+    """The demo household with a few simulated days of history.
 
-    The simulated clock runs with the real one: at half past, the seconds a test takes cannot end
-    an hour (a test counting the hours imported failed when it ran across a real hour's end).
+    The simulator's clock and Home Assistant's run with the real one, and these tests count the
+    hours that ended: one that starts in the last seconds of a real hour waits for the next (a
+    test counting the hours imported failed when it ran across 13:00).
     """
-    sim = await simulator_factory("demo", history_days=HISTORY_DAYS)
-    sim.advance_time((1800 - sim.clock.now() % 3600) % 3600)
-    return sim
+    if (left := 3600 - time.time() % 3600) < HOUR_END_MARGIN_S:
+        await asyncio.sleep(left + 0.5)
+    return await simulator_factory("demo", history_days=HISTORY_DAYS)
 
 
 async def _setup(hass: HomeAssistant, sim: Simulator, **options: Any) -> MockConfigEntry:
