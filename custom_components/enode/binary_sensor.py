@@ -15,7 +15,6 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import AssetBase, Battery, BatteryStatus, Charger, Hvac, Inverter, Meter, Vehicle
@@ -289,6 +288,6 @@ class EnodeBinarySensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], BinarySens
         """Return the state and the attributes (the state is written when they change)."""
         return (self.is_on, self.extra_state_attributes)
 
-    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+    def _declared_reads(self) -> frozenset[str] | None:
         """Return what the description's functions read of the asset."""
         return self.entity_description.reads

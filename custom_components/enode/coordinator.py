@@ -253,9 +253,9 @@ def changed_asset_ids(
 class AssetContext:
     """An entity's listener context: its asset and what its state reads of it.
 
-    ``reads`` are ``asset_changes`` names (``charge_state.battery_level``, or a whole section);
-    None: the state reads more than its asset (another asset), so every update of the asset
-    calls the entity.
+    ``reads`` are ``asset_changes`` names (``charge_state.battery_level``, or a whole section),
+    with ``OTHER_ASSETS`` when the state also reads the asset plugged into it; None: undeclared,
+    so every update that concerns the asset calls the entity.
     """
 
     asset_id: str

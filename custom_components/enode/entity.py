@@ -113,7 +113,7 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
     ) -> None:
         """Initialize the entity."""
         self.entity_description = description
-        self._reads = self._declared_reads(description)
+        self._reads = self._declared_reads()
         super().__init__(coordinator, context=AssetContext(asset.id, self._reads))
         self._model = type(asset)
         self.asset_id = asset.id
@@ -126,10 +126,11 @@ class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
         self._looked_up: AssetT | None = None
         self._looked_up_in: EnodeData | None = None
 
-    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
-        """Return what the state reads of the asset (``_state_reads``); None: more than that.
+    def _declared_reads(self) -> frozenset[str] | None:
+        """Return what the state reads of the asset (``_state_reads``); None: undeclared.
 
-        Entities whose descriptions compute the state declare it in the description.
+        Entities whose descriptions compute the state declare it in the description (called
+        once its ``entity_description`` is set).
         """
         return self._state_reads
 

@@ -14,7 +14,6 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Capability, Charger, EnodeClient, MaxCurrentAction, Vehicle
@@ -145,7 +144,7 @@ class EnodeNumberEntity[AssetT: Vehicle | Charger](EnodeEntity[AssetT], NumberEn
         """Return the value (the state is written when it changes)."""
         return (self.native_value,)
 
-    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+    def _declared_reads(self) -> frozenset[str] | None:
         """Return what the description's ``value_fn`` reads of the asset."""
         return self.entity_description.reads
 

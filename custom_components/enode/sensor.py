@@ -22,7 +22,6 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -677,6 +676,6 @@ class EnodeSensorEntity[AssetT: AssetBase](EnodeEntity[AssetT], SensorEntity):
         """Return the value, unit and attributes (the state is written when they change)."""
         return (self.native_value, self.native_unit_of_measurement, self.extra_state_attributes)
 
-    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+    def _declared_reads(self) -> frozenset[str] | None:
         """Return what the description's functions read of the asset."""
         return self.entity_description.reads

@@ -21,7 +21,6 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
@@ -166,7 +165,7 @@ class EnodeChargingSwitch[AssetT: Vehicle | Charger](EnodeEntity[AssetT], Switch
         """Return the state (written when it changes)."""
         return (self.is_on,)
 
-    def _declared_reads(self, description: EntityDescription) -> frozenset[str] | None:
+    def _declared_reads(self) -> frozenset[str] | None:
         """Return what the state reads of the asset (the description says)."""
         return self.entity_description.reads
 
