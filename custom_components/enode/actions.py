@@ -429,20 +429,24 @@ class EnodeActions:
 
     def still_pending(
         self, pending: Mapping[str, PendingAction], settled: Iterable[str] = ()
-    ) -> dict[str, PendingAction]:
+    ) -> Mapping[str, PendingAction]:
         """Return the actions that stay in the snapshot.
 
         Those whose outcome is not known yet (and Enode still knows), and CONFIRMED ones whose
         device state that followed is still due (not among ``settled``: the actions whose
         target the new snapshot shows as read after their outcome).
         """
+        if not pending:
+            return pending
         settled = set(settled)
-        return {
+        kept = {
             key: value
             for key, value in pending.items()
             if key not in self._gone
             and (key not in self._finished or (key in self._awaiting and key not in settled))
         }
+        # All of them: the same mapping (a snapshot compares it by identity first).
+        return pending if len(kept) == len(pending) else kept
 
     async def _async_poll(self, action_id: str, asset_type: AssetType) -> None:
         """Read one action while a command waits for it (errors: try again at the next poll)."""

@@ -31,7 +31,6 @@ from typing import Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -59,8 +58,9 @@ from .api import (
     Vehicle,
 )
 from .api.const import ASSET_PATHS, INTERVENTION_LANGUAGES
+from .api.reuse import copy_with
 from .const import CONF_USER_ID, DOMAIN, LOGGER
-from .helpers import enode_language, problem_text, retry_after
+from .helpers import Deadline, enode_language, problem_text, retry_after
 from .hub import async_get_hub
 from .models import EnodeConfigEntry, EnodeData
 from .smart_charging import SmartChargingReader
@@ -157,6 +157,9 @@ def _async_take_hand_off(hass: HomeAssistant, unique_id: str | None) -> EnodeDat
 # The snapshot's per-asset mappings (named like Enode's paths); a change anywhere else concerns
 # every entity.
 _ASSET_FIELD_NAMES = frozenset(ASSET_PATHS.values())
+_SHARED_FIELD_NAMES = tuple(
+    item.name for item in fields(EnodeData) if item.name not in _ASSET_FIELD_NAMES
+)
 
 
 def plugged_partner_id(asset: Asset) -> str | None:
@@ -223,16 +226,16 @@ def changed_asset_ids(
     Locations, the texts, the pending actions, the user): so while a merge's entities update,
     the rest of the snapshot is what it was.
     """
-    for item in fields(EnodeData):
-        if item.name in _ASSET_FIELD_NAMES:
-            continue
-        old, new = getattr(before, item.name), getattr(after, item.name)
+    for name in _SHARED_FIELD_NAMES:
+        old, new = getattr(before, name), getattr(after, name)
         if old is not new and old != new:
             return None
     changed: dict[str, frozenset[str]] = {}
     notified: set[str] = set()
     for asset in assets:
-        previous, current = before.asset(asset.id), after.asset(asset.id)
+        # Looked up by the merged asset's type: one that changed type is missing in one of them.
+        previous = before.assets(asset.asset_type).get(asset.id)
+        current = after.assets(asset.asset_type).get(asset.id)
         if previous is None or current is None or type(previous) is not type(current):
             return None
         changed[asset.id] = asset_changes(previous, current)
@@ -348,7 +351,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         self._failures = 0
         # Push health: the last verified webhook delivery; the timer that ends "healthy".
         self.push_last_delivery: datetime | None = None
-        self._push_expiry: CALLBACK_TYPE | None = None
+        self._push_expiry = Deadline(hass, self._async_push_expired)
 
     # ------------------------------------------------------------------ refresh
 
@@ -510,26 +513,35 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
         ``merged``: only these assets are new in ``data`` (only their texts are looked up).
         """
         if merged is None:
-            interventions = await self._async_interventions(data.iter_assets())
+            interventions: Mapping[str, Intervention] = await self._async_interventions(
+                data.iter_assets()
+            )
         else:
-            interventions = {
-                **self.data.interventions,
-                **await self._async_interventions(merged),
-            }
-        return replace(
+            interventions = self.data.interventions
+            texts = await self._async_interventions(merged)
+            if any(interventions.get(key) is not text for key, text in texts.items()):
+                interventions = {**interventions, **texts}
+        completed: EnodeData = copy_with(
             data,
-            locations=await self._async_locations(data.iter_assets() if merged is None else merged),
-            interventions=interventions,
-            # The latest snapshot's (a command may have started meanwhile), minus the outcomes
-            # known now: a finished action leaves together with the state that followed.
-            pending_actions=self.actions.still_pending(self.data.pending_actions, settled),
-            # Written by the statistics import, not by a refresh.
-            energy_today=self.data.energy_today,
+            {
+                "locations": await self._async_locations(
+                    data.iter_assets() if merged is None else merged
+                ),
+                "interventions": interventions,
+                # The latest snapshot's (a command may have started meanwhile), minus the
+                # outcomes known now: a finished action leaves together with the state that
+                # followed.
+                "pending_actions": self.actions.still_pending(self.data.pending_actions, settled),
+                # Written by the statistics import, not by a refresh.
+                "energy_today": self.data.energy_today,
+            },
         )
+        return completed
 
-    async def _async_locations(self, assets: Iterable[Asset]) -> dict[str, Location]:
-        """Return the user's Locations; re-read when stale or when an asset (of those given:
-        all, or those a merge brings) names an unknown one."""
+    async def _async_locations(self, assets: Iterable[Asset]) -> Mapping[str, Location]:
+        """Return the user's Locations (the same mapping until they are read again); re-read
+        when stale or when an asset (of those given: all, or those a merge brings) names an
+        unknown one."""
         wanted = {location_id for asset in assets if (location_id := asset.location.id) is not None}
         now = dt_util.utcnow()
         stale = (
@@ -542,7 +554,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             self._locations = {location.id: location for location in locations}
             self._locations_fetched_at = now
             self._missing_locations = wanted - self._locations.keys()
-        return dict(self._locations)
+        return self._locations
 
     async def _async_interventions(self, assets: Iterable[Asset]) -> dict[str, Intervention]:
         """Return the texts of the interventions the assets list (fetched once per id/language)."""
@@ -622,7 +634,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def push_healthy(self) -> bool:
         """Return whether push is trusted: a verified delivery within ``PUSH_HEALTHY_WINDOW``
         (or the webhook was registered that recently and its first delivery is awaited)."""
-        return self._push_expiry is not None
+        return self._push_expiry.pending
 
     @callback
     def async_push_received(self) -> None:
@@ -640,11 +652,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     def _async_trust_push(self, message: str) -> None:
         """Trust push for ``PUSH_HEALTHY_WINDOW`` from now."""
         was_healthy = self.push_healthy
-        if self._push_expiry is not None:
-            self._push_expiry()
-        self._push_expiry = async_call_later(
-            self.hass, PUSH_HEALTHY_WINDOW, self._async_push_expired
-        )
+        self._push_expiry.set(PUSH_HEALTHY_WINDOW)
         if not was_healthy:
             LOGGER.debug(message)
             self._async_reschedule()
@@ -652,15 +660,12 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
     @callback
     def _async_push_expired(self, _now: datetime) -> None:
         """No delivery for ``PUSH_HEALTHY_WINDOW``: back to the adaptive polling."""
-        self._push_expiry = None
         LOGGER.info("No Enode webhook deliveries for a while; polling normally again")
         self._async_reschedule()
 
     async def async_shutdown(self) -> None:
         """Cancel the push health and the actions' timers, then shut down."""
-        if self._push_expiry is not None:
-            self._push_expiry()
-            self._push_expiry = None
+        self._push_expiry.cancel()
         self.actions.async_shutdown()
         await super().async_shutdown()
 

@@ -9,13 +9,16 @@ translation keys everywhere: rejected credentials start reauth, a 429 says when 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Mapping
+from datetime import datetime, timedelta
 import functools
 from typing import TYPE_CHECKING, Any, Concatenate
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from .api import (
     ActionState,
@@ -45,6 +48,67 @@ if TYPE_CHECKING:
 DEFAULT_ENODE_LANGUAGE = "en-US"
 # Retry-After assumed when Enode's 429 does not say.
 DEFAULT_RETRY_AFTER = 60.0
+
+
+class Deadline:
+    """A call due some time after the last ``set``, which is mostly moved later (every webhook
+    delivery moves push's deadlines by minutes): moving it later only notes the new time, and the
+    timer already running, when it fires early, waits again for the rest. A delivery costs no
+    timer of its own (README "Performance")."""
+
+    def __init__(self, hass: HomeAssistant, action: Callable[[datetime], None]) -> None:
+        """Do nothing until ``set``; then call ``action`` (with the time) once it is due."""
+        self._hass = hass
+        self._action = action
+        # When the call is due, and when the running timer fires (None: none runs).
+        self._due: datetime | None = None
+        self._fires_at: datetime | None = None
+        self._cancel_timer: CALLBACK_TYPE | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Return whether the call is still to come."""
+        return self._due is not None
+
+    @callback
+    def set(self, delay: timedelta) -> None:
+        """Make the call due ``delay`` from now (earlier or later than it was)."""
+        due = self._due = dt_util.utcnow() + delay
+        if self._fires_at is None or self._fires_at > due:
+            self._start(due)
+
+    @callback
+    def cancel(self) -> None:
+        """Do not make the call."""
+        self._due = None
+        self._stop()
+
+    def _start(self, at: datetime) -> None:
+        self._stop()
+        self._fires_at = at
+        self._cancel_timer = async_call_later(
+            self._hass, max((at - dt_util.utcnow()).total_seconds(), 0), self._async_fired
+        )
+
+    def _stop(self) -> None:
+        if self._cancel_timer is not None:
+            self._cancel_timer()
+        self._cancel_timer = self._fires_at = None
+
+    @callback
+    def _async_fired(self, now: datetime) -> None:
+        # ``now``: Home Assistant's time trackers' clock (which tests move).
+        self._cancel_timer = self._fires_at = None
+        if (due := self._due) is None:
+            return
+        if now < due:  # moved later since the timer started
+            self._fires_at = due
+            self._cancel_timer = async_call_later(
+                self._hass, (due - now).total_seconds(), self._async_fired
+            )
+            return
+        self._due = None
+        self._action(now)
 
 
 def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnodeClient:

@@ -35,6 +35,7 @@ from .api import (
     VendorAction,
 )
 from .api.const import ASSET_PATHS
+from .api.reuse import copy_with
 
 if TYPE_CHECKING:
     from .actions import EnodeActions
@@ -127,7 +128,7 @@ class EnodeData:
             of_type[asset.id] = asset
         # Each type's mapping to its field (``vehicles``, ...): of that type by ``asset_type``.
         changes: dict[str, Any] = {ASSET_PATHS[kind]: of_type for kind, of_type in merged.items()}
-        return replace(self, **changes) if changes else self
+        return copy_with(self, changes) if changes else self
 
     def without_asset(self, asset_id: str) -> EnodeData:
         """Return the snapshot without an asset."""

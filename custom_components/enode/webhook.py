@@ -36,7 +36,6 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -71,6 +70,7 @@ from .api.webhooks import (
 )
 from .const import CONF_ENVIRONMENT, DOMAIN, LOGGER
 from .coordinator import PUSH_HEALTHY_WINDOW, EnodeCoordinator
+from .helpers import Deadline
 from .hub import client_group
 from .models import EnodeConfigEntry
 
@@ -161,8 +161,8 @@ class PushChannel:
         self._lock = asyncio.Lock()
         self._problem: str | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
-        # The timer of the next check (restarted by every delivery).
-        self._next_check: CALLBACK_TYPE | None = None
+        # The next check (moved later by every delivery).
+        self._next_check = Deadline(hass, self._async_check_due)
 
     @property
     def _primary(self) -> EnodeWebhook | None:
@@ -271,7 +271,7 @@ class PushChannel:
         """Register (or update) the channel's webhook at Enode; on failure keep polling."""
         async with self._lock:
             await self._async_register()
-            if self._next_check is None:
+            if not self._next_check.pending:
                 self._async_schedule_check(WEBHOOK_CHECK_INTERVAL)
 
     async def _async_register(self, *, quiet: bool = False) -> None:
@@ -365,20 +365,18 @@ class PushChannel:
     @callback
     def _async_schedule_check(self, delay: timedelta) -> None:
         """Look at the webhook after ``delay`` (unless a delivery comes first)."""
-        self._async_cancel_check()
         if self.members:
-            self._next_check = async_call_later(self.hass, delay, self._async_check_due)
+            self._next_check.set(delay)
+        else:
+            self._next_check.cancel()
 
     @callback
     def _async_cancel_check(self) -> None:
-        if self._next_check is not None:
-            self._next_check()
-            self._next_check = None
+        self._next_check.cancel()
 
     @callback
     def _async_check_due(self, _now: datetime) -> None:
         """Nothing was delivered for a while: check (in the background of the first entry)."""
-        self._next_check = None
         if (primary := self._primary) is not None:
             primary.entry.async_create_background_task(
                 self.hass, self.async_check(), f"{DOMAIN} webhook check"
@@ -404,7 +402,7 @@ class PushChannel:
             try:
                 await self._async_check()
             finally:
-                if self._next_check is None:
+                if not self._next_check.pending:
                     self._async_schedule_check(WEBHOOK_CHECK_INTERVAL)
 
     async def _async_check(self) -> None:
@@ -625,7 +623,8 @@ class EnodeWebhook:
                     asset = update.asset
                     if asset.id in updates:
                         await self._async_merge(updates)
-                    if _older(asset, self.coordinator.data.asset(asset.id)):
+                    known = self.coordinator.data.assets(asset.asset_type).get(asset.id)
+                    if _older(asset, known):
                         LOGGER.debug("Ignoring a late %s event (older than known)", event.event)
                     else:
                         updates[asset.id] = asset

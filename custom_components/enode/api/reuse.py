@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from .models import AssetBase, EnodeModel, parse_datetime
 from .validation import without_implausible
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _MISSING = object()
 
@@ -50,23 +53,24 @@ def _wire_fields(model: type[AssetBase]) -> dict[str, tuple[str, str, Any]]:
     return known
 
 
-def _copy_with[A: AssetBase](asset: A, changes: dict[str, Any]) -> A:
-    """Return a copy of an asset with some attributes changed (``dataclasses.replace`` without
-    its cost while the models are plain frozen dataclasses without ``__post_init__``; only their
-    fields are copied, never what a ``cached_property`` kept)."""
-    if hasattr(asset, "__post_init__"):  # a model that checks itself: the dataclass way
-        return replace(asset, **changes)
-    copy = object.__new__(type(asset))
-    state = {name: asset.__dict__[name] for name in _field_names(type(asset))}
+def copy_with[T: DataclassInstance](obj: T, changes: dict[str, Any]) -> T:
+    """Return a copy of a frozen dataclass with some fields changed (``dataclasses.replace``
+    without its cost while the class has no ``__post_init__``; only its fields are copied, never
+    what a ``cached_property`` kept). Used where every pushed update makes one: of an asset, of
+    the snapshot."""
+    if hasattr(obj, "__post_init__"):  # a class that checks itself: the dataclass way
+        return replace(obj, **changes)
+    copy = object.__new__(type(obj))
+    state = {name: obj.__dict__[name] for name in _field_names(type(obj))}
     state.update(changes)
     object.__setattr__(copy, "__dict__", state)
     return copy
 
 
-_FIELD_NAMES: dict[type[AssetBase], tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _field_names(model: type[AssetBase]) -> tuple[str, ...]:
+def _field_names(model: type) -> tuple[str, ...]:
     if (names := _FIELD_NAMES.get(model)) is None:
         names = _FIELD_NAMES[model] = tuple(fld.name for fld in fields(model))
     return names
@@ -145,7 +149,7 @@ class AssetParser:
             for key in rest:
                 attribute = known[key][0]
                 changes[attribute] = getattr(partial, attribute)
-        return _copy_with(previous, changes)
+        return copy_with(previous, changes)
 
     def forget_unlisted(self, user_id: str, model: type[AssetBase], listed: set[str]) -> None:
         """Forget the assets of a user and type that a list read no longer returns."""
