@@ -11,6 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 from .actions import async_remove_stored_actions
 from .const import DOMAIN
 from .coordinator import EnodeCoordinator
+from .entity import pairing_changed
 from .hub import async_get_hub
 from .link import async_setup_link
 from .link_flow import async_follow_entry_title
@@ -80,7 +81,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnodeConfigEntry) -> boo
     reliance.async_observe(coordinator.data)
     entry.async_on_unload(
         coordinator.async_add_listener(
-            lambda: reliance.async_observe(coordinator.data, coordinator.changed_assets)
+            lambda: reliance.async_observe(
+                coordinator.data, pairing_changed(coordinator.changed_assets)
+            )
         )
     )
     entry.async_on_unload(reliance.async_save)

@@ -178,6 +178,9 @@ class EnodeActions:
         self._store = _store(hass, coordinator.config_entry.entry_id)
         # Set when the entry unloads: waiting commands return, nothing is polled any more.
         self._closed = False
+        # The snapshot's pending actions when last stored (a snapshot keeps the same mapping
+        # while they do not change: a pushed update of a device writes nothing to disk).
+        self._stored_pending: Mapping[str, PendingAction] | None = None
 
     @property
     def finished(self) -> Mapping[str, VendorAction]:
@@ -349,15 +352,18 @@ class EnodeActions:
         A coordinator listener, called after every published snapshot.
         """
         pending = self.coordinator.data.pending_actions
-        for action_id in [key for key in self._awaiting if key not in pending]:
+        released = [key for key in self._awaiting if key not in pending]
+        for action_id in released:
             del self._awaiting[action_id]
             if (cancel := self._grace.pop(action_id, None)) is not None:
                 cancel()
-        known = self._finished.keys() | self._gone
-        for action_id, waiter in self._waiters.items():
-            if action_id not in pending and action_id in known:
-                waiter.set()
-        self._async_schedule_save()
+        if self._waiters:
+            known = self._finished.keys() | self._gone
+            for action_id, waiter in self._waiters.items():
+                if action_id not in pending and action_id in known:
+                    waiter.set()
+        if released or pending is not self._stored_pending:
+            self._async_schedule_save()
 
     @callback
     def _async_release(self, action_id: str) -> None:
@@ -501,7 +507,8 @@ class EnodeActions:
 
     def _stored(self) -> _StoredActions:
         """Return what to store: the actions still pending and the outcomes reported."""
-        pending = self.still_pending(self.coordinator.data.pending_actions)
+        self._stored_pending = self.coordinator.data.pending_actions
+        pending = self.still_pending(self._stored_pending)
         return {
             "pending": [
                 {"asset_type": str(item.asset_type), "action": item.action.to_dict()}

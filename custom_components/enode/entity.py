@@ -94,6 +94,14 @@ PAIRING_READS = state_reads(
 )
 
 
+def pairing_changed(changed: Mapping[str, frozenset[str]] | None) -> list[str] | None:
+    """Return the assets of a merge (``EnodeCoordinator.changed_assets``) whose pairing may have
+    changed: those for which something in ``PAIRING_READS`` did; None (every asset) for None."""
+    if changed is None:
+        return None
+    return [asset_id for asset_id, reads in changed.items() if not reads.isdisjoint(PAIRING_READS)]
+
+
 class EnodeEntity[AssetT: AssetBase](CoordinatorEntity[EnodeCoordinator]):
     """An entity of one Enode asset of type ``AssetT``."""
 

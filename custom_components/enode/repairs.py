@@ -286,6 +286,11 @@ def _issue_inputs(asset: Asset) -> tuple[object, str]:
     return (asset.capabilities, device_name(asset))
 
 
+# The fields ``_issue_inputs`` reads (the device name: the information and the vendor); a merge
+# that changed none of them of any asset (``EnodeCoordinator.changed_assets``) changes no issue.
+_ISSUE_READS = frozenset({"capabilities", "information", "vendor"})
+
+
 def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callable[[], None]:
     """Keep the entry's issues in sync with its coordinator; return the unsubscribe."""
     coordinator = entry.runtime_data.coordinator
@@ -298,9 +303,10 @@ def async_setup_repairs(hass: HomeAssistant, entry: EnodeConfigEntry) -> Callabl
         data = coordinator.data
         changed = coordinator.changed_assets
         if changed is not None and all(
-            seen.get(asset_id) == _issue_inputs(asset)
-            for asset_id in changed
-            if (asset := data.asset(asset_id)) is not None
+            fields.isdisjoint(_ISSUE_READS)
+            or (asset := data.asset(asset_id)) is None
+            or seen.get(asset_id) == _issue_inputs(asset)
+            for asset_id, fields in changed.items()
         ):
             return
         seen.clear()

@@ -41,7 +41,7 @@ from custom_components.enode.api.const import ASSET_PATHS
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import DOMAIN
 from custom_components.enode.coordinator import OTHER_ASSETS, asset_changes, changed_asset_ids
-from custom_components.enode.entity import EXISTS_INPUTS, EnodeEntity
+from custom_components.enode.entity import EXISTS_INPUTS, EnodeEntity, pairing_changed
 from custom_components.enode.models import EnodeData
 from custom_components.enode.pairing import charger_pairing
 from custom_components.enode.webhook import CONF_WEBHOOK_SECRET
@@ -588,3 +588,25 @@ def test_a_merge_names_what_changed_and_the_partner_for_its_sake() -> None:
     }
     # Anything else of the snapshot changed: every entity.
     assert changed_asset_ids(before, replace(after, locations={"x": None}), [update]) is None  # type: ignore[dict-item]
+
+
+def test_pairing_is_looked_at_again_only_when_what_it_reads_changed() -> None:
+    """The charger reliance (``pairing.py``) learns from a merge only for the vehicles whose
+    pairing may have changed (``pairing_changed``): an unplugged vehicle, not a battery level."""
+    vehicle = Vehicle.from_dict(VEHICLE_PAYLOAD)
+    vehicle = replace(
+        vehicle, charge_state=replace(vehicle.charge_state, plugged_in_charger_id=CHARGER_ID)
+    )
+    before = EnodeData(vehicles={vehicle.id: vehicle})
+    level = replace(vehicle, charge_state=replace(vehicle.charge_state, battery_level=12))
+    assert pairing_changed(changed_asset_ids(before, before.with_assets([level]), [level])) == [
+        CHARGER_ID  # (not a vehicle: the reliance looks only at vehicles)
+    ]
+    unplugged = replace(
+        vehicle, charge_state=replace(vehicle.charge_state, plugged_in_charger_id=None)
+    )
+    assert vehicle.id in (
+        pairing_changed(changed_asset_ids(before, before.with_assets([unplugged]), [unplugged]))
+        or []
+    )
+    assert pairing_changed(None) is None

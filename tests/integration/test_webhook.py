@@ -37,7 +37,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.enode.actions import ACTION_RECHECK_INTERVAL
+from custom_components.enode.actions import ACTION_RECHECK_INTERVAL, STORAGE_SAVE_DELAY
 from custom_components.enode.api import EnodeClient, Environment
 from custom_components.enode.api.webhooks import compute_signature
 from custom_components.enode.const import CONF_ENVIRONMENT, DOMAIN, EVENT_ACTION
@@ -61,6 +61,7 @@ from .conftest import (
     BATTERY as HOME_BATTERY,
     CHARGER,
     CHARGER_ID,
+    CHARGER_REMOTE_ACCESS,
     GPS_VEHICLE,
     GPS_VEHICLE_ID,
     HEAT_PUMP,
@@ -189,6 +190,57 @@ async def test_registration_and_pushed_update(
     sim.set_battery_level(GPS_VEHICLE_ID, 64)
     await _deliver(hass, sim)
     assert _battery(hass) == 64
+
+
+async def test_pushed_updates_write_nothing_to_disk(
+    hass: HomeAssistant,
+    simulator_factory: Any,
+    ha_client: TestClient,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A pushed update of a device changes no pending command: the entry's stored commands
+    are not written again (every delivery used to write them a second later)."""
+    sim = await _sim(simulator_factory)
+    entry = await _setup(hass, sim)
+    key = f"{DOMAIN}.{entry.entry_id}.actions"
+
+    async def _saves_due() -> None:
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=STORAGE_SAVE_DELAY + 1))
+        await hass.async_block_till_done()
+
+    sim.set_battery_level(GPS_VEHICLE_ID, 60)
+    await _deliver(hass, sim)
+    await _saves_due()
+    stored = hass_storage.get(key)
+    assert stored is not None  # written once (nothing of this entry was stored yet)
+    for level in (61, 62, 63):
+        sim.set_battery_level(GPS_VEHICLE_ID, level)
+        await _deliver(hass, sim)
+        await _saves_due()
+    assert _battery(hass) == 63
+    assert hass_storage.get(key) is stored
+
+
+async def test_pushed_intervention_raises_and_clears_repairs(
+    hass: HomeAssistant, simulator_factory: Any, ha_client: TestClient
+) -> None:
+    """An intervention that comes by push (a charger's capability blocked, then free again)
+    raises its repair issues and removes them without a refresh."""
+    sim = await _sim(simulator_factory)
+    await _setup(hass, sim)
+    sim.clear_requests()
+    issue_id = f"intervention_{CHARGER_ID}_{CHARGER_REMOTE_ACCESS}"
+    registry = ir.async_get(hass)
+    sim.set_battery_level(GPS_VEHICLE_ID, 61)  # a merge that changes no issue first
+    await _deliver(hass, sim)
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    sim.add_intervention(CHARGER_ID, "startCharging", CHARGER_REMOTE_ACCESS)
+    await _deliver(hass, sim)
+    assert registry.async_get_issue(DOMAIN, issue_id) is not None
+    sim.remove_intervention(CHARGER_ID, CHARGER_REMOTE_ACCESS)
+    await _deliver(hass, sim)
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    assert sim.count_requests("GET", f"/users/{TEST_USER}/chargers") == 0
 
 
 async def test_registered_webhook_reports_last_success(
