@@ -68,8 +68,8 @@ BUDGETS: dict[str, Budget] = {
     "P2b restart": Budget(limit=11, meaning="an existing entry set up again"),
     # The issue asked for P3 <= 1.5: Home Assistant's entity writes alone read about 1.35 to 1.6
     # against this baseline (the "floor" in P3's detail), so P3's budgets guard what is reached
-    # (100 events 2.85 to 3.10, p50 1.59 to 1.76, p99 2.91 to 3.15 over three runs once a merge
-    # computes only the entities whose reads changed), with head-room for a loaded shared machine.
+    # (over three runs on two machines: 100 events 2.85 to 3.32, p50 1.59 to 1.80, p99 2.16 to
+    # 3.15), with head-room for a loaded shared machine.
     "P3 100 events, one delivery": Budget(
         limit=4.5, unit="ratio", meaning="POST to last state / bare webhook writing the same"
     ),
@@ -77,7 +77,7 @@ BUDGETS: dict[str, Budget] = {
         limit=2.5, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
     ),
     "P3 1000 deliveries p99": Budget(
-        limit=4.5, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
+        limit=4, unit="ratio", meaning="20 concurrent, per delivery / bare webhook"
     ),
     "P4 set-up 100 assets": Budget(
         limit=2, unit="ratio", meaning="async_setup to entities / bare entities, same count"

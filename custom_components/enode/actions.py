@@ -178,8 +178,8 @@ class EnodeActions:
         self._store = _store(hass, coordinator.config_entry.entry_id)
         # Set when the entry unloads: waiting commands return, nothing is polled any more.
         self._closed = False
-        # The snapshot's pending actions when last stored (a snapshot keeps the same mapping
-        # while they do not change: a pushed update of a device writes nothing to disk).
+        # The snapshot's pending actions when a write was last scheduled (a snapshot keeps the
+        # same mapping while they do not change: a pushed update of a device writes nothing).
         self._stored_pending: Mapping[str, PendingAction] | None = None
 
     @property
@@ -507,8 +507,7 @@ class EnodeActions:
 
     def _stored(self) -> _StoredActions:
         """Return what to store: the actions still pending and the outcomes reported."""
-        self._stored_pending = self.coordinator.data.pending_actions
-        pending = self.still_pending(self._stored_pending)
+        pending = self.still_pending(self.coordinator.data.pending_actions)
         return {
             "pending": [
                 {"asset_type": str(item.asset_type), "action": item.action.to_dict()}
@@ -521,6 +520,9 @@ class EnodeActions:
     def _async_schedule_save(self) -> None:
         """Store the pending actions and outcomes soon (writes are batched)."""
         if not self._closed:
+            # The write stores the snapshot's pending actions of then: a later change of them
+            # is a new mapping, which schedules again.
+            self._stored_pending = self.coordinator.data.pending_actions
             self._store.async_delay_save(self._stored, STORAGE_SAVE_DELAY)
 
     async def async_unload(self) -> None:
