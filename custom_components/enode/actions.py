@@ -442,8 +442,6 @@ class EnodeActions:
         device state that followed is still due (not among ``settled``: the actions whose
         target the new snapshot shows as read after their outcome).
         """
-        if not pending:
-            return pending
         settled = set(settled)
         kept = {
             key: value

@@ -521,7 +521,7 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
             texts = await self._async_interventions(merged)
             if any(interventions.get(key) is not text for key, text in texts.items()):
                 interventions = {**interventions, **texts}
-        completed: EnodeData = copy_with(
+        return copy_with(
             data,
             {
                 "locations": await self._async_locations(
@@ -536,7 +536,6 @@ class EnodeCoordinator(DataUpdateCoordinator[EnodeData]):
                 "energy_today": self.data.energy_today,
             },
         )
-        return completed
 
     async def _async_locations(self, assets: Iterable[Asset]) -> Mapping[str, Location]:
         """Return the user's Locations (the same mapping until they are read again); re-read

@@ -53,8 +53,8 @@ DEFAULT_RETRY_AFTER = 60.0
 class Deadline:
     """A call due some time after the last ``set``, which is mostly moved later (every webhook
     delivery moves push's deadlines by minutes): moving it later only notes the new time, and the
-    timer already running, when it fires early, waits again for the rest. A delivery costs no
-    timer of its own (README "Performance")."""
+    timer already running, when it fires early, waits again for the rest. A delivery starts no
+    push health timer of its own (README "Performance")."""
 
     def __init__(self, hass: HomeAssistant, action: Callable[[datetime], None]) -> None:
         """Do nothing until ``set``; then call ``action`` (with the time) once it is due."""
@@ -73,9 +73,10 @@ class Deadline:
     @callback
     def set(self, delay: timedelta) -> None:
         """Make the call due ``delay`` from now (earlier or later than it was)."""
-        due = self._due = dt_util.utcnow() + delay
+        now = dt_util.utcnow()
+        due = self._due = now + delay
         if self._fires_at is None or self._fires_at > due:
-            self._start(due)
+            self._start(due, now)
 
     @callback
     def cancel(self) -> None:
@@ -83,11 +84,11 @@ class Deadline:
         self._due = None
         self._stop()
 
-    def _start(self, at: datetime) -> None:
+    def _start(self, at: datetime, now: datetime) -> None:
         self._stop()
         self._fires_at = at
         self._cancel_timer = async_call_later(
-            self._hass, max((at - dt_util.utcnow()).total_seconds(), 0), self._async_fired
+            self._hass, (at - now).total_seconds(), self._async_fired
         )
 
     def _stop(self) -> None:
@@ -102,10 +103,7 @@ class Deadline:
         if (due := self._due) is None:
             return
         if now < due:  # moved later since the timer started
-            self._fires_at = due
-            self._cancel_timer = async_call_later(
-                self._hass, (due - now).total_seconds(), self._async_fired
-            )
+            self._start(due, now)
             return
         self._due = None
         self._action(now)

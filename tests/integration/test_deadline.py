@@ -20,6 +20,12 @@ def _timers(hass: HomeAssistant) -> int:
     return sum(1 for handle in get_scheduled_timer_handles(hass.loop) if not handle.cancelled())
 
 
+def _deadline(hass: HomeAssistant) -> tuple[Deadline, list[datetime], datetime]:
+    """Return a deadline, the times it made its call at, and now."""
+    calls: list[datetime] = []
+    return Deadline(hass, calls.append), calls, dt_util.utcnow()
+
+
 async def _at(hass: HomeAssistant, start: datetime, delta: timedelta) -> None:
     async_fire_time_changed(hass, start + delta)
     await hass.async_block_till_done()
@@ -27,10 +33,8 @@ async def _at(hass: HomeAssistant, start: datetime, delta: timedelta) -> None:
 
 async def test_moved_later_fires_once_at_the_last_time(hass: HomeAssistant) -> None:
     """A thousand moves later keep one timer; the call comes once, at the last deadline."""
-    calls: list[datetime] = []
-    deadline = Deadline(hass, calls.append)
     timers = _timers(hass)
-    start = dt_util.utcnow()
+    deadline, calls, start = _deadline(hass)
     deadline.set(15 * MINUTE)
     for _ in range(1000):
         deadline.set(20 * MINUTE)
@@ -51,9 +55,7 @@ async def test_moved_later_fires_once_at_the_last_time(hass: HomeAssistant) -> N
 
 async def test_moved_earlier_fires_at_the_earlier_time(hass: HomeAssistant) -> None:
     """Moving the deadline earlier starts a timer for it."""
-    calls: list[datetime] = []
-    deadline = Deadline(hass, calls.append)
-    start = dt_util.utcnow()
+    deadline, calls, start = _deadline(hass)
     deadline.set(60 * MINUTE)
     deadline.set(5 * MINUTE)
     await _at(hass, start, 6 * MINUTE)
@@ -64,10 +66,8 @@ async def test_moved_earlier_fires_at_the_earlier_time(hass: HomeAssistant) -> N
 
 async def test_cancelled_never_fires(hass: HomeAssistant) -> None:
     """A cancelled deadline makes no call and leaves no timer; set again, it runs again."""
-    calls: list[datetime] = []
-    deadline = Deadline(hass, calls.append)
     timers = _timers(hass)
-    start = dt_util.utcnow()
+    deadline, calls, start = _deadline(hass)
     deadline.set(5 * MINUTE)
     deadline.cancel()
     assert not deadline.pending

@@ -192,7 +192,7 @@ async def test_registration_and_pushed_update(
     assert _battery(hass) == 64
 
 
-async def test_pushed_updates_write_nothing_to_disk(
+async def test_pushed_updates_do_not_rewrite_the_stored_commands(
     hass: HomeAssistant,
     simulator_factory: Any,
     ha_client: TestClient,
